@@ -1,0 +1,90 @@
+//! The application state shared by every handler, and the server's life cycle.
+
+use crate::{auth::LoginThrottle, crypto::Secrets, router, Config, Db};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::{ops::Deref, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+
+/// Everything a handler can reach.
+pub struct App {
+    pub db: Db,
+    pub config: Config,
+    pub secrets: Secrets,
+    pub login_throttle: LoginThrottle,
+    /// Outbound HTTP (worker health probes).
+    pub http: reqwest::Client,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Cheap-to-clone handle on [`App`], used as axum state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        config: Config,
+        secret: &[u8],
+        metrics: Option<PrometheusHandle>,
+    ) -> AppState {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap_or_default();
+        AppState(Arc::new(App {
+            login_throttle: LoginThrottle::new(config.login_attempts_per_minute),
+            secrets: Secrets::derive(secret),
+            db,
+            config,
+            http,
+            metrics,
+        }))
+    }
+}
+
+/// Serves the management API on `listener` until `shutdown` completes, running the
+/// background housekeeping alongside.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let app = router::router(state.clone());
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    housekeeping.abort();
+    result
+}
+
+/// Periodic jobs: audit retention (daily) and throttle-map sweeping.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut minutes = 0u64;
+    loop {
+        tick.tick().await;
+        state.login_throttle.sweep();
+        if minutes.is_multiple_of(24 * 60) {
+            match crate::audit::purge_older_than(&state.db, state.config.audit_retention_days).await
+            {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "audit retention purge"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "audit retention purge failed"),
+            }
+        }
+        minutes += 1;
+    }
+}

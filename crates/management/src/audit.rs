@@ -1,0 +1,324 @@
+//! The audit log (PRD §6.5): every admin action, auth event and security event, written in
+//! the same transaction as the change it records; append-only in the database.
+
+use crate::{
+    auth::{AdminAuth, Role},
+    bind_args,
+    db::{Db, Inet, Tx},
+    error::{ok, Envelope, Query},
+    http::RequestMeta,
+    on_pool, on_tx,
+    pagination::{Arg, Filters, PageParams},
+    AppState, Result,
+};
+use axum::{extract::State, Json as AxumJson};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// One audit row to write.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub event_type: &'static str,
+    pub severity: &'static str,
+    pub actor_type: &'static str,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub resource_type: Option<&'static str>,
+    pub resource_id: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub metadata: Option<Value>,
+    pub status: &'static str,
+    pub error_message: Option<String>,
+    pub duration_ms: Option<i32>,
+}
+
+impl AuditEvent {
+    fn new(
+        event_type: &'static str,
+        actor_type: &'static str,
+        action: &str,
+        meta: &RequestMeta,
+    ) -> Self {
+        AuditEvent {
+            event_type,
+            severity: "info",
+            actor_type,
+            actor_id: None,
+            action: action.to_owned(),
+            resource_type: None,
+            resource_id: None,
+            ip: meta.ip,
+            user_agent: meta.user_agent.clone(),
+            request_id: meta.request_id.clone(),
+            metadata: None,
+            status: "success",
+            error_message: None,
+            duration_ms: Some(meta.elapsed_ms()),
+        }
+    }
+
+    /// An action taken by a signed-in operator.
+    pub fn admin_action(admin: &AdminAuth, action: &str, meta: &RequestMeta) -> Self {
+        let mut event = AuditEvent::new("admin_action", "admin", action, meta);
+        event.actor_id = Some(admin.admin_id);
+        event
+    }
+
+    /// A login, logout or token event; `actor` is the operator when known.
+    pub fn auth_event(actor: Option<Uuid>, action: &str, meta: &RequestMeta) -> Self {
+        let mut event = AuditEvent::new(
+            "auth_event",
+            if actor.is_some() {
+                "admin"
+            } else {
+                "anonymous"
+            },
+            action,
+            meta,
+        );
+        event.actor_id = actor;
+        event
+    }
+
+    /// Something that may be an attack: lockouts, bad server keys, refused credentials.
+    pub fn security_event(
+        actor_type: &'static str,
+        actor: Option<Uuid>,
+        action: &str,
+        meta: &RequestMeta,
+    ) -> Self {
+        let mut event = AuditEvent::new("security_event", actor_type, action, meta);
+        event.actor_id = actor;
+        event.severity = "warning";
+        event
+    }
+
+    /// An action by a customer through its API key.
+    pub fn customer_action(customer_id: Uuid, action: &str, meta: &RequestMeta) -> Self {
+        let mut event = AuditEvent::new("api_call", "customer", action, meta);
+        event.actor_id = Some(customer_id);
+        event
+    }
+
+    /// Work done by the platform itself or from the `wasp` command line.
+    pub fn system(action: &str) -> Self {
+        AuditEvent::new("system_event", "system", action, &RequestMeta::system())
+    }
+
+    pub fn resource(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.resource_type = Some(kind);
+        self.resource_id = Some(id.to_string());
+        self
+    }
+
+    pub fn metadata(mut self, metadata: Value) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    pub fn failure(mut self, message: impl Into<String>) -> Self {
+        self.status = "failure";
+        self.error_message = Some(message.into());
+        self
+    }
+
+    pub fn severity(mut self, severity: &'static str) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Writes the row inside the caller's transaction.
+    pub async fn write(self, tx: &mut Tx) -> Result<()> {
+        let sql = "INSERT INTO audit_logs (timestamp, event_type, severity, actor_type, actor_id, action, \
+                   resource_type, resource_id, ip_address, user_agent, request_id, metadata, status, \
+                   error_message, duration_ms) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        let now = Utc::now();
+        let ip = self.ip.map(Inet);
+        let metadata = self.metadata.map(sqlx::types::Json);
+        on_tx!(tx, |conn| sqlx::query(sql)
+            .bind(now)
+            .bind(self.event_type)
+            .bind(self.severity)
+            .bind(self.actor_type)
+            .bind(self.actor_id)
+            .bind(&self.action)
+            .bind(self.resource_type)
+            .bind(&self.resource_id)
+            .bind(ip)
+            .bind(&self.user_agent)
+            .bind(&self.request_id)
+            .bind(&metadata)
+            .bind(self.status)
+            .bind(&self.error_message)
+            .bind(self.duration_ms)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Writes the row in a transaction of its own (for events with no other change, such as
+    /// a failed login, which must be recorded although the request fails).
+    pub async fn write_alone(self, db: &Db) -> Result<()> {
+        let mut tx = db.begin().await?;
+        self.write(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// An audit row as listed.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct AuditLog {
+    pub id: i64,
+    pub timestamp: DateTime<Utc>,
+    pub event_type: String,
+    pub severity: String,
+    pub actor_type: String,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub ip_address: Option<Inet>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<sqlx::types::Json<Value>>,
+    pub status: Option<String>,
+    pub error_message: Option<String>,
+    pub duration_ms: Option<i32>,
+}
+
+/// Filters of `GET /api/admin/logs`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LogFilters {
+    /// admin_action, api_call, auth_event, security_event, system_event
+    pub event_type: Option<String>,
+    pub severity: Option<String>,
+    /// admin, customer, server, system, anonymous
+    pub actor_type: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// success or failure
+    pub status: Option<String>,
+    pub request_id: Option<String>,
+    /// Only rows at or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Only rows before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// Lists audit rows, newest first.
+pub async fn list(db: &Db, f: &LogFilters) -> Result<(Vec<AuditLog>, i64)> {
+    let mut filters = Filters::default();
+    let text = |v: &Option<String>| v.clone().map(Arg::Text);
+    for (column, value) in [
+        ("event_type", text(&f.event_type)),
+        ("severity", text(&f.severity)),
+        ("actor_type", text(&f.actor_type)),
+        ("action", text(&f.action)),
+        ("resource_type", text(&f.resource_type)),
+        ("resource_id", text(&f.resource_id)),
+        ("status", text(&f.status)),
+        ("request_id", text(&f.request_id)),
+        ("actor_id", f.actor_id.map(Arg::Uuid)),
+    ] {
+        if let Some(value) = value {
+            filters.push(&format!("{column} = {{}}"), value);
+        }
+    }
+    if let Some(from) = f.from {
+        filters.push("timestamp >= {}", Arg::Time(from));
+    }
+    if let Some(to) = f.to {
+        filters.push("timestamp < {}", Arg::Time(to));
+    }
+    let page = PageParams {
+        page: f.page,
+        per_page: f.per_page,
+    };
+    let where_sql = filters.where_sql();
+    let n = filters.next_index();
+    let list_sql = format!(
+        "SELECT * FROM audit_logs{where_sql} ORDER BY timestamp DESC, id DESC LIMIT ${n} OFFSET ${}",
+        n + 1
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM audit_logs{where_sql}");
+    on_pool!(db, |pool| {
+        let rows = bind_args!(sqlx::query_as::<_, AuditLog>(&list_sql), filters.args)
+            .bind(i64::from(page.per_page()))
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+        let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), filters.args)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
+}
+
+/// Deletes rows older than `days` (at least 90), returning how many went. The database
+/// refuses any other deletion.
+pub async fn purge_older_than(db: &Db, days: u32) -> Result<u64> {
+    let cutoff = Utc::now() - chrono::Duration::days(i64::from(days.max(90)));
+    let mut tx = db.begin().await?;
+    let removed = on_tx!(&mut tx, |conn| {
+        if matches!(db, Db::Postgres(_)) {
+            sqlx::query("SET LOCAL wasp.audit_retention = 'on'")
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query("DELETE FROM audit_logs WHERE timestamp < $1")
+            .bind(cutoff)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    if removed > 0 {
+        AuditEvent::system("audit_retention_purge")
+            .metadata(serde_json::json!({ "removed": removed, "retention_days": days.max(90) }))
+            .write(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(removed)
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuditLogList)]
+pub struct AuditLogListDoc {
+    pub success: bool,
+    pub data: Vec<AuditLog>,
+    pub meta: crate::pagination::PageMeta,
+}
+
+/// List audit log rows, newest first, with filters.
+#[utoipa::path(get, path = "/api/admin/logs", tag = "audit", params(LogFilters),
+    responses((status = 200, body = AuditLogListDoc), (status = 401), (status = 403)))]
+pub async fn list_logs(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Query(filters): Query<LogFilters>,
+) -> Result<AxumJson<Envelope<Vec<AuditLog>>>> {
+    admin.require(Role::Viewer)?;
+    let (rows, total) = list(&state.db, &filters).await?;
+    let page = PageParams {
+        page: filters.page,
+        per_page: filters.per_page,
+    };
+    let mut body = ok(rows);
+    body.0.meta = Some(page.meta(total));
+    Ok(body)
+}

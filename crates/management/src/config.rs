@@ -1,0 +1,42 @@
+//! Management settings, validated by the binary before start-up.
+
+use std::net::SocketAddr;
+
+/// What the management role needs to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the HTTP API listens.
+    pub http_addr: SocketAddr,
+    /// The public base URL of this deployment (for dashboard links).
+    pub public_url: String,
+    /// Mark session cookies `Secure` (browsers still accept them on http://localhost).
+    pub cookie_secure: bool,
+    /// Send `Strict-Transport-Security` (when served over HTTPS).
+    pub hsts: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted reverse proxy only).
+    pub trust_proxy: bool,
+    /// Sign-in attempts a minute per client address.
+    pub login_attempts_per_minute: u32,
+    /// Days audit rows are kept (at least 90).
+    pub audit_retention_days: u32,
+    /// Seconds without a heartbeat before a server counts as degraded / offline.
+    pub heartbeat_degraded_secs: i64,
+    pub heartbeat_offline_secs: i64,
+}
+
+impl Config {
+    /// Defaults for tests and the embedded mode, listening on `addr`.
+    pub fn local(addr: SocketAddr) -> Config {
+        Config {
+            http_addr: addr,
+            public_url: format!("http://{addr}"),
+            cookie_secure: true,
+            hsts: false,
+            trust_proxy: false,
+            login_attempts_per_minute: 30,
+            audit_retention_days: 365,
+            heartbeat_degraded_secs: 60,
+            heartbeat_offline_secs: 300,
+        }
+    }
+}

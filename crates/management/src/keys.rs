@@ -1,0 +1,549 @@
+//! Customer API keys (DESIGN.md "Decisions"): `ak_live_`/`ak_test_` keys stored only as
+//! HMAC-SHA-256 under the server pepper, several per customer with a name, scopes and an
+//! optional expiry; revocable; with `last_used_at`/IP. The admin manages them under
+//! `/api/admin/customers/{id}/keys`, a customer under `/api/v1/keys` with any of its keys.
+
+use crate::{
+    audit::AuditEvent,
+    auth::{AdminAuth, Role},
+    db::{Db, Inet, Tx},
+    error::{code, created, ok, Envelope, Json, Path},
+    http::RequestMeta,
+    on_pool, on_tx, AppState, Error, Result,
+};
+use axum::{
+    extract::{FromRequestParts, State},
+    http::{header, request::Parts, StatusCode},
+    response::IntoResponse,
+    Json as AxumJson,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use wasp_protocol::{KeyKind, SecretKey};
+
+/// Scopes a key can carry; `*` grants everything.
+pub const SCOPES: &[&str] = &[
+    "*",
+    "messages:send",
+    "messages:read",
+    "chats:read",
+    "groups:manage",
+    "session:manage",
+    "webhooks:manage",
+    "keys:manage",
+    "usage:read",
+];
+
+/// Key modes a customer can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    /// `ak_live_`: reaches the customer's real WhatsApp session.
+    Live,
+    /// `ak_test_`: reaches the customer's sandbox session.
+    Test,
+}
+
+impl KeyMode {
+    pub fn kind(self) -> KeyKind {
+        match self {
+            KeyMode::Live => KeyKind::Live,
+            KeyMode::Test => KeyKind::Test,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct KeyRow {
+    id: Uuid,
+    customer_id: Uuid,
+    prefix: String,
+    key_hint: String,
+    name: Option<String>,
+    permissions: sqlx::types::Json<Vec<String>>,
+    last_used_at: Option<DateTime<Utc>>,
+    last_used_ip: Option<Inet>,
+    request_count: i64,
+    is_active: bool,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+const KEY_COLUMNS: &str =
+    "id, customer_id, prefix, key_hint, name, permissions, last_used_at, last_used_ip, \
+    request_count, is_active, created_at, revoked_at, expires_at";
+
+/// An API key as listed: never the secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub name: Option<String>,
+    /// live or test
+    pub mode: String,
+    /// `ak_live_` or `ak_test_`
+    pub prefix: String,
+    /// Recognisable tail, e.g. `ak_live_…x7Qp`.
+    pub key_hint: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>)]
+    pub last_used_ip: Option<IpAddr>,
+    pub request_count: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// active, revoked or expired
+    pub state: String,
+}
+
+impl From<KeyRow> for ApiKey {
+    fn from(r: KeyRow) -> Self {
+        let state = if r.revoked_at.is_some() || !r.is_active {
+            "revoked"
+        } else if r.expires_at.is_some_and(|e| e <= Utc::now()) {
+            "expired"
+        } else {
+            "active"
+        };
+        ApiKey {
+            id: r.id,
+            customer_id: r.customer_id,
+            name: r.name,
+            mode: if r.prefix == KeyKind::Test.prefix() {
+                "test"
+            } else {
+                "live"
+            }
+            .to_owned(),
+            prefix: r.prefix,
+            key_hint: r.key_hint,
+            scopes: r.permissions.0,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            last_used_ip: r.last_used_ip.map(|i| i.0),
+            request_count: r.request_count,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            state: state.to_owned(),
+        }
+    }
+}
+
+/// A key just created, with the secret shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The full key. Store it now: it is never shown again.
+    pub api_key: String,
+}
+
+/// What a new key should be.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub mode: KeyMode,
+    pub name: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn validate_new_key(
+    name: &Option<String>,
+    scopes: &[String],
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    if let Some(name) = name {
+        if name.trim().is_empty()
+            || name.chars().count() > 100
+            || name.chars().any(char::is_control)
+        {
+            return Err(Error::validation(
+                "name",
+                "must be 1–100 printable characters",
+            ));
+        }
+    }
+    if scopes.is_empty() {
+        return Err(Error::validation(
+            "scopes",
+            "must name at least one scope (or \"*\")",
+        ));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+        return Err(Error::validation(
+            "scopes",
+            format!("unknown scope `{bad}`; known: {}", SCOPES.join(", ")),
+        ));
+    }
+    if expires_at.is_some_and(|e| e <= Utc::now()) {
+        return Err(Error::validation("expires_at", "must be in the future"));
+    }
+    Ok(())
+}
+
+/// Creates a key for a customer inside the caller's transaction.
+pub async fn create(
+    state: &AppState,
+    tx: &mut Tx,
+    customer_id: Uuid,
+    new: NewKey,
+) -> Result<CreatedKey> {
+    validate_new_key(&new.name, &new.scopes, new.expires_at)?;
+    let secret = SecretKey::generate(new.mode.kind());
+    let sql = format!(
+        "INSERT INTO api_keys (id, customer_id, key_hash, prefix, key_hint, name, permissions, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {KEY_COLUMNS}"
+    );
+    let row = on_tx!(tx, |conn| sqlx::query_as::<_, KeyRow>(&sql)
+        .bind(Uuid::now_v7())
+        .bind(customer_id)
+        .bind(secret.digest(&state.secrets.key_pepper))
+        .bind(secret.kind().prefix())
+        .bind(secret.hint())
+        .bind(new.name.as_deref().map(str::trim))
+        .bind(sqlx::types::Json(&new.scopes))
+        .bind(Utc::now())
+        .bind(new.expires_at)
+        .fetch_one(&mut *conn)
+        .await)?;
+    Ok(CreatedKey {
+        key: row.into(),
+        api_key: secret.expose().to_owned(),
+    })
+}
+
+/// Every key of a customer, newest first (revoked ones included, marked).
+pub async fn list(db: &Db, customer_id: Uuid) -> Result<Vec<ApiKey>> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE customer_id = $1 ORDER BY created_at DESC, id DESC");
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, KeyRow>(&sql)
+        .bind(customer_id)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// Revokes one key of a customer; another customer's key id is a 404.
+pub async fn revoke(tx: &mut Tx, customer_id: Uuid, key_id: Uuid) -> Result<()> {
+    let revoked = on_tx!(tx, |conn| {
+        sqlx::query(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1), is_active = FALSE WHERE id = $2 AND customer_id = $3"
+    )
+    .bind(Utc::now())
+    .bind(key_id)
+    .bind(customer_id)
+    .execute(&mut *conn)
+    .await.map(|r| r.rows_affected())
+    })?;
+    if revoked == 0 {
+        return Err(Error::not_found("API key"));
+    }
+    Ok(())
+}
+
+/// Revokes every active key of a customer (of one mode, when given); returns how many.
+pub async fn revoke_all(tx: &mut Tx, customer_id: Uuid, mode: Option<KeyMode>) -> Result<u64> {
+    let prefix = mode.map(|m| m.kind().prefix());
+    Ok(on_tx!(tx, |conn| sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1, is_active = FALSE \
+         WHERE customer_id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR prefix = $3)"
+    )
+    .bind(Utc::now())
+    .bind(customer_id)
+    .bind(prefix)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
+
+/// `POST …/keys` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    /// A label such as "Production" or "CI".
+    pub name: Option<String>,
+    /// live (default) or test
+    pub mode: Option<KeyMode>,
+    /// Defaults to `["*"]`.
+    pub scopes: Option<Vec<String>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl CreateKeyRequest {
+    fn into_new(self) -> NewKey {
+        NewKey {
+            mode: self.mode.unwrap_or(KeyMode::Live),
+            name: self.name,
+            scopes: self.scopes.unwrap_or_else(|| vec!["*".to_owned()]),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+async fn ensure_customer(db: &Db, id: Uuid) -> Result<()> {
+    let found: Option<Uuid> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM customers WHERE id = $1 AND deleted_at IS NULL"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| Error::not_found("customer"))
+}
+
+/// A customer's keys (admin).
+#[utoipa::path(get, path = "/api/admin/customers/{id}/keys", tag = "keys", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<ApiKey>), (status = 404)))]
+pub async fn admin_list_keys(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<Uuid>,
+) -> Result<AxumJson<Envelope<Vec<ApiKey>>>> {
+    admin.require(Role::Viewer)?;
+    ensure_customer(&state.db, id).await?;
+    Ok(ok(list(&state.db, id).await?))
+}
+
+/// Create a key for a customer (admin); the key is shown once.
+#[utoipa::path(post, path = "/api/admin/customers/{id}/keys", tag = "keys", params(("id" = Uuid, Path)), request_body = CreateKeyRequest,
+    responses((status = 201, body = CreatedKey), (status = 400), (status = 403), (status = 404)))]
+pub async fn admin_create_key(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    meta: RequestMeta,
+    Path(id): Path<Uuid>,
+    Json(req): Json<CreateKeyRequest>,
+) -> Result<impl IntoResponse> {
+    admin.require(Role::Admin)?;
+    ensure_customer(&state.db, id).await?;
+    let mut tx = state.db.begin().await?;
+    let created_key = create(&state, &mut tx, id, req.into_new()).await?;
+    AuditEvent::admin_action(&admin, "create_api_key", &meta)
+        .resource("api_key", created_key.key.id)
+        .metadata(serde_json::json!({ "customer_id": id, "mode": created_key.key.mode, "scopes": created_key.key.scopes }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(created(created_key))
+}
+
+/// Revoke a customer's key (admin); it stops working at once.
+#[utoipa::path(delete, path = "/api/admin/customers/{id}/keys/{key_id}", tag = "keys",
+    params(("id" = Uuid, Path), ("key_id" = Uuid, Path)), responses((status = 200), (status = 403), (status = 404)))]
+pub async fn admin_revoke_key(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    meta: RequestMeta,
+    Path((id, key_id)): Path<(Uuid, Uuid)>,
+) -> Result<AxumJson<Envelope<serde_json::Value>>> {
+    admin.require(Role::Admin)?;
+    let mut tx = state.db.begin().await?;
+    revoke(&mut tx, id, key_id).await?;
+    AuditEvent::admin_action(&admin, "revoke_api_key", &meta)
+        .resource("api_key", key_id)
+        .metadata(serde_json::json!({ "customer_id": id }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ok(serde_json::json!({ "id": key_id, "revoked": true })))
+}
+
+// ---------------------------------------------------------------------------------------
+// Customer side: authentication by API key, and /api/v1/keys.
+// ---------------------------------------------------------------------------------------
+
+/// A request authenticated by a customer's API key.
+#[derive(Debug, Clone)]
+pub struct CustomerAuth {
+    pub customer_id: Uuid,
+    pub key_id: Uuid,
+    pub mode: KeyKind,
+    pub scopes: Vec<String>,
+}
+
+impl CustomerAuth {
+    /// Refuses with 403 unless the key carries `scope` (or `*`).
+    pub fn require_scope(&self, scope: &str) -> Result<()> {
+        if self.scopes.iter().any(|s| s == "*" || s == scope) {
+            Ok(())
+        } else {
+            Err(Error::forbidden(format!(
+                "this API key lacks the `{scope}` scope"
+            )))
+        }
+    }
+}
+
+fn invalid_key() -> Error {
+    Error::unauthorized(code::INVALID_API_KEY, "Invalid or expired API key")
+}
+
+/// The key presented in `X-API-Key` or `Authorization: Bearer ak_…`.
+pub fn presented_key(parts: &Parts) -> Option<&str> {
+    if let Some(v) = parts.headers.get("x-api-key") {
+        return v.to_str().ok().map(str::trim);
+    }
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| t.starts_with("ak_"))
+}
+
+#[derive(sqlx::FromRow)]
+struct AuthRow {
+    key_id: Uuid,
+    customer_id: Uuid,
+    permissions: sqlx::types::Json<Vec<String>>,
+    is_active: bool,
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    customer_status: String,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl FromRequestParts<AppState> for CustomerAuth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let meta = RequestMeta::from_request_parts(parts, state).await?;
+        let refuse = |reason: &'static str| {
+            let meta = meta.clone();
+            async move {
+                AuditEvent::security_event("anonymous", None, "invalid_api_key", &meta)
+                    .failure(reason)
+                    .write_alone(&state.db)
+                    .await?;
+                Err::<CustomerAuth, _>(invalid_key())
+            }
+        };
+        let Some(presented) = presented_key(parts) else {
+            return Err(Error::unauthorized(
+                code::INVALID_API_KEY,
+                "send your API key in the X-API-Key header",
+            ));
+        };
+        let key = match SecretKey::parse(presented) {
+            Ok(k) if k.kind() != KeyKind::Server => k,
+            _ => return refuse("malformed key").await,
+        };
+        let sql = "SELECT k.id AS key_id, k.customer_id, k.permissions, k.is_active, k.revoked_at, k.expires_at, \
+                   k.last_used_at, c.status AS customer_status, c.deleted_at \
+                   FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.key_hash = $1";
+        let digest = key.digest(&state.secrets.key_pepper);
+        let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, AuthRow>(sql)
+            .bind(&digest)
+            .fetch_optional(pool)
+            .await)?;
+        let Some(row) = row else {
+            return refuse("unknown key").await;
+        };
+        let now = Utc::now();
+        if !row.is_active || row.revoked_at.is_some() || row.deleted_at.is_some() {
+            return refuse("revoked key").await;
+        }
+        if row.expires_at.is_some_and(|e| e <= now) {
+            return refuse("expired key").await;
+        }
+        if row.customer_status == "suspended" {
+            return Err(Error::client(
+                StatusCode::FORBIDDEN,
+                code::CUSTOMER_SUSPENDED,
+                "this account is suspended; contact support",
+            ));
+        }
+        // Usage is recorded at most once a minute per key, so reads do not become writes.
+        if row
+            .last_used_at
+            .is_none_or(|t| now - t > chrono::Duration::seconds(60))
+        {
+            let mut tx = state.db.begin().await?;
+            on_tx!(&mut tx, |conn| {
+                sqlx::query("UPDATE api_keys SET last_used_at = $1, last_used_ip = $2, request_count = request_count + 1 WHERE id = $3")
+                .bind(now)
+                .bind(meta.ip.map(Inet))
+                .bind(row.key_id)
+                .execute(&mut *conn)
+                .await.map(|r| r.rows_affected())
+            })?;
+            tx.commit().await?;
+        }
+        Ok(CustomerAuth {
+            customer_id: row.customer_id,
+            key_id: row.key_id,
+            mode: key.kind(),
+            scopes: row.permissions.0,
+        })
+    }
+}
+
+/// Your API keys.
+#[utoipa::path(get, path = "/api/v1/keys", tag = "customer-keys",
+    responses((status = 200, body = Vec<ApiKey>), (status = 401, description = "INVALID_API_KEY")),
+    security(("api_key" = [])))]
+pub async fn customer_list_keys(
+    State(state): State<AppState>,
+    auth: CustomerAuth,
+) -> Result<AxumJson<Envelope<Vec<ApiKey>>>> {
+    Ok(ok(list(&state.db, auth.customer_id).await?))
+}
+
+/// Create an API key; shown once. A key can only grant scopes it has itself.
+#[utoipa::path(post, path = "/api/v1/keys", tag = "customer-keys", request_body = CreateKeyRequest,
+    responses((status = 201, body = CreatedKey), (status = 400), (status = 401), (status = 403)),
+    security(("api_key" = [])))]
+pub async fn customer_create_key(
+    State(state): State<AppState>,
+    auth: CustomerAuth,
+    meta: RequestMeta,
+    Json(req): Json<CreateKeyRequest>,
+) -> Result<impl IntoResponse> {
+    auth.require_scope("keys:manage")?;
+    let new = req.into_new();
+    if !auth.scopes.iter().any(|s| s == "*") {
+        if let Some(wider) = new.scopes.iter().find(|s| !auth.scopes.contains(s)) {
+            return Err(Error::forbidden(format!(
+                "cannot grant scope `{wider}` that this key does not have"
+            )));
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    let created_key = create(&state, &mut tx, auth.customer_id, new).await?;
+    AuditEvent::customer_action(auth.customer_id, "create_api_key", &meta)
+        .resource("api_key", created_key.key.id)
+        .metadata(serde_json::json!({ "by_key": auth.key_id, "mode": created_key.key.mode, "scopes": created_key.key.scopes }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(created(created_key))
+}
+
+/// Revoke one of your keys (the key making the call included).
+#[utoipa::path(delete, path = "/api/v1/keys/{key_id}", tag = "customer-keys", params(("key_id" = Uuid, Path)),
+    responses((status = 200), (status = 401), (status = 404)), security(("api_key" = [])))]
+pub async fn customer_revoke_key(
+    State(state): State<AppState>,
+    auth: CustomerAuth,
+    meta: RequestMeta,
+    Path(key_id): Path<Uuid>,
+) -> Result<AxumJson<Envelope<serde_json::Value>>> {
+    auth.require_scope("keys:manage")?;
+    let mut tx = state.db.begin().await?;
+    revoke(&mut tx, auth.customer_id, key_id).await?;
+    AuditEvent::customer_action(auth.customer_id, "revoke_api_key", &meta)
+        .resource("api_key", key_id)
+        .metadata(serde_json::json!({ "by_key": auth.key_id }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ok(serde_json::json!({ "id": key_id, "revoked": true })))
+}

@@ -1,0 +1,26 @@
+//! wasp's management role: the admin API, operator authentication, the server registry and
+//! placement, customers and their API keys, and the audit log. `wasp-management` is a
+//! library; the `wasp` binary starts it.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod keys;
+pub mod operators;
+pub mod pagination;
+pub mod placement;
+pub mod router;
+pub mod servers;
+
+pub use app::{App, AppState};
+pub use config::Config;
+pub use db::Db;
+pub use error::{Error, Result};

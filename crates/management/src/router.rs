@@ -1,0 +1,141 @@
+//! Every route of the management role in one place, registered with utoipa so the OpenAPI
+//! document cannot drift from the router.
+
+use crate::{audit, auth, customers, health, http, keys, operators, servers, AppState};
+use axum::{extract::DefaultBodyLimit, middleware, routing::get, Router};
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use utoipa::{
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest request body accepted (PRD §6.2.2).
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "wasp API",
+        description = "wasp: a multi-server WhatsApp API platform. `/api/admin` is the operator API \
+                       (JWT cookie or bearer), `/api/v1` the customer API (X-API-Key). Errors are \
+                       `{success:false,error:{code,message}}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Operator sign-in, sessions and MFA"),
+        (name = "operators", description = "Operator accounts (super admin)"),
+        (name = "servers", description = "Worker servers"),
+        (name = "customers", description = "Customers, placement and credentials"),
+        (name = "keys", description = "Customer API keys (admin)"),
+        (name = "customer-keys", description = "Your API keys (customer API)"),
+        (name = "audit", description = "Audit log"),
+        (name = "internal", description = "Worker registration and heartbeats (server key)"),
+        (name = "health", description = "Liveness"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+        components.add_security_scheme(
+            "admin_jwt",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::mfa_setup))
+        .routes(routes!(auth::mfa_enable))
+        .routes(routes!(auth::mfa_disable))
+        .routes(routes!(
+            operators::list_operators,
+            operators::create_operator
+        ))
+        .routes(routes!(
+            operators::update_operator,
+            operators::delete_operator
+        ))
+        .routes(routes!(operators::reset_operator_password))
+        .routes(routes!(servers::list_servers, servers::create_server))
+        .routes(routes!(
+            servers::get_server,
+            servers::update_server,
+            servers::delete_server
+        ))
+        .routes(routes!(servers::server_health))
+        .routes(routes!(servers::register))
+        .routes(routes!(servers::heartbeat))
+        .routes(routes!(
+            customers::list_customers,
+            customers::create_customer
+        ))
+        .routes(routes!(
+            customers::get_customer,
+            customers::update_customer,
+            customers::delete_customer
+        ))
+        .routes(routes!(customers::suspend_customer))
+        .routes(routes!(customers::activate_customer))
+        .routes(routes!(customers::erase_customer))
+        .routes(routes!(customers::reassign_customer))
+        .routes(routes!(customers::regenerate_key))
+        .routes(routes!(keys::admin_list_keys, keys::admin_create_key))
+        .routes(routes!(keys::admin_revoke_key))
+        .routes(routes!(keys::customer_list_keys, keys::customer_create_key))
+        .routes(routes!(keys::customer_revoke_key))
+        .routes(routes!(audit::list_logs))
+        .split_for_parts()
+}
+
+/// The OpenAPI document alone (for `wasp openapi` and the web client's types).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The complete management application.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    api.route("/metrics", get(health::metrics))
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .fallback(http::fallback)
+        .layer(middleware::from_fn(http::method_not_allowed))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(http::payload_limit_shape))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::request_context,
+        ))
+        .layer(PropagateRequestIdLayer::new(http::REQUEST_ID))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(http::REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}

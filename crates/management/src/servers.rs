@@ -1,0 +1,924 @@
+//! The server registry (PRD §5.1.2 "Server Registry"): worker servers with their one-time
+//! keys, capacity, health from heartbeats, and the registration and heartbeat endpoints the
+//! workers call.
+
+use crate::{
+    audit::AuditEvent,
+    auth::{AdminAuth, Role},
+    bind_args,
+    db::{is_unique_violation, Db, Dec, Inet, Tx},
+    error::{code, created, ok, Envelope, Json, Path, Query},
+    http::RequestMeta,
+    on_pool, on_tx,
+    pagination::{Arg, Filters, PageParams},
+    AppState, Error, Result,
+};
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, StatusCode},
+    response::IntoResponse,
+    Json as AxumJson,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::net::IpAddr;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use wasp_protocol::{
+    registry::{Heartbeat, RegisterRequest, Registration},
+    KeyKind, SecretKey,
+};
+
+/// Statuses an operator may set; `initializing` is set at creation until the first
+/// registration.
+pub const SETTABLE_STATUSES: [&str; 4] = ["active", "inactive", "maintenance", "draining"];
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServerRow {
+    pub id: Uuid,
+    pub name: String,
+    pub ip_address: Inet,
+    pub api_url: String,
+    pub api_key_hint: String,
+    pub max_capacity: i32,
+    pub current_load: i32,
+    pub cpu_cores: i32,
+    pub ram_gb: i32,
+    pub disk_gb: Option<i32>,
+    pub status: String,
+    pub health_status: String,
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    pub region: Option<String>,
+    pub datacenter: Option<String>,
+    pub provider: Option<String>,
+    pub cost_per_month: Option<Dec>,
+    pub metadata: Option<sqlx::types::Json<Value>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SERVER_COLUMNS: &str = "id, name, ip_address, api_url, api_key_hint, max_capacity, current_load, \
+    cpu_cores, ram_gb, disk_gb, status, health_status, last_heartbeat, region, datacenter, provider, \
+    cost_per_month, metadata, created_at, updated_at";
+
+/// A server as the admin API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Server {
+    pub id: Uuid,
+    pub name: String,
+    #[schema(value_type = String)]
+    pub ip_address: IpAddr,
+    pub api_url: String,
+    /// Recognisable tail of the server key; the key itself is never shown again.
+    pub api_key_hint: String,
+    pub max_capacity: i32,
+    pub current_load: i32,
+    pub utilization_percent: f64,
+    pub cpu_cores: i32,
+    pub ram_gb: i32,
+    pub disk_gb: Option<i32>,
+    /// initializing, active, inactive, maintenance, draining, error
+    pub status: String,
+    /// unknown, healthy, degraded, unhealthy (from the last heartbeat's metrics)
+    pub health_status: String,
+    /// online, degraded, offline (from the age of the last heartbeat) or never
+    pub connectivity_status: String,
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    pub region: Option<String>,
+    pub datacenter: Option<String>,
+    pub provider: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub cost_per_month: Option<rust_decimal::Decimal>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Connectivity from the age of the last heartbeat.
+pub fn connectivity(
+    last: Option<DateTime<Utc>>,
+    degraded_after: i64,
+    offline_after: i64,
+) -> &'static str {
+    match last {
+        None => "never",
+        Some(t) => {
+            let age = (Utc::now() - t).num_seconds();
+            if age < degraded_after {
+                "online"
+            } else if age < offline_after {
+                "degraded"
+            } else {
+                "offline"
+            }
+        }
+    }
+}
+
+impl ServerRow {
+    pub fn into_api(self, state: &AppState) -> Server {
+        let utilization = if self.max_capacity > 0 {
+            (f64::from(self.current_load) * 10_000.0 / f64::from(self.max_capacity)).round() / 100.0
+        } else {
+            0.0
+        };
+        Server {
+            connectivity_status: connectivity(
+                self.last_heartbeat,
+                state.config.heartbeat_degraded_secs,
+                state.config.heartbeat_offline_secs,
+            )
+            .to_owned(),
+            id: self.id,
+            name: self.name,
+            ip_address: self.ip_address.0,
+            api_url: self.api_url,
+            api_key_hint: self.api_key_hint,
+            max_capacity: self.max_capacity,
+            current_load: self.current_load,
+            utilization_percent: utilization,
+            cpu_cores: self.cpu_cores,
+            ram_gb: self.ram_gb,
+            disk_gb: self.disk_gb,
+            status: self.status,
+            health_status: self.health_status,
+            last_heartbeat: self.last_heartbeat,
+            region: self.region,
+            datacenter: self.datacenter,
+            provider: self.provider,
+            cost_per_month: self.cost_per_month.map(|d| d.0),
+            metadata: self.metadata.map(|m| m.0),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Loads a live (not deleted) server.
+pub async fn get_row(db: &Db, id: Uuid) -> Result<ServerRow> {
+    let sql = format!("SELECT {SERVER_COLUMNS} FROM servers WHERE id = $1 AND deleted_at IS NULL");
+    on_pool!(db, |pool| sqlx::query_as::<_, ServerRow>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or_else(|| Error::not_found("server"))
+}
+
+/// Recounts a server's customers into `current_load`, inside the caller's transaction.
+pub async fn refresh_load(tx: &mut Tx, server_id: Uuid) -> Result<i32> {
+    let sql = "UPDATE servers SET current_load = (SELECT COUNT(*) FROM customers \
+               WHERE assigned_server_id = $1 AND deleted_at IS NULL) WHERE id = $1 RETURNING current_load";
+    Ok(on_tx!(tx, |conn| sqlx::query_scalar::<_, i32>(sql)
+        .bind(server_id)
+        .fetch_optional(&mut *conn)
+        .await)?
+    .unwrap_or(0))
+}
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(Error::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+fn check_opt_text(field: &str, value: &Option<String>, max: usize) -> Result<()> {
+    value
+        .as_deref()
+        .map_or(Ok(()), |v| check_text(field, v, max))
+}
+
+fn check_range(field: &str, value: Option<i32>, min: i32, max: i32) -> Result<()> {
+    match value {
+        Some(v) if v < min || v > max => Err(Error::validation(
+            field,
+            format!("must be between {min} and {max}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_url(field: &str, url: &str) -> Result<()> {
+    check_text(field, url, 255)?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| Error::validation(field, "must be an absolute http(s) URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::validation(field, "must be an absolute http(s) URL"));
+    }
+    Ok(())
+}
+
+fn check_cost(value: Option<rust_decimal::Decimal>) -> Result<()> {
+    match value {
+        Some(v) if v.is_sign_negative() || v > rust_decimal::Decimal::from(99_999_999) => Err(
+            Error::validation("cost_per_month", "must be between 0 and 99999999.99"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// `POST /api/admin/servers` body (PRD §9.1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServer {
+    #[schema(example = "VPS-Asia-1")]
+    pub name: String,
+    #[schema(value_type = String, example = "192.168.1.10")]
+    pub ip_address: IpAddr,
+    /// Where management reaches the worker; defaults to `http://<ip_address>:8081`.
+    pub api_url: Option<String>,
+    #[schema(example = 100)]
+    pub max_capacity: Option<i32>,
+    pub cpu_cores: i32,
+    pub ram_gb: i32,
+    pub disk_gb: Option<i32>,
+    pub region: Option<String>,
+    pub datacenter: Option<String>,
+    pub provider: Option<String>,
+    #[schema(value_type = Option<f64>, example = 40.00)]
+    pub cost_per_month: Option<rust_decimal::Decimal>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A server just added, with its key shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedServer {
+    #[serde(flatten)]
+    pub server: Server,
+    /// `ak_server_…`: give it to the worker as `WASP_SERVER_KEY`. Shown only now.
+    pub api_key: String,
+}
+
+/// Add a server; its key is shown once.
+#[utoipa::path(post, path = "/api/admin/servers", tag = "servers", request_body = CreateServer,
+    responses((status = 201, body = CreatedServer), (status = 400), (status = 403), (status = 409)))]
+pub async fn create_server(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    meta: RequestMeta,
+    Json(req): Json<CreateServer>,
+) -> Result<impl IntoResponse> {
+    admin.require(Role::Admin)?;
+    check_text("name", &req.name, 100)?;
+    check_range("max_capacity", req.max_capacity, 1, 1_000_000)?;
+    check_range("cpu_cores", Some(req.cpu_cores), 1, 4096)?;
+    check_range("ram_gb", Some(req.ram_gb), 1, 1_048_576)?;
+    check_range("disk_gb", req.disk_gb, 1, 1_048_576)?;
+    check_opt_text("region", &req.region, 50)?;
+    check_opt_text("datacenter", &req.datacenter, 100)?;
+    check_opt_text("provider", &req.provider, 50)?;
+    check_cost(req.cost_per_month)?;
+    let api_url = match &req.api_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => match req.ip_address {
+            IpAddr::V4(ip) => format!("http://{ip}:8081"),
+            IpAddr::V6(ip) => format!("http://[{ip}]:8081"),
+        },
+    };
+    check_url("api_url", &api_url)?;
+    let key = SecretKey::generate(KeyKind::Server);
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let sql = format!(
+        "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, max_capacity, \
+         cpu_cores, ram_gb, disk_gb, region, datacenter, provider, cost_per_month, metadata, status, \
+         health_status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'initializing', 'unknown', $16, $16) \
+         RETURNING {SERVER_COLUMNS}"
+    );
+    let mut tx = state.db.begin().await?;
+    let row = on_tx!(&mut tx, |conn| sqlx::query_as::<_, ServerRow>(&sql)
+        .bind(id)
+        .bind(req.name.trim())
+        .bind(Inet(req.ip_address))
+        .bind(&api_url)
+        .bind(key.digest(&state.secrets.key_pepper))
+        .bind(key.hint())
+        .bind(req.max_capacity.unwrap_or(100))
+        .bind(req.cpu_cores)
+        .bind(req.ram_gb)
+        .bind(req.disk_gb)
+        .bind(&req.region)
+        .bind(&req.datacenter)
+        .bind(&req.provider)
+        .bind(req.cost_per_month.map(Dec))
+        .bind(req.metadata.clone().map(sqlx::types::Json))
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await)
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::conflict(code::CONFLICT, "a server with this name already exists")
+        } else {
+            e.into()
+        }
+    })?;
+    AuditEvent::admin_action(&admin, "create_server", &meta)
+        .resource("server", id)
+        .metadata(serde_json::json!({ "name": row.name, "max_capacity": row.max_capacity, "region": row.region }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(created(CreatedServer {
+        server: row.into_api(&state),
+        api_key: key.expose().to_owned(),
+    }))
+}
+
+/// Filters of `GET /api/admin/servers`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFilters {
+    pub status: Option<String>,
+    pub health_status: Option<String>,
+    pub region: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ServerList {
+    pub success: bool,
+    pub data: Vec<Server>,
+    pub meta: crate::pagination::PageMeta,
+}
+
+/// List servers with utilisation and connectivity.
+#[utoipa::path(get, path = "/api/admin/servers", tag = "servers", params(ServerFilters),
+    responses((status = 200, body = ServerList), (status = 401)))]
+pub async fn list_servers(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Query(f): Query<ServerFilters>,
+) -> Result<AxumJson<Envelope<Vec<Server>>>> {
+    admin.require(Role::Viewer)?;
+    let mut filters = Filters::default();
+    filters.push_raw("deleted_at IS NULL");
+    if let Some(v) = &f.status {
+        filters.push("status = {}", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &f.health_status {
+        filters.push("health_status = {}", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &f.region {
+        filters.push("region = {}", Arg::Text(v.clone()));
+    }
+    let page = PageParams {
+        page: f.page,
+        per_page: f.per_page,
+    };
+    let where_sql = filters.where_sql();
+    let n = filters.next_index();
+    let list_sql = format!(
+        "SELECT {SERVER_COLUMNS} FROM servers{where_sql} ORDER BY name LIMIT ${n} OFFSET ${}",
+        n + 1
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM servers{where_sql}");
+    let (rows, total) = on_pool!(&state.db, |pool| {
+        let rows = bind_args!(sqlx::query_as::<_, ServerRow>(&list_sql), filters.args)
+            .bind(i64::from(page.per_page()))
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+        let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), filters.args)
+            .fetch_one(pool)
+            .await?;
+        Ok::<_, sqlx::Error>((rows, total))
+    })?;
+    let mut body = ok(rows
+        .into_iter()
+        .map(|r| r.into_api(&state))
+        .collect::<Vec<_>>());
+    body.0.meta = Some(page.meta(total));
+    Ok(body)
+}
+
+/// One server.
+#[utoipa::path(get, path = "/api/admin/servers/{id}", tag = "servers", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Server), (status = 404)))]
+pub async fn get_server(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<Uuid>,
+) -> Result<AxumJson<Envelope<Server>>> {
+    admin.require(Role::Viewer)?;
+    Ok(ok(get_row(&state.db, id).await?.into_api(&state)))
+}
+
+/// `PUT /api/admin/servers/{id}` body: only the fields given change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServer {
+    pub name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub ip_address: Option<IpAddr>,
+    pub api_url: Option<String>,
+    pub max_capacity: Option<i32>,
+    pub cpu_cores: Option<i32>,
+    pub ram_gb: Option<i32>,
+    pub disk_gb: Option<i32>,
+    /// active, inactive, maintenance or draining
+    pub status: Option<String>,
+    pub region: Option<String>,
+    pub datacenter: Option<String>,
+    pub provider: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub cost_per_month: Option<rust_decimal::Decimal>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// Update a server.
+#[utoipa::path(put, path = "/api/admin/servers/{id}", tag = "servers", params(("id" = Uuid, Path)), request_body = UpdateServer,
+    responses((status = 200, body = Server), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn update_server(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    meta: RequestMeta,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateServer>,
+) -> Result<AxumJson<Envelope<Server>>> {
+    admin.require(Role::Admin)?;
+    check_opt_text("name", &req.name, 100)?;
+    if let Some(url) = &req.api_url {
+        check_url("api_url", url)?;
+    }
+    check_range("max_capacity", req.max_capacity, 1, 1_000_000)?;
+    check_range("cpu_cores", req.cpu_cores, 1, 4096)?;
+    check_range("ram_gb", req.ram_gb, 1, 1_048_576)?;
+    check_range("disk_gb", req.disk_gb, 1, 1_048_576)?;
+    check_opt_text("region", &req.region, 50)?;
+    check_opt_text("datacenter", &req.datacenter, 100)?;
+    check_opt_text("provider", &req.provider, 50)?;
+    check_cost(req.cost_per_month)?;
+    if let Some(status) = &req.status {
+        if !SETTABLE_STATUSES.contains(&status.as_str()) {
+            return Err(Error::validation(
+                "status",
+                format!("must be one of {}", SETTABLE_STATUSES.join(", ")),
+            ));
+        }
+    }
+    get_row(&state.db, id).await?;
+    let sql = "UPDATE servers SET name = COALESCE($1, name), ip_address = COALESCE($2, ip_address), \
+               api_url = COALESCE($3, api_url), max_capacity = COALESCE($4, max_capacity), \
+               cpu_cores = COALESCE($5, cpu_cores), ram_gb = COALESCE($6, ram_gb), disk_gb = COALESCE($7, disk_gb), \
+               status = COALESCE($8, status), region = COALESCE($9, region), datacenter = COALESCE($10, datacenter), \
+               provider = COALESCE($11, provider), cost_per_month = COALESCE($12, cost_per_month), \
+               metadata = COALESCE($13, metadata), updated_at = $14 WHERE id = $15 AND deleted_at IS NULL";
+    let mut tx = state.db.begin().await?;
+    on_tx!(&mut tx, |conn| sqlx::query(sql)
+        .bind(req.name.as_deref().map(str::trim))
+        .bind(req.ip_address.map(Inet))
+        .bind(req.api_url.as_deref().map(|u| u.trim_end_matches('/')))
+        .bind(req.max_capacity)
+        .bind(req.cpu_cores)
+        .bind(req.ram_gb)
+        .bind(req.disk_gb)
+        .bind(&req.status)
+        .bind(&req.region)
+        .bind(&req.datacenter)
+        .bind(&req.provider)
+        .bind(req.cost_per_month.map(Dec))
+        .bind(req.metadata.clone().map(sqlx::types::Json))
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::conflict(code::CONFLICT, "a server with this name already exists")
+        } else {
+            e.into()
+        }
+    })?;
+    AuditEvent::admin_action(&admin, "update_server", &meta)
+        .resource("server", id)
+        .metadata(serde_json::json!({ "status": req.status, "max_capacity": req.max_capacity, "name": req.name }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ok(get_row(&state.db, id).await?.into_api(&state)))
+}
+
+/// Remove a server (soft delete). Refused while customers are assigned to it.
+#[utoipa::path(delete, path = "/api/admin/servers/{id}", tag = "servers", params(("id" = Uuid, Path)),
+    responses((status = 200), (status = 403), (status = 404), (status = 409, description = "SERVER_NOT_EMPTY")))]
+pub async fn delete_server(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    meta: RequestMeta,
+    Path(id): Path<Uuid>,
+) -> Result<AxumJson<Envelope<Value>>> {
+    admin.require(Role::Admin)?;
+    let row = get_row(&state.db, id).await?;
+    let mut tx = state.db.begin().await?;
+    let load = refresh_load(&mut tx, id).await?;
+    if load > 0 {
+        return Err(Error::conflict(
+            code::SERVER_NOT_EMPTY,
+            format!(
+                "server `{}` still has {load} customer(s); reassign them or drain the server first",
+                row.name
+            ),
+        ));
+    }
+    let now = Utc::now();
+    on_tx!(&mut tx, |conn| sqlx::query(
+        "UPDATE servers SET deleted_at = $1, status = 'inactive', updated_at = $1 WHERE id = $2"
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    AuditEvent::admin_action(&admin, "delete_server", &meta)
+        .resource("server", id)
+        .metadata(serde_json::json!({ "name": row.name }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ok(serde_json::json!({ "id": id, "deleted": true })))
+}
+
+/// The latest heartbeat metrics of a server.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, Default, Clone)]
+pub struct ServerMetrics {
+    #[schema(value_type = Option<f64>)]
+    pub cpu_usage: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub ram_usage: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub disk_usage: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub network_in_mbps: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub network_out_mbps: Option<Dec>,
+    pub active_connections: Option<i32>,
+    pub total_instances: Option<i32>,
+    pub messages_per_minute: Option<i32>,
+    pub errors_per_minute: Option<i32>,
+    pub avg_response_time_ms: Option<i32>,
+    pub p95_response_time_ms: Option<i32>,
+    pub p99_response_time_ms: Option<i32>,
+    #[serde(default)]
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl ServerMetrics {
+    /// Converts a worker's report, refusing values outside their ranges.
+    pub fn from_report(r: &Heartbeat) -> Result<ServerMetrics> {
+        let pct = |field: &str, v: Option<f64>| -> Result<Option<Dec>> {
+            match v {
+                None => Ok(None),
+                Some(v) if v.is_finite() && (0.0..=100.0).contains(&v) => Ok(rust_decimal::Decimal::from_f64_retain(v)
+                    .map(|d| Dec(d.round_dp(2)))),
+                Some(_) => Err(Error::validation(field, "must be a percentage between 0 and 100")),
+            }
+        };
+        let rate = |field: &str, v: Option<f64>| -> Result<Option<Dec>> {
+            match v {
+                None => Ok(None),
+                Some(v) if v.is_finite() && (0.0..1e8).contains(&v) => Ok(rust_decimal::Decimal::from_f64_retain(v).map(|d| Dec(d.round_dp(2)))),
+                Some(_) => Err(Error::validation(field, "must be between 0 and 100000000")),
+            }
+        };
+        Ok(ServerMetrics {
+            cpu_usage: pct("cpu_usage", r.cpu_usage)?,
+            ram_usage: pct("ram_usage", r.ram_usage)?,
+            disk_usage: pct("disk_usage", r.disk_usage)?,
+            network_in_mbps: rate("network_in_mbps", r.network_in_mbps)?,
+            network_out_mbps: rate("network_out_mbps", r.network_out_mbps)?,
+            active_connections: r.active_connections,
+            total_instances: r.total_instances,
+            messages_per_minute: r.messages_per_minute,
+            errors_per_minute: r.errors_per_minute,
+            avg_response_time_ms: r.avg_response_time_ms,
+            p95_response_time_ms: r.p95_response_time_ms,
+            p99_response_time_ms: r.p99_response_time_ms,
+            recorded_at: None,
+        })
+    }
+}
+
+/// A live probe of the worker's `/health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Probe {
+    pub reachable: bool,
+    pub status_code: Option<u16>,
+    pub latency_ms: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// `GET /api/admin/servers/{id}/health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServerHealth {
+    pub server_id: Uuid,
+    pub status: String,
+    pub health_status: String,
+    pub connectivity_status: String,
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    pub seconds_since_heartbeat: Option<i64>,
+    pub latest_metrics: Option<ServerMetrics>,
+    pub probe: Probe,
+}
+
+/// Health of one worker: last heartbeat, latest metrics, and a live probe of its `/health`.
+#[utoipa::path(get, path = "/api/admin/servers/{id}/health", tag = "servers", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ServerHealth), (status = 404)))]
+pub async fn server_health(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<Uuid>,
+) -> Result<AxumJson<Envelope<ServerHealth>>> {
+    admin.require(Role::Viewer)?;
+    let row = get_row(&state.db, id).await?;
+    let latest = on_pool!(&state.db, |pool| {
+        sqlx::query_as::<_, ServerMetrics>(
+        "SELECT cpu_usage, ram_usage, disk_usage, network_in_mbps, network_out_mbps, active_connections, \
+         total_instances, messages_per_minute, errors_per_minute, avg_response_time_ms, p95_response_time_ms, \
+         p99_response_time_ms, recorded_at FROM server_metrics WHERE server_id = $1 ORDER BY recorded_at DESC LIMIT 1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    })?;
+    let started = std::time::Instant::now();
+    let probe = match state
+        .http
+        .get(format!("{}/health", row.api_url))
+        .timeout(std::time::Duration::from_secs(3))
+        .send()
+        .await
+    {
+        Ok(resp) => Probe {
+            reachable: true,
+            status_code: Some(resp.status().as_u16()),
+            latency_ms: Some(started.elapsed().as_millis() as u64),
+            error: None,
+        },
+        Err(e) => Probe {
+            reachable: false,
+            status_code: None,
+            latency_ms: None,
+            error: Some(if e.is_timeout() {
+                "timed out".into()
+            } else if e.is_connect() {
+                "connection refused or unreachable".into()
+            } else {
+                "request failed".into()
+            }),
+        },
+    };
+    Ok(ok(ServerHealth {
+        server_id: id,
+        connectivity_status: connectivity(
+            row.last_heartbeat,
+            state.config.heartbeat_degraded_secs,
+            state.config.heartbeat_offline_secs,
+        )
+        .to_owned(),
+        seconds_since_heartbeat: row.last_heartbeat.map(|t| (Utc::now() - t).num_seconds()),
+        status: row.status,
+        health_status: row.health_status,
+        last_heartbeat: row.last_heartbeat,
+        latest_metrics: latest,
+        probe,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker-facing: registration and heartbeats, authenticated by the server key.
+// ---------------------------------------------------------------------------------------
+
+/// The server a valid `ak_server_` key belongs to.
+async fn authenticate_server(
+    state: &AppState,
+    headers: &HeaderMap,
+    meta: &RequestMeta,
+) -> Result<ServerRow> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let refuse = |reason: &'static str| async move {
+        AuditEvent::security_event("server", None, "server_auth_failed", meta)
+            .failure(reason)
+            .severity("warning")
+            .write_alone(&state.db)
+            .await?;
+        Err::<ServerRow, _>(Error::unauthorized(
+            code::INVALID_SERVER_KEY,
+            "invalid server key",
+        ))
+    };
+    let Some(presented) = presented else {
+        return refuse("missing server key").await;
+    };
+    let key = match SecretKey::parse(presented) {
+        Ok(k) if k.kind() == KeyKind::Server => k,
+        _ => return refuse("malformed server key").await,
+    };
+    let sql = format!(
+        "SELECT {SERVER_COLUMNS} FROM servers WHERE api_key_hash = $1 AND deleted_at IS NULL"
+    );
+    let digest = key.digest(&state.secrets.key_pepper);
+    match on_pool!(&state.db, |pool| sqlx::query_as::<_, ServerRow>(&sql)
+        .bind(&digest)
+        .fetch_optional(pool)
+        .await)?
+    {
+        Some(row) => Ok(row),
+        None => refuse("unknown server key").await,
+    }
+}
+
+/// Seconds between worker heartbeats.
+pub const HEARTBEAT_INTERVAL_SECS: u64 = 5;
+
+/// A worker announces itself with its server key.
+#[utoipa::path(post, path = "/internal/v1/register", tag = "internal", request_body = RegisterRequest,
+    responses((status = 200, body = Registration), (status = 401, description = "INVALID_SERVER_KEY")))]
+pub async fn register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Json(req): Json<RegisterRequest>,
+) -> Result<AxumJson<Envelope<Registration>>> {
+    let row = authenticate_server(&state, &headers, &meta).await?;
+    if let Some(url) = &req.api_url {
+        check_url("api_url", url)?;
+    }
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE servers SET status = CASE WHEN status = 'initializing' THEN 'active' ELSE status END, \
+         api_url = COALESCE($1, api_url), last_heartbeat = $2, health_status = 'healthy', updated_at = $2 WHERE id = $3"
+    )
+    .bind(req.api_url.as_deref().map(|u| u.trim_end_matches('/')))
+    .bind(now)
+    .bind(row.id)
+    .execute(&mut *conn)
+    .await.map(|r| r.rows_affected())
+    })?;
+    let mut event = AuditEvent::system("server_registered").resource("server", row.id);
+    event.actor_type = "server";
+    event.actor_id = Some(row.id);
+    event.ip = meta.ip;
+    event.request_id = meta.request_id.clone();
+    event
+        .metadata(serde_json::json!({ "version": req.version }))
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ok(Registration {
+        server_id: row.id,
+        name: row.name,
+        heartbeat_interval_secs: HEARTBEAT_INTERVAL_SECS,
+    }))
+}
+
+/// Derives `health_status` from reported resource use.
+pub fn health_from_metrics(m: &ServerMetrics) -> &'static str {
+    let pct = |d: &Option<Dec>| d.map(|d| d.0).unwrap_or_default();
+    let (cpu, ram, disk) = (pct(&m.cpu_usage), pct(&m.ram_usage), pct(&m.disk_usage));
+    let ninety = rust_decimal::Decimal::from(90);
+    let eighty = rust_decimal::Decimal::from(80);
+    let nearly_full = rust_decimal::Decimal::from(98);
+    if ram >= nearly_full || disk >= nearly_full {
+        "unhealthy"
+    } else if cpu >= ninety
+        || ram >= ninety
+        || disk >= ninety
+        || (cpu >= eighty && ram >= eighty)
+        || m.errors_per_minute.unwrap_or(0) > 100
+    {
+        "degraded"
+    } else {
+        "healthy"
+    }
+}
+
+/// A worker's periodic report.
+#[utoipa::path(post, path = "/internal/v1/heartbeat", tag = "internal", request_body = ServerMetrics,
+    responses((status = 204), (status = 401, description = "INVALID_SERVER_KEY")))]
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Json(m): Json<ServerMetrics>,
+) -> Result<StatusCode> {
+    let row = authenticate_server(&state, &headers, &meta).await?;
+    let health = health_from_metrics(&m);
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+            "INSERT INTO server_metrics (server_id, cpu_usage, ram_usage, disk_usage, network_in_mbps, network_out_mbps, \
+             active_connections, total_instances, messages_per_minute, errors_per_minute, avg_response_time_ms, \
+             p95_response_time_ms, p99_response_time_ms, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(row.id)
+        .bind(m.cpu_usage)
+        .bind(m.ram_usage)
+        .bind(m.disk_usage)
+        .bind(m.network_in_mbps)
+        .bind(m.network_out_mbps)
+        .bind(m.active_connections)
+        .bind(m.total_instances)
+        .bind(m.messages_per_minute)
+        .bind(m.errors_per_minute)
+        .bind(m.avg_response_time_ms)
+        .bind(m.p95_response_time_ms)
+        .bind(m.p99_response_time_ms)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE servers SET last_heartbeat = $1, health_status = $2, \
+             status = CASE WHEN status = 'initializing' THEN 'active' ELSE status END WHERE id = $3",
+        )
+        .bind(now)
+        .bind(health)
+        .bind(row.id)
+        .execute(&mut *conn)
+        .await?;
+    });
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Name of the server row that `wasp up`'s in-process worker registers as.
+pub const LOCAL_SERVER_NAME: &str = "local";
+
+/// For the all-in-one mode: makes sure the in-process worker has a server row, and gives it
+/// a fresh key for this run (the key lives only in this process's memory).
+pub async fn ensure_local(state: &AppState, api_url: &str, capacity: i32, cpu_cores: i32, ram_gb: i32) -> Result<SecretKey> {
+    check_url("api_url", api_url)?;
+    let key = SecretKey::generate(KeyKind::Server);
+    let digest = key.digest(&state.secrets.key_pepper);
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    let existing: Option<Uuid> = on_tx!(&mut tx, |conn| sqlx::query_scalar("SELECT id FROM servers WHERE name = $1 AND deleted_at IS NULL")
+        .bind(LOCAL_SERVER_NAME)
+        .fetch_optional(&mut *conn)
+        .await)?;
+    let (id, action) = match existing {
+        Some(id) => {
+            on_tx!(&mut tx, |conn| sqlx::query("UPDATE servers SET api_key_hash = $1, api_key_hint = $2, api_url = $3, updated_at = $4 WHERE id = $5")
+                .bind(&digest)
+                .bind(key.hint())
+                .bind(api_url)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+            (id, "local_server_key_rotated")
+        }
+        None => {
+            let id = Uuid::now_v7();
+            on_tx!(&mut tx, |conn| sqlx::query(
+                "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, max_capacity, cpu_cores, ram_gb, \
+                 region, provider, status, health_status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'local', 'wasp up', 'initializing', 'unknown', $10, $10)"
+            )
+            .bind(id)
+            .bind(LOCAL_SERVER_NAME)
+            .bind(Inet(IpAddr::from([127, 0, 0, 1])))
+            .bind(api_url)
+            .bind(&digest)
+            .bind(key.hint())
+            .bind(capacity)
+            .bind(cpu_cores)
+            .bind(ram_gb)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+            (id, "local_server_created")
+        }
+    };
+    AuditEvent::system(action).resource("server", id).write(&mut tx).await?;
+    tx.commit().await?;
+    Ok(key)
+}

@@ -1,0 +1,403 @@
+//! Operator sign-in, sessions, lockout, MFA and roles.
+
+use crate::harness::{TestApp, ROOT_EMAIL, ROOT_PASSWORD};
+use crate::on_both_databases;
+use reqwest::{header, Method, StatusCode};
+use serde_json::json;
+
+on_both_databases!(
+    right_password_signs_in_and_wrong_password_is_refused,
+    the_session_cookie_works_and_logout_ends_it,
+    repeated_failures_lock_the_account_even_for_the_right_password,
+    each_role_gets_its_routes_and_is_refused_the_others,
+    mfa_requires_a_current_code_once_enabled,
+    refresh_token_issues_a_new_access_token,
+);
+
+async fn right_password_signs_in_and_wrong_password_is_refused(app: TestApp) {
+    let ok = app.login(ROOT_EMAIL, ROOT_PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.body["success"], true);
+    let token = ok.data()["token"].as_str().unwrap();
+    assert!(ok.data()["expires_at"].is_string());
+    assert_eq!(ok.data()["admin"]["role"], "super_admin");
+    let me = app.get("/api/admin/auth/me", token).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.data()["email"], ROOT_EMAIL);
+
+    let wrong = app.login(ROOT_EMAIL, "not-the-password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.code(), "INVALID_CREDENTIALS");
+    assert_eq!(wrong.body["success"], false);
+    let unknown = app.login("nobody@wasp.test", "whatever-password").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.code(),
+        "INVALID_CREDENTIALS",
+        "unknown emails look like wrong passwords"
+    );
+
+    let failures = app.audit(token, "login_failed").await;
+    assert_eq!(failures.len(), 2);
+    assert!(failures
+        .iter()
+        .all(|r| r["status"] == "failure" && r["ip_address"] == "127.0.0.1"));
+    let logins = app.audit(token, "login").await;
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0]["event_type"], "auth_event");
+    // No password ever reaches the audit log.
+    let all = app.get("/api/admin/logs?per_page=100", token).await;
+    assert!(!all.body.to_string().contains(ROOT_PASSWORD));
+    assert!(!all.body.to_string().contains("not-the-password"));
+
+    let garbage = app.get("/api/admin/servers", "not-a-jwt").await;
+    assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
+    let missing = app
+        .call(Method::GET, "/api/admin/servers", None, None)
+        .await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.code(), "UNAUTHORIZED");
+}
+
+async fn the_session_cookie_works_and_logout_ends_it(app: TestApp) {
+    let resp = app
+        .http
+        .post(app.url("/api/admin/auth/login"))
+        .json(&json!({ "email": ROOT_EMAIL, "password": ROOT_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let access = cookies
+        .iter()
+        .find(|c| c.starts_with("wasp_admin="))
+        .expect("access cookie");
+    assert!(
+        access.contains("HttpOnly") && access.contains("SameSite=Strict"),
+        "{access}"
+    );
+    let cookie_pair = access.split(';').next().unwrap().to_owned();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let token = body["data"]["token"].as_str().unwrap().to_owned();
+
+    let via_cookie = app
+        .http
+        .get(app.url("/api/admin/servers"))
+        .header(header::COOKIE, &cookie_pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(via_cookie.status(), StatusCode::OK);
+
+    let out = app.post("/api/admin/auth/logout", &token, json!({})).await;
+    assert_eq!(out.status, StatusCode::OK);
+    let cleared = out
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().unwrap().contains("Max-Age=0"));
+    assert!(cleared, "logout clears the cookies");
+    let after = app.get("/api/admin/servers", &token).await;
+    assert_eq!(
+        after.status,
+        StatusCode::UNAUTHORIZED,
+        "a logged-out token is dead at once"
+    );
+    let cookie_after = app
+        .http
+        .get(app.url("/api/admin/servers"))
+        .header(header::COOKIE, &cookie_pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cookie_after.status(), StatusCode::UNAUTHORIZED);
+    let root = app.root_token().await;
+    assert_eq!(app.audit(&root, "logout").await.len(), 1);
+}
+
+async fn repeated_failures_lock_the_account_even_for_the_right_password(app: TestApp) {
+    let root = app.root_token().await;
+    app.operator_token(&root, "ops@wasp.test", "admin").await;
+    for attempt in 1..=4 {
+        let r = app.login("ops@wasp.test", "wrong-password-here").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let fifth = app.login("ops@wasp.test", "wrong-password-here").await;
+    assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(fifth.code(), "ACCOUNT_LOCKED");
+    assert!(fifth.body["error"]["retry_after"].as_u64().unwrap() > 0);
+    assert!(fifth.headers.get(header::RETRY_AFTER).is_some());
+
+    let right = app.login("ops@wasp.test", "operator-password-123").await;
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even with the right password"
+    );
+    assert_eq!(right.code(), "ACCOUNT_LOCKED");
+
+    let locked = app.audit(&root, "account_locked").await;
+    assert_eq!(locked.len(), 1);
+    assert_eq!(locked[0]["event_type"], "security_event");
+
+    // A super admin's reset unlocks the account.
+    let users = app.get("/api/admin/users", &root).await;
+    let id = users
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ops@wasp.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reset = app
+        .post(
+            &format!("/api/admin/users/{id}/reset-password"),
+            &root,
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let new_password = reset.data()["password"].as_str().unwrap().to_owned();
+    let again = app.login("ops@wasp.test", &new_password).await;
+    assert_eq!(again.status, StatusCode::OK);
+    let listed = app.get("/api/admin/users", &root).await;
+    assert!(
+        !listed.body.to_string().contains(&new_password),
+        "a reset password is shown once"
+    );
+}
+
+async fn each_role_gets_its_routes_and_is_refused_the_others(app: TestApp) {
+    let root = app.root_token().await;
+    let admin = app.operator_token(&root, "admin@wasp.test", "admin").await;
+    let viewer = app
+        .operator_token(&root, "viewer@wasp.test", "viewer")
+        .await;
+    let server_body =
+        json!({ "name": "S", "ip_address": "127.0.0.9", "cpu_cores": 2, "ram_gb": 4 });
+
+    // Viewer: reads everything, changes nothing.
+    for path in [
+        "/api/admin/servers",
+        "/api/admin/customers",
+        "/api/admin/logs",
+        "/api/admin/auth/me",
+    ] {
+        assert_eq!(
+            app.get(path, &viewer).await.status,
+            StatusCode::OK,
+            "viewer GET {path}"
+        );
+    }
+    let refused = app
+        .post("/api/admin/servers", &viewer, server_body.clone())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.code(), "FORBIDDEN");
+    let refused = app
+        .post(
+            "/api/admin/customers",
+            &viewer,
+            json!({ "email": "c@x.io", "assign_server": "none" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/admin/users", &viewer).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Admin: manages servers and customers, not operators.
+    let created = app.post("/api/admin/servers", &admin, server_body).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let sid = created.data()["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete(&format!("/api/admin/servers/{sid}"), &viewer)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.put(
+            &format!("/api/admin/servers/{sid}"),
+            &viewer,
+            json!({ "max_capacity": 5 })
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/admin/users", &admin).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let op = app
+        .post(
+            "/api/admin/users",
+            &admin,
+            json!({ "email": "x@wasp.test", "role": "super_admin" }),
+        )
+        .await;
+    assert_eq!(
+        op.status,
+        StatusCode::FORBIDDEN,
+        "an admin cannot create operators"
+    );
+
+    // Super admin: manages operators; the last super admin cannot be demoted.
+    assert_eq!(
+        app.get("/api/admin/users", &root).await.status,
+        StatusCode::OK
+    );
+    let me = app.get("/api/admin/auth/me", &root).await;
+    let root_id = me.data()["id"].as_str().unwrap();
+    let demote = app
+        .put(
+            &format!("/api/admin/users/{root_id}"),
+            &root,
+            json!({ "role": "viewer" }),
+        )
+        .await;
+    assert_eq!(demote.status, StatusCode::CONFLICT);
+
+    // Deactivating an operator ends their sessions at once.
+    let users = app.get("/api/admin/users", &root).await;
+    let viewer_id = users
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "viewer@wasp.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.delete(&format!("/api/admin/users/{viewer_id}"), &root)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/admin/servers", &viewer).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let denied = app.login("viewer@wasp.test", "operator-password-123").await;
+    assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn mfa_requires_a_current_code_once_enabled(app: TestApp) {
+    let root = app.root_token().await;
+    let setup = app
+        .post("/api/admin/auth/mfa/setup", &root, json!({}))
+        .await;
+    assert_eq!(setup.status, StatusCode::CREATED, "{}", setup.body);
+    let secret = setup.data()["secret"].as_str().unwrap().to_owned();
+    assert!(setup.data()["otpauth_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap(),
+        Some("wasp".into()),
+        ROOT_EMAIL.into(),
+    )
+    .unwrap();
+    let wrong = app
+        .post(
+            "/api/admin/auth/mfa/enable",
+            &root,
+            json!({ "code": "000000" }),
+        )
+        .await;
+    if totp.generate_current().unwrap() != "000000" {
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let enabled = app
+        .post(
+            "/api/admin/auth/mfa/enable",
+            &root,
+            json!({ "code": totp.generate_current().unwrap() }),
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.body);
+
+    let no_code = app.login(ROOT_EMAIL, ROOT_PASSWORD).await;
+    assert_eq!(no_code.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(no_code.code(), "MFA_REQUIRED");
+    let bad_code = app
+        .call(
+            Method::POST,
+            "/api/admin/auth/login",
+            None,
+            Some(json!({ "email": ROOT_EMAIL, "password": ROOT_PASSWORD, "totp_code": "12345x" })),
+        )
+        .await;
+    assert_eq!(bad_code.code(), "INVALID_MFA_CODE");
+    let with_code = app.call(Method::POST, "/api/admin/auth/login", None, Some(json!({ "email": ROOT_EMAIL, "password": ROOT_PASSWORD, "totp_code": totp.generate_current().unwrap() }))).await;
+    assert_eq!(with_code.status, StatusCode::OK, "{}", with_code.body);
+    assert_eq!(with_code.data()["admin"]["mfa_enabled"], true);
+    // The secret is never shown again.
+    let me = app.get("/api/admin/auth/me", &root).await;
+    assert!(!me.body.to_string().contains(&secret));
+    let users = app.get("/api/admin/users", &root).await;
+    assert!(!users.body.to_string().contains(&secret));
+}
+
+async fn refresh_token_issues_a_new_access_token(app: TestApp) {
+    let login = app.login(ROOT_EMAIL, ROOT_PASSWORD).await;
+    let refresh = login.data()["refresh_token"].as_str().unwrap().to_owned();
+    let access = login.data()["token"].as_str().unwrap().to_owned();
+    // A refresh token is not an access token, and vice versa.
+    assert_eq!(
+        app.get("/api/admin/servers", &refresh).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong_kind = app
+        .call(
+            Method::POST,
+            "/api/admin/auth/refresh",
+            None,
+            Some(json!({ "refresh_token": access })),
+        )
+        .await;
+    assert_eq!(wrong_kind.status, StatusCode::UNAUTHORIZED);
+    let renewed = app
+        .call(
+            Method::POST,
+            "/api/admin/auth/refresh",
+            None,
+            Some(json!({ "refresh_token": refresh })),
+        )
+        .await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    let new_access = renewed.data()["token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/admin/servers", new_access).await.status,
+        StatusCode::OK
+    );
+    // Logging out ends the whole session, refresh included.
+    app.post("/api/admin/auth/logout", new_access, json!({}))
+        .await;
+    let after = app
+        .call(
+            Method::POST,
+            "/api/admin/auth/refresh",
+            None,
+            Some(json!({ "refresh_token": refresh })),
+        )
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,10 @@
+//! HTTP-level tests of the management role, each run against SQLite and PostgreSQL.
+
+mod harness;
+
+mod admin_auth;
+mod audit;
+mod customers;
+mod errors;
+mod keys;
+mod servers;

@@ -1,0 +1,9 @@
+//! Types and formats shared by wasp's management and worker roles.
+#![forbid(unsafe_code)]
+
+pub mod keys;
+pub mod plans;
+pub mod registry;
+
+pub use keys::{KeyFormatError, KeyKind, SecretKey};
+pub use plans::Plan;

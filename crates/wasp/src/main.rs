@@ -1,0 +1,643 @@
+//! The `wasp` binary: parses the command line and starts roles.
+#![forbid(unsafe_code)]
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use wasp_management::{
+    auth::Role,
+    db::{Backend, Db},
+    operators::{self, Bootstrap},
+    AppState, Config,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "wasp",
+    version,
+    about = "wasp: a multi-server WhatsApp API platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything in one process on an embedded SQLite database (first run, demo, small operator).
+    Up(ServeArgs),
+    /// Run the management role (admin API, gateway, registry) against WASP_DATABASE_URL.
+    Management(ServeArgs),
+    /// Run a worker role (WhatsApp sessions); registers with WASP_MANAGEMENT_URL.
+    Worker(WorkerArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage operators (admin users) from the shell.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the OpenAPI document (JSON) and exit.
+    Openapi,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Directory for the embedded database, the generated secret and caches.
+    #[arg(
+        long,
+        env = "WASP_DATA_DIR",
+        value_name = "WASP_DATA_DIR",
+        default_value = "wasp-data"
+    )]
+    data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; defaults to `sqlite://<data dir>/wasp.db`.
+    #[arg(
+        long,
+        env = "WASP_DATABASE_URL",
+        value_name = "WASP_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Pepper for key digests and signing key for tokens (at least 32 characters). Generated
+    /// and kept in the data dir when unset with SQLite; required with PostgreSQL.
+    #[arg(
+        long,
+        env = "WASP_SECRET_KEY",
+        value_name = "WASP_SECRET_KEY",
+        hide_env_values = true
+    )]
+    secret_key: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct LogArgs {
+    /// Log filter, e.g. `info` or `wasp_management=debug,info`.
+    #[arg(
+        long,
+        env = "WASP_LOG",
+        value_name = "WASP_LOG",
+        default_value = "info"
+    )]
+    log: String,
+    /// Log format.
+    #[arg(long, env = "WASP_LOG_FORMAT", value_name = "WASP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    log: LogArgs,
+    /// Address the HTTP API listens on.
+    #[arg(
+        long,
+        env = "WASP_HTTP_ADDR",
+        value_name = "WASP_HTTP_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    http_addr: SocketAddr,
+    /// Public base URL (for links shown to customers); defaults to http://<http addr>.
+    #[arg(long, env = "WASP_PUBLIC_URL", value_name = "WASP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Email of the first super admin, created on an empty database.
+    #[arg(long, env = "WASP_ADMIN_EMAIL", value_name = "WASP_ADMIN_EMAIL")]
+    admin_email: Option<String>,
+    /// Password of the first super admin; generated and printed once when unset.
+    #[arg(
+        long,
+        env = "WASP_ADMIN_PASSWORD",
+        value_name = "WASP_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    admin_password: Option<String>,
+    /// Mark session cookies Secure (browsers accept them on http://localhost too).
+    #[arg(long, env = "WASP_COOKIE_SECURE", value_name = "WASP_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    cookie_secure: bool,
+    /// Send Strict-Transport-Security (enable when served over HTTPS).
+    #[arg(long, env = "WASP_HSTS", value_name = "WASP_HSTS", default_value_t = false, action = clap::ArgAction::Set)]
+    hsts: bool,
+    /// Trust X-Forwarded-For for the client address (only behind your own reverse proxy).
+    #[arg(long, env = "WASP_TRUST_PROXY", value_name = "WASP_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    trust_proxy: bool,
+    /// Days audit rows are kept (minimum 90).
+    #[arg(
+        long,
+        env = "WASP_AUDIT_RETENTION_DAYS",
+        value_name = "WASP_AUDIT_RETENTION_DAYS",
+        default_value_t = 365
+    )]
+    audit_retention_days: u32,
+    /// `up` only: customers the in-process worker may hold.
+    #[arg(long, env = "WASP_LOCAL_CAPACITY", value_name = "WASP_LOCAL_CAPACITY", default_value_t = 1000)]
+    local_capacity: i32,
+    /// `up` only: address of the in-process worker's API (port 0 picks a free one).
+    #[arg(long, env = "WASP_WORKER_ADDR", value_name = "WASP_WORKER_ADDR", default_value = "127.0.0.1:0")]
+    worker_addr: SocketAddr,
+    /// Database connections in the pool.
+    #[arg(
+        long,
+        env = "WASP_DATABASE_MAX_CONNECTIONS",
+        value_name = "WASP_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16
+    )]
+    database_max_connections: u32,
+}
+
+#[derive(Args, Clone)]
+struct WorkerArgs {
+    #[command(flatten)]
+    log: LogArgs,
+    /// Address the worker API listens on (management must reach it).
+    #[arg(long, env = "WASP_HTTP_ADDR", value_name = "WASP_HTTP_ADDR", default_value = "127.0.0.1:8081")]
+    http_addr: SocketAddr,
+    /// The URL management should use to reach this worker; defaults to what the operator entered.
+    #[arg(long, env = "WASP_ADVERTISE_URL", value_name = "WASP_ADVERTISE_URL")]
+    advertise_url: Option<String>,
+    /// Directory for caches (its file system's use is reported as disk usage).
+    #[arg(long, env = "WASP_DATA_DIR", value_name = "WASP_DATA_DIR", default_value = "wasp-data")]
+    data_dir: PathBuf,
+    /// Management base URL, e.g. https://wasp.example.com.
+    #[arg(long, env = "WASP_MANAGEMENT_URL", value_name = "WASP_MANAGEMENT_URL")]
+    management_url: Option<String>,
+    /// The one-time `ak_server_…` key from "add server".
+    #[arg(
+        long,
+        env = "WASP_SERVER_KEY",
+        value_name = "WASP_SERVER_KEY",
+        hide_env_values = true
+    )]
+    server_key: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an operator; prints a generated password when --password is not given.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Admin)]
+        role: RoleArg,
+        #[arg(long)]
+        full_name: Option<String>,
+        /// At least 12 characters; prefer the WASP_NEW_ADMIN_PASSWORD variable over the flag.
+        #[arg(
+            long,
+            env = "WASP_NEW_ADMIN_PASSWORD",
+            value_name = "WASP_NEW_ADMIN_PASSWORD",
+            hide_env_values = true
+        )]
+        password: Option<String>,
+    },
+    /// Set a new password (generated and printed unless given); unlocks the account and ends
+    /// its sessions.
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(
+            long,
+            env = "WASP_NEW_ADMIN_PASSWORD",
+            value_name = "WASP_NEW_ADMIN_PASSWORD",
+            hide_env_values = true
+        )]
+        password: Option<String>,
+    },
+    /// List operators.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    SuperAdmin,
+    Admin,
+    Viewer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::SuperAdmin => Role::SuperAdmin,
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wasp: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wasp: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Up(args) => serve(args, "up").await,
+        Command::Management(args) => serve(args, "management").await,
+        Command::Worker(args) => worker(args).await,
+        Command::Migrate(db) => {
+            let (db, _) = open_db(&db, 2, true).await?;
+            println!("migrations applied");
+            db.close().await;
+            Ok(())
+        }
+        Command::Admin { command } => admin(command).await,
+        Command::Openapi => {
+            let doc = wasp_management::router::openapi();
+            println!(
+                "{}",
+                doc.to_pretty_json()
+                    .context("serialising the OpenAPI document")?
+            );
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(args: &LogArgs) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .with_context(|| format!("WASP_LOG: `{}` is not a valid log filter", args.log))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    }
+    .map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))
+}
+
+/// The database URL, defaulting to SQLite under the data dir (created if needed).
+fn database_url(args: &DbArgs) -> Result<String> {
+    match &args.database_url {
+        Some(url) => {
+            if Backend::of_url(url).is_none() {
+                bail!("WASP_DATABASE_URL must start with postgres://, postgresql:// or sqlite://");
+            }
+            Ok(url.clone())
+        }
+        None => {
+            std::fs::create_dir_all(&args.data_dir).with_context(|| {
+                format!("WASP_DATA_DIR: cannot create `{}`", args.data_dir.display())
+            })?;
+            Ok(format!("sqlite://{}/wasp.db", args.data_dir.display()))
+        }
+    }
+}
+
+/// The server secret: given, or kept in the data dir for the embedded mode.
+fn secret_key(args: &DbArgs, backend: Backend) -> Result<Vec<u8>> {
+    if let Some(secret) = &args.secret_key {
+        if secret.len() < 32 {
+            bail!("WASP_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)");
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    if backend == Backend::Postgres {
+        bail!(
+            "WASP_SECRET_KEY is required with PostgreSQL: every management replica must share it"
+        );
+    }
+    let path = args.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= 32 => Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => bail!(
+            "WASP_DATA_DIR: `{}` is too short; remove it or set WASP_SECRET_KEY",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&args.data_dir).with_context(|| {
+                format!("WASP_DATA_DIR: cannot create `{}`", args.data_dir.display())
+            })?;
+            let secret = wasp_management::crypto::generate_password(64);
+            write_private(&path, &secret)
+                .with_context(|| format!("WASP_DATA_DIR: cannot write `{}`", path.display()))?;
+            Ok(secret.into_bytes())
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("WASP_DATA_DIR: cannot read `{}`", path.display()))
+        }
+    }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+async fn open_db(args: &DbArgs, max_connections: u32, migrate: bool) -> Result<(Db, Backend)> {
+    let url = database_url(args)?;
+    let backend = Backend::of_url(&url).context("WASP_DATABASE_URL: unknown scheme")?;
+    let db = Db::connect(&url, max_connections)
+        .await
+        .context("WASP_DATABASE_URL: cannot connect to the database")?;
+    if migrate {
+        db.migrate().await.context("applying database migrations")?;
+    }
+    Ok((db, backend))
+}
+
+async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
+    init_logging(&args.log)?;
+    if args.audit_retention_days < 90 {
+        bail!("WASP_AUDIT_RETENTION_DAYS must be at least 90 (PRD §6.5)");
+    }
+    if let Some(url) = &args.public_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("WASP_PUBLIC_URL must start with http:// or https://");
+        }
+    }
+    let started = std::time::Instant::now();
+    // Check the secret before touching the database, so bad settings change nothing.
+    let backend =
+        Backend::of_url(&database_url(&args.db)?).context("WASP_DATABASE_URL: unknown scheme")?;
+    let secret = secret_key(&args.db, backend)?;
+    let (db, _) = open_db(&args.db, args.database_max_connections, true).await?;
+    match operators::bootstrap(
+        &db,
+        args.admin_email.as_deref(),
+        args.admin_password.as_deref(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("creating the first operator: {e}"))?
+    {
+        Bootstrap::Existing => {}
+        Bootstrap::Created { email } => tracing::info!(%email, "created the first super admin"),
+        Bootstrap::Generated { email, password } => {
+            // Printed once, to the terminal only, never through the logger.
+            println!(
+                "\n  First super admin created.\n    email:    {email}\n    password: {password}\n  \
+                 It is shown only now: sign in and change it, or reset it with `wasp admin reset-password`.\n"
+            );
+        }
+    }
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok();
+    let mut config = Config::local(args.http_addr);
+    config.public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.http_addr));
+    config.cookie_secure = args.cookie_secure;
+    config.hsts = args.hsts;
+    config.trust_proxy = args.trust_proxy;
+    config.audit_retention_days = args.audit_retention_days;
+    let listener = tokio::net::TcpListener::bind(args.http_addr)
+        .await
+        .with_context(|| format!("WASP_HTTP_ADDR: cannot listen on {}", args.http_addr))?;
+    let state = AppState::new(db.clone(), config, &secret, metrics.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let in_process_worker = if role == "up" {
+        Some(start_local_worker(&state, &args, listener.local_addr()?, metrics, stop_rx.clone()).await?)
+    } else {
+        None
+    };
+    tracing::info!(
+        role,
+        addr = %args.http_addr,
+        database = ?backend,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "wasp is listening on http://{}", args.http_addr
+    );
+    wasp_management::app::serve(state, listener, stopped(stop_rx))
+        .await
+        .context("serving HTTP")?;
+    if let Some(worker) = in_process_worker {
+        match worker.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "in-process worker failed"),
+            Err(e) => tracing::error!(error = %e, "in-process worker panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+    db.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Completes when the stop flag is raised.
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// `wasp up`: gives the in-process worker its server row and key, and starts it.
+async fn start_local_worker(
+    state: &AppState,
+    args: &ServeArgs,
+    management_addr: SocketAddr,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<Result<(), wasp_worker::StartError>>> {
+    let listener = tokio::net::TcpListener::bind(args.worker_addr)
+        .await
+        .with_context(|| format!("WASP_WORKER_ADDR: cannot listen on {}", args.worker_addr))?;
+    let worker_url = format!("http://{}", listener.local_addr()?);
+    let cores = std::thread::available_parallelism().map(|n| n.get() as i32).unwrap_or(1);
+    let ram_gb = {
+        let mut system = sysinfo::System::new();
+        system.refresh_memory();
+        ((system.total_memory() / (1024 * 1024 * 1024)) as i32).max(1)
+    };
+    let key = wasp_management::servers::ensure_local(state, &worker_url, args.local_capacity, cores, ram_gb)
+        .await
+        .map_err(|e| anyhow::anyhow!("preparing the in-process worker: {e}"))?;
+    let loopback = SocketAddr::new(
+        if management_addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { management_addr.ip() },
+        management_addr.port(),
+    );
+    let worker = wasp_worker::Worker::new(
+        wasp_worker::WorkerConfig {
+            management_url: format!("http://{loopback}"),
+            server_key: key.expose().to_owned(),
+            advertise_url: Some(worker_url.clone()),
+            data_dir: args.db.data_dir.clone(),
+        },
+        metrics,
+    );
+    tracing::info!(url = %worker_url, "in-process worker listening");
+    Ok(tokio::spawn(wasp_worker::run(worker, listener, stopped(stop))))
+}
+
+async fn worker(args: WorkerArgs) -> Result<()> {
+    init_logging(&args.log)?;
+    let management_url = args.management_url.clone().context("WASP_MANAGEMENT_URL is required for a worker")?;
+    if !(management_url.starts_with("http://") || management_url.starts_with("https://")) {
+        bail!("WASP_MANAGEMENT_URL must start with http:// or https://");
+    }
+    let server_key = args.server_key.clone().context("WASP_SERVER_KEY is required for a worker")?;
+    match wasp_protocol::SecretKey::parse(&server_key) {
+        Ok(k) if k.kind() == wasp_protocol::KeyKind::Server => {}
+        _ => bail!("WASP_SERVER_KEY is not a server key (it starts with ak_server_ and is shown once when the server is added)"),
+    }
+    if let Some(url) = &args.advertise_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("WASP_ADVERTISE_URL must start with http:// or https://");
+        }
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("WASP_DATA_DIR: cannot create `{}`", args.data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(args.http_addr)
+        .await
+        .with_context(|| format!("WASP_HTTP_ADDR: cannot listen on {}", args.http_addr))?;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let worker = wasp_worker::Worker::new(
+        wasp_worker::WorkerConfig {
+            management_url,
+            server_key,
+            advertise_url: args.advertise_url.clone(),
+            data_dir: args.data_dir.clone(),
+        },
+        metrics,
+    );
+    tracing::info!(addr = %args.http_addr, "worker listening; registering with management");
+    wasp_worker::run(worker, listener, shutdown_signal()).await?;
+    tracing::info!("worker stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn admin(command: AdminCommand) -> Result<()> {
+    match command {
+        AdminCommand::Create {
+            db,
+            email,
+            role,
+            full_name,
+            password,
+        } => {
+            let (pool, _) = open_db(&db, 2, true).await?;
+            let mut tx = pool.begin().await?;
+            let (operator, generated) = operators::insert(
+                &mut tx,
+                &email,
+                full_name.as_deref(),
+                role.into(),
+                password.as_deref(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            wasp_management::audit::AuditEvent::system("create_operator_cli")
+                .resource("admin_user", operator.id)
+                .metadata(serde_json_value(&operator.email, &operator.role))
+                .write(&mut tx)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
+            println!("created {} ({})", operator.email, operator.role);
+            if let Some(password) = generated {
+                println!("password: {password}\n(shown only now)");
+            }
+            pool.close().await;
+            Ok(())
+        }
+        AdminCommand::ResetPassword {
+            db,
+            email,
+            password,
+        } => {
+            let (pool, _) = open_db(&db, 2, true).await?;
+            let id = operators::id_by_email(&pool, &email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut tx = pool.begin().await?;
+            let generated = operators::reset_password(&mut tx, id, password.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            wasp_management::audit::AuditEvent::system("reset_operator_password_cli")
+                .resource("admin_user", id)
+                .write(&mut tx)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
+            println!("password reset for {email}; its sessions were ended and any lock cleared");
+            if let Some(password) = generated {
+                println!("password: {password}\n(shown only now)");
+            }
+            pool.close().await;
+            Ok(())
+        }
+        AdminCommand::List { db } => {
+            let (pool, _) = open_db(&db, 2, true).await?;
+            let list = operators::list(&pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{:<38} {:<32} {:<12} {:<6} {:<4}",
+                "ID", "EMAIL", "ROLE", "ACTIVE", "MFA"
+            );
+            for op in list {
+                println!(
+                    "{:<38} {:<32} {:<12} {:<6} {:<4}",
+                    op.id, op.email, op.role, op.is_active, op.mfa_enabled
+                );
+            }
+            pool.close().await;
+            Ok(())
+        }
+    }
+}
+
+fn serde_json_value(email: &str, role: &str) -> serde_json::Value {
+    serde_json::json!({ "email": email, "role": role })
+}

@@ -1,0 +1,339 @@
+//! The real `wasp` binary: first start, restart, configuration errors, `wasp admin`.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+const WASP: &str = env!("CARGO_BIN_EXE_wasp");
+
+fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// A running `wasp` process, stopped with SIGTERM when dropped. A thread drains its
+/// stdout into a channel so no read ever blocks the test and nothing printed is lost.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Vec<String>,
+}
+
+impl Running {
+    fn start(args: &[&str], envs: &[(&str, &str)]) -> Running {
+        let mut cmd = Command::new(WASP);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("wasp starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            stdout: Vec::new(),
+        }
+    }
+
+    /// The next stdout line containing `needle`, waiting at most 20 s; `None` when the
+    /// process closed stdout (or the time ran out) without printing it.
+    fn read_until(&mut self, needle: &str) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.stdout.push(line.clone());
+            if line.contains(needle) {
+                return Some(line);
+            }
+        }
+    }
+
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "wasp did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+async fn wait_healthy(addr: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(resp) = http().get(format!("http://{addr}/health")).send().await {
+            if resp.status().is_success() {
+                return resp.json().await.unwrap();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wasp never became healthy on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn login(addr: &str, email: &str, password: &str) -> reqwest::StatusCode {
+    http()
+        .post(format!("http://{addr}/api/admin/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn up_starts_on_an_empty_data_dir_prints_the_password_once_and_restarts_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let addr = free_addr();
+    let envs = [
+        ("WASP_DATA_DIR", data.to_str().unwrap()),
+        ("WASP_HTTP_ADDR", addr.as_str()),
+    ];
+
+    let mut first = Running::start(&["up"], &envs);
+    let email_line = first
+        .read_until("email:")
+        .expect("the first operator is announced");
+    let email = email_line.split_whitespace().last().unwrap().to_owned();
+    let password_line = first
+        .read_until("password:")
+        .expect("its password is printed");
+    let password = password_line.split_whitespace().last().unwrap().to_owned();
+    let health = wait_healthy(&addr).await;
+    assert_eq!(health["dependencies"]["database_backend"], "sqlite");
+    assert!(data.join("wasp.db").exists() && data.join("secret.key").exists());
+    assert_eq!(
+        login(&addr, &email, &password).await,
+        reqwest::StatusCode::OK
+    );
+    assert!(first.stop().success(), "SIGTERM is a clean stop");
+
+    let mut second = Running::start(&["up"], &envs);
+    wait_healthy(&addr).await;
+    assert_eq!(
+        login(&addr, &email, &password).await,
+        reqwest::StatusCode::OK,
+        "same operator after restart"
+    );
+    assert!(second.stop().success());
+    assert!(
+        second.read_until("password:").is_none(),
+        "the password is printed only on the first start"
+    );
+}
+
+#[tokio::test]
+async fn chosen_first_operator_and_postgres_management_role() {
+    let admin_url = std::env::var("WASP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("wasp_cli_{}", std::process::id());
+    let psql = |sql: String| {
+        Command::new("psql")
+            .arg(&admin_url)
+            .arg("-qAtc")
+            .arg(sql)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    assert!(
+        psql(format!("CREATE DATABASE {name}")),
+        "PostgreSQL reachable through psql"
+    );
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    let addr = free_addr();
+    let dir = tempfile::tempdir().unwrap();
+    let mut running = Running::start(
+        &["management"],
+        &[
+            ("WASP_DATABASE_URL", url.as_str()),
+            ("WASP_SECRET_KEY", "0123456789abcdef0123456789abcdef-test"),
+            ("WASP_ADMIN_EMAIL", "ops@example.com"),
+            ("WASP_ADMIN_PASSWORD", "a-chosen-password-1"),
+            ("WASP_HTTP_ADDR", addr.as_str()),
+            ("WASP_DATA_DIR", dir.path().to_str().unwrap()),
+        ],
+    );
+    let health = wait_healthy(&addr).await;
+    assert_eq!(health["dependencies"]["database_backend"], "postgres");
+    assert_eq!(
+        login(&addr, "ops@example.com", "a-chosen-password-1").await,
+        reqwest::StatusCode::OK
+    );
+    assert!(running.stop().success());
+    assert!(
+        running
+            .stdout
+            .iter()
+            .all(|l| !l.contains("a-chosen-password-1")),
+        "a given password is never printed"
+    );
+    psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(WASP);
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_a_line_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let cases: [(&str, &str, &str); 5] = [
+        ("WASP_HTTP_ADDR", "not-an-address", "WASP_HTTP_ADDR"),
+        (
+            "WASP_DATABASE_URL",
+            "mysql://localhost/wasp",
+            "WASP_DATABASE_URL",
+        ),
+        ("WASP_SECRET_KEY", "too-short", "WASP_SECRET_KEY"),
+        (
+            "WASP_AUDIT_RETENTION_DAYS",
+            "30",
+            "WASP_AUDIT_RETENTION_DAYS",
+        ),
+        ("WASP_LOG_FORMAT", "xml", "WASP_LOG_FORMAT"),
+    ];
+    for (var, value, named) in cases {
+        let (ok, _, stderr) = run(
+            &["up"],
+            &[
+                ("WASP_DATA_DIR", data),
+                (var, value),
+                (
+                    "WASP_HTTP_ADDR",
+                    if var == "WASP_HTTP_ADDR" {
+                        value
+                    } else {
+                        "127.0.0.1:0"
+                    },
+                ),
+            ],
+        );
+        assert!(!ok, "{var}={value} must stop start-up");
+        assert!(stderr.contains(named), "{var}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let (ok, _, stderr) = run(
+        &["management"],
+        &[
+            (
+                "WASP_DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/postgres",
+            ),
+            ("WASP_DATA_DIR", data),
+        ],
+    );
+    assert!(
+        !ok && stderr.contains("WASP_SECRET_KEY is required"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn admin_commands_create_list_and_reset_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [("WASP_DATA_DIR", dir.path().to_str().unwrap())];
+    let (ok, out, err) = run(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--role",
+            "viewer",
+        ],
+        &envs,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created ops@example.com (viewer)"), "{out}");
+    let first = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("generated password shown")
+        .to_owned();
+    let (ok, out, _) = run(&["admin", "list"], &envs);
+    assert!(ok && out.contains("ops@example.com") && out.contains("viewer"));
+    assert!(!out.contains(&first), "list never shows passwords");
+    let (ok, out, _) = run(
+        &["admin", "reset-password", "--email", "ops@example.com"],
+        &envs,
+    );
+    assert!(ok);
+    let second = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap();
+    assert_ne!(first, second);
+    let (ok, _, err) = run(&["admin", "create", "--email", "ops@example.com"], &envs);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "weak@example.com",
+            "--password",
+            "short",
+        ],
+        &envs,
+    );
+    assert!(!ok && err.contains("12 characters"), "{err}");
+    let (ok, _, err) = run(
+        &["admin", "reset-password", "--email", "ghost@example.com"],
+        &envs,
+    );
+    assert!(!ok && err.contains("not found"), "{err}");
+}

@@ -1,0 +1,108 @@
+//! wasp's worker role: registers with management with its server key, reports heartbeats
+//! with its metrics, and (as it grows) holds the WhatsApp sessions of the customers
+//! assigned to it.
+#![forbid(unsafe_code)]
+
+pub mod registration;
+pub mod router;
+pub mod stats;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::{path::PathBuf, sync::Arc, time::Duration};
+use tokio::{net::TcpListener, sync::watch};
+
+/// What a worker needs to run.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    /// Management's base URL, e.g. `https://wasp.example.com`.
+    pub management_url: String,
+    /// The one-time `ak_server_…` key from "add server".
+    pub server_key: String,
+    /// The URL management should use to reach this worker (sent at registration); `None`
+    /// keeps what the operator entered.
+    pub advertise_url: Option<String>,
+    /// Directory whose file system's use is reported as disk usage.
+    pub data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for WorkerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerConfig")
+            .field("management_url", &self.management_url)
+            .field("server_key", &"<redacted>")
+            .field("advertise_url", &self.advertise_url)
+            .finish()
+    }
+}
+
+/// Shared worker state.
+pub struct Worker {
+    pub config: WorkerConfig,
+    pub stats: stats::RequestStats,
+    pub registration: watch::Sender<registration::Status>,
+    pub metrics: Option<PrometheusHandle>,
+    pub http: reqwest::Client,
+}
+
+pub type WorkerState = Arc<Worker>;
+
+impl Worker {
+    pub fn new(config: WorkerConfig, metrics: Option<PrometheusHandle>) -> WorkerState {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Arc::new(Worker {
+            config,
+            stats: stats::RequestStats::default(),
+            registration: watch::channel(registration::Status::Starting).0,
+            metrics,
+            http,
+        })
+    }
+}
+
+/// Why a worker stopped before serving.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("WASP_SERVER_KEY was refused by management ({0})")]
+    KeyRefused(String),
+    #[error("serving HTTP: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Registers (retrying while management is unreachable), then serves the worker API on
+/// `listener` and heartbeats until `shutdown` completes.
+pub async fn run(
+    worker: WorkerState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let app = router::router(worker.clone());
+    let mut server = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    });
+    let registrar = registration::Registrar::new(worker.clone());
+    let registration = tokio::select! {
+        registered = registrar.register_until_accepted() => match registered {
+            Ok(registration) => registration,
+            Err(e) => {
+                server.abort();
+                return Err(e);
+            }
+        },
+        // Shut down before registration finished.
+        served = &mut server => {
+            served.map_err(|e| std::io::Error::other(e.to_string()))??;
+            return Ok(());
+        }
+    };
+    let heartbeats = tokio::spawn(registrar.heartbeat_loop(registration));
+    let served = server.await.map_err(|e| std::io::Error::other(e.to_string()))?;
+    heartbeats.abort();
+    served?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! The worker's HTTP routes.
+
+use crate::{registration::Status, WorkerState};
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use serde_json::json;
+use std::time::Instant;
+
+pub fn router(worker: WorkerState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            (StatusCode::NOT_FOUND, Json(json!({ "success": false, "error": { "code": "NOT_FOUND", "message": "no such route" } })))
+        })
+        .layer(middleware::from_fn_with_state(worker.clone(), record_stats))
+        .with_state(worker)
+}
+
+/// Feeds every request's latency and outcome into the heartbeat statistics.
+async fn record_stats(State(worker): State<WorkerState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(req).await;
+    worker.stats.record(started.elapsed(), response.status().is_server_error());
+    response
+}
+
+/// Liveness, with the registration state; 503 until registered.
+async fn health(State(worker): State<WorkerState>) -> impl IntoResponse {
+    let status = worker.registration.borrow().clone();
+    let (code, management, server_id) = match &status {
+        Status::Registered { server_id, .. } => (StatusCode::OK, "registered", Some(*server_id)),
+        Status::Starting => (StatusCode::SERVICE_UNAVAILABLE, "registering", None),
+        Status::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, "unreachable", None),
+        Status::Refused => (StatusCode::SERVICE_UNAVAILABLE, "key_refused", None),
+    };
+    (
+        code,
+        Json(json!({
+            "status": if code == StatusCode::OK { "ok" } else { "degraded" },
+            "role": "worker",
+            "version": env!("CARGO_PKG_VERSION"),
+            "server_id": server_id,
+            "dependencies": { "management": management },
+        })),
+    )
+}
+
+async fn metrics(State(worker): State<WorkerState>) -> Response {
+    match &worker.metrics {
+        Some(handle) => (StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
+        None => (StatusCode::NOT_FOUND, "metrics recorder not installed").into_response(),
+    }
+}
