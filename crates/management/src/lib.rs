@@ -9,7 +9,6 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod customers;
-pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
@@ -22,5 +21,6 @@ pub mod servers;
 
 pub use app::{App, AppState};
 pub use config::Config;
-pub use db::Db;
 pub use error::{Error, Result};
+pub use wasp_db as db;
+pub use wasp_db::{on_pool, on_tx, Db};

@@ -587,15 +587,21 @@ impl ServerMetrics {
         let pct = |field: &str, v: Option<f64>| -> Result<Option<Dec>> {
             match v {
                 None => Ok(None),
-                Some(v) if v.is_finite() && (0.0..=100.0).contains(&v) => Ok(rust_decimal::Decimal::from_f64_retain(v)
-                    .map(|d| Dec(d.round_dp(2)))),
-                Some(_) => Err(Error::validation(field, "must be a percentage between 0 and 100")),
+                Some(v) if v.is_finite() && (0.0..=100.0).contains(&v) => {
+                    Ok(rust_decimal::Decimal::from_f64_retain(v).map(|d| Dec(d.round_dp(2))))
+                }
+                Some(_) => Err(Error::validation(
+                    field,
+                    "must be a percentage between 0 and 100",
+                )),
             }
         };
         let rate = |field: &str, v: Option<f64>| -> Result<Option<Dec>> {
             match v {
                 None => Ok(None),
-                Some(v) if v.is_finite() && (0.0..1e8).contains(&v) => Ok(rust_decimal::Decimal::from_f64_retain(v).map(|d| Dec(d.round_dp(2)))),
+                Some(v) if v.is_finite() && (0.0..1e8).contains(&v) => {
+                    Ok(rust_decimal::Decimal::from_f64_retain(v).map(|d| Dec(d.round_dp(2))))
+                }
                 Some(_) => Err(Error::validation(field, "must be between 0 and 100000000")),
             }
         };
@@ -872,19 +878,28 @@ pub const LOCAL_SERVER_NAME: &str = "local";
 
 /// For the all-in-one mode: makes sure the in-process worker has a server row, and gives it
 /// a fresh key for this run (the key lives only in this process's memory).
-pub async fn ensure_local(state: &AppState, api_url: &str, capacity: i32, cpu_cores: i32, ram_gb: i32) -> Result<SecretKey> {
+pub async fn ensure_local(
+    state: &AppState,
+    api_url: &str,
+    capacity: i32,
+    cpu_cores: i32,
+    ram_gb: i32,
+) -> Result<SecretKey> {
     check_url("api_url", api_url)?;
     let key = SecretKey::generate(KeyKind::Server);
     let digest = key.digest(&state.secrets.key_pepper);
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    let existing: Option<Uuid> = on_tx!(&mut tx, |conn| sqlx::query_scalar("SELECT id FROM servers WHERE name = $1 AND deleted_at IS NULL")
-        .bind(LOCAL_SERVER_NAME)
-        .fetch_optional(&mut *conn)
-        .await)?;
+    let existing: Option<Uuid> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM servers WHERE name = $1 AND deleted_at IS NULL"
+    )
+    .bind(LOCAL_SERVER_NAME)
+    .fetch_optional(&mut *conn)
+    .await)?;
     let (id, action) = match existing {
         Some(id) => {
-            on_tx!(&mut tx, |conn| sqlx::query("UPDATE servers SET api_key_hash = $1, api_key_hint = $2, api_url = $3, updated_at = $4 WHERE id = $5")
+            on_tx!(&mut tx, |conn| {
+                sqlx::query("UPDATE servers SET api_key_hash = $1, api_key_hint = $2, api_url = $3, updated_at = $4 WHERE id = $5")
                 .bind(&digest)
                 .bind(key.hint())
                 .bind(api_url)
@@ -892,12 +907,14 @@ pub async fn ensure_local(state: &AppState, api_url: &str, capacity: i32, cpu_co
                 .bind(id)
                 .execute(&mut *conn)
                 .await
-                .map(|r| r.rows_affected()))?;
+                .map(|r| r.rows_affected())
+            })?;
             (id, "local_server_key_rotated")
         }
         None => {
             let id = Uuid::now_v7();
-            on_tx!(&mut tx, |conn| sqlx::query(
+            on_tx!(&mut tx, |conn| {
+                sqlx::query(
                 "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, max_capacity, cpu_cores, ram_gb, \
                  region, provider, status, health_status, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'local', 'wasp up', 'initializing', 'unknown', $10, $10)"
@@ -914,11 +931,15 @@ pub async fn ensure_local(state: &AppState, api_url: &str, capacity: i32, cpu_co
             .bind(now)
             .execute(&mut *conn)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
             (id, "local_server_created")
         }
     };
-    AuditEvent::system(action).resource("server", id).write(&mut tx).await?;
+    AuditEvent::system(action)
+        .resource("server", id)
+        .write(&mut tx)
+        .await?;
     tx.commit().await?;
     Ok(key)
 }

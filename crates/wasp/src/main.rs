@@ -137,10 +137,20 @@ struct ServeArgs {
     )]
     audit_retention_days: u32,
     /// `up` only: customers the in-process worker may hold.
-    #[arg(long, env = "WASP_LOCAL_CAPACITY", value_name = "WASP_LOCAL_CAPACITY", default_value_t = 1000)]
+    #[arg(
+        long,
+        env = "WASP_LOCAL_CAPACITY",
+        value_name = "WASP_LOCAL_CAPACITY",
+        default_value_t = 1000
+    )]
     local_capacity: i32,
     /// `up` only: address of the in-process worker's API (port 0 picks a free one).
-    #[arg(long, env = "WASP_WORKER_ADDR", value_name = "WASP_WORKER_ADDR", default_value = "127.0.0.1:0")]
+    #[arg(
+        long,
+        env = "WASP_WORKER_ADDR",
+        value_name = "WASP_WORKER_ADDR",
+        default_value = "127.0.0.1:0"
+    )]
     worker_addr: SocketAddr,
     /// Database connections in the pool.
     #[arg(
@@ -157,13 +167,23 @@ struct WorkerArgs {
     #[command(flatten)]
     log: LogArgs,
     /// Address the worker API listens on (management must reach it).
-    #[arg(long, env = "WASP_HTTP_ADDR", value_name = "WASP_HTTP_ADDR", default_value = "127.0.0.1:8081")]
+    #[arg(
+        long,
+        env = "WASP_HTTP_ADDR",
+        value_name = "WASP_HTTP_ADDR",
+        default_value = "127.0.0.1:8081"
+    )]
     http_addr: SocketAddr,
     /// The URL management should use to reach this worker; defaults to what the operator entered.
     #[arg(long, env = "WASP_ADVERTISE_URL", value_name = "WASP_ADVERTISE_URL")]
     advertise_url: Option<String>,
     /// Directory for caches (its file system's use is reported as disk usage).
-    #[arg(long, env = "WASP_DATA_DIR", value_name = "WASP_DATA_DIR", default_value = "wasp-data")]
+    #[arg(
+        long,
+        env = "WASP_DATA_DIR",
+        value_name = "WASP_DATA_DIR",
+        default_value = "wasp-data"
+    )]
     data_dir: PathBuf,
     /// Management base URL, e.g. https://wasp.example.com.
     #[arg(long, env = "WASP_MANAGEMENT_URL", value_name = "WASP_MANAGEMENT_URL")]
@@ -429,7 +449,16 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
         let _ = stop_tx.send(true);
     });
     let in_process_worker = if role == "up" {
-        Some(start_local_worker(&state, &args, listener.local_addr()?, metrics, stop_rx.clone()).await?)
+        Some(
+            start_local_worker(
+                &state,
+                &args,
+                listener.local_addr()?,
+                metrics,
+                stop_rx.clone(),
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -472,17 +501,29 @@ async fn start_local_worker(
         .await
         .with_context(|| format!("WASP_WORKER_ADDR: cannot listen on {}", args.worker_addr))?;
     let worker_url = format!("http://{}", listener.local_addr()?);
-    let cores = std::thread::available_parallelism().map(|n| n.get() as i32).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as i32)
+        .unwrap_or(1);
     let ram_gb = {
         let mut system = sysinfo::System::new();
         system.refresh_memory();
         ((system.total_memory() / (1024 * 1024 * 1024)) as i32).max(1)
     };
-    let key = wasp_management::servers::ensure_local(state, &worker_url, args.local_capacity, cores, ram_gb)
-        .await
-        .map_err(|e| anyhow::anyhow!("preparing the in-process worker: {e}"))?;
+    let key = wasp_management::servers::ensure_local(
+        state,
+        &worker_url,
+        args.local_capacity,
+        cores,
+        ram_gb,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("preparing the in-process worker: {e}"))?;
     let loopback = SocketAddr::new(
-        if management_addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { management_addr.ip() },
+        if management_addr.ip().is_unspecified() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            management_addr.ip()
+        },
         management_addr.port(),
     );
     let worker = wasp_worker::Worker::new(
@@ -495,16 +536,26 @@ async fn start_local_worker(
         metrics,
     );
     tracing::info!(url = %worker_url, "in-process worker listening");
-    Ok(tokio::spawn(wasp_worker::run(worker, listener, stopped(stop))))
+    Ok(tokio::spawn(wasp_worker::run(
+        worker,
+        listener,
+        stopped(stop),
+    )))
 }
 
 async fn worker(args: WorkerArgs) -> Result<()> {
     init_logging(&args.log)?;
-    let management_url = args.management_url.clone().context("WASP_MANAGEMENT_URL is required for a worker")?;
+    let management_url = args
+        .management_url
+        .clone()
+        .context("WASP_MANAGEMENT_URL is required for a worker")?;
     if !(management_url.starts_with("http://") || management_url.starts_with("https://")) {
         bail!("WASP_MANAGEMENT_URL must start with http:// or https://");
     }
-    let server_key = args.server_key.clone().context("WASP_SERVER_KEY is required for a worker")?;
+    let server_key = args
+        .server_key
+        .clone()
+        .context("WASP_SERVER_KEY is required for a worker")?;
     match wasp_protocol::SecretKey::parse(&server_key) {
         Ok(k) if k.kind() == wasp_protocol::KeyKind::Server => {}
         _ => bail!("WASP_SERVER_KEY is not a server key (it starts with ak_server_ and is shown once when the server is added)"),
@@ -519,7 +570,9 @@ async fn worker(args: WorkerArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("WASP_HTTP_ADDR: cannot listen on {}", args.http_addr))?;
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok();
     let worker = wasp_worker::Worker::new(
         wasp_worker::WorkerConfig {
             management_url,

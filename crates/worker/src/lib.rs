@@ -81,9 +81,12 @@ pub async fn run(
 ) -> Result<(), StartError> {
     let app = router::router(worker.clone());
     let mut server = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     });
     let registrar = registration::Registrar::new(worker.clone());
     let registration = tokio::select! {
@@ -101,7 +104,9 @@ pub async fn run(
         }
     };
     let heartbeats = tokio::spawn(registrar.heartbeat_loop(registration));
-    let served = server.await.map_err(|e| std::io::Error::other(e.to_string()))?;
+    let served = server
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     heartbeats.abort();
     served?;
     Ok(())

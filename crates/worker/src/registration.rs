@@ -11,7 +11,10 @@ pub enum Status {
     Starting,
     /// Management could not be reached yet; retrying.
     Unreachable,
-    Registered { server_id: uuid::Uuid, name: String },
+    Registered {
+        server_id: uuid::Uuid,
+        name: String,
+    },
     /// The key stopped working (server deleted or key rotated).
     Refused,
 }
@@ -31,7 +34,10 @@ impl Registrar {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.worker.config.management_url.trim_end_matches('/'))
+        format!(
+            "{}{path}",
+            self.worker.config.management_url.trim_end_matches('/')
+        )
     }
 
     /// Registers, retrying with backoff while management is unreachable. A refused key is
@@ -52,20 +58,33 @@ impl Registrar {
                 .send()
                 .await;
             match sent {
-                Ok(resp) if resp.status().is_success() => match resp.json::<Envelope<Registration>>().await {
-                    Ok(envelope) => {
-                        let r = envelope.data;
-                        tracing::info!(server_id = %r.server_id, name = %r.name, "registered with management");
-                        self.worker.registration.send_replace(Status::Registered { server_id: r.server_id, name: r.name.clone() });
-                        return Ok(r);
+                Ok(resp) if resp.status().is_success() => {
+                    match resp.json::<Envelope<Registration>>().await {
+                        Ok(envelope) => {
+                            let r = envelope.data;
+                            tracing::info!(server_id = %r.server_id, name = %r.name, "registered with management");
+                            self.worker.registration.send_replace(Status::Registered {
+                                server_id: r.server_id,
+                                name: r.name.clone(),
+                            });
+                            return Ok(r);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "unreadable registration answer; retrying")
+                        }
                     }
-                    Err(e) => tracing::warn!(error = %e, "unreadable registration answer; retrying"),
-                },
+                }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
                     self.worker.registration.send_replace(Status::Refused);
-                    return Err(StartError::KeyRefused(format!("HTTP {}", resp.status().as_u16())));
+                    return Err(StartError::KeyRefused(format!(
+                        "HTTP {}",
+                        resp.status().as_u16()
+                    )));
                 }
-                Ok(resp) => tracing::warn!(status = resp.status().as_u16(), "registration failed; retrying"),
+                Ok(resp) => tracing::warn!(
+                    status = resp.status().as_u16(),
+                    "registration failed; retrying"
+                ),
                 Err(e) => {
                     self.worker.registration.send_replace(Status::Unreachable);
                     tracing::warn!(error = %e, url = %self.url(""), "management unreachable; retrying");
@@ -79,7 +98,9 @@ impl Registrar {
     /// Sends a heartbeat every interval until the task is aborted.
     pub async fn heartbeat_loop(self, registration: Registration) {
         let mut sampler = SystemSampler::default();
-        let mut tick = tokio::time::interval(Duration::from_secs(registration.heartbeat_interval_secs.max(1)));
+        let mut tick = tokio::time::interval(Duration::from_secs(
+            registration.heartbeat_interval_secs.max(1),
+        ));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -94,7 +115,10 @@ impl Registrar {
                 .await
             {
                 Ok(resp) if resp.status().is_success() => {
-                    if !matches!(*self.worker.registration.borrow(), Status::Registered { .. }) {
+                    if !matches!(
+                        *self.worker.registration.borrow(),
+                        Status::Registered { .. }
+                    ) {
                         self.worker.registration.send_replace(Status::Registered {
                             server_id: registration.server_id,
                             name: registration.name.clone(),
@@ -103,7 +127,9 @@ impl Registrar {
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED => {
                     self.worker.registration.send_replace(Status::Refused);
-                    tracing::error!("management refused this worker's key (server deleted or key rotated)");
+                    tracing::error!(
+                        "management refused this worker's key (server deleted or key rotated)"
+                    );
                 }
                 Ok(resp) => tracing::warn!(status = resp.status().as_u16(), "heartbeat refused"),
                 Err(e) => {

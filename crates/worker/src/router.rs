@@ -27,7 +27,9 @@ pub fn router(worker: WorkerState) -> Router {
 async fn record_stats(State(worker): State<WorkerState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(req).await;
-    worker.stats.record(started.elapsed(), response.status().is_server_error());
+    worker
+        .stats
+        .record(started.elapsed(), response.status().is_server_error());
     response
 }
 
@@ -54,7 +56,15 @@ async fn health(State(worker): State<WorkerState>) -> impl IntoResponse {
 
 async fn metrics(State(worker): State<WorkerState>) -> Response {
     match &worker.metrics {
-        Some(handle) => (StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
+        Some(handle) => (
+            StatusCode::OK,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            handle.render(),
+        )
+            .into_response(),
         None => (StatusCode::NOT_FOUND, "metrics recorder not installed").into_response(),
     }
 }

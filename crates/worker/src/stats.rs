@@ -39,18 +39,33 @@ impl RequestStats {
     pub fn record(&self, elapsed: Duration, error: bool) {
         let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        while samples.front().is_some_and(|s| now.duration_since(s.at) > WINDOW) || samples.len() >= MAX_SAMPLES {
+        while samples
+            .front()
+            .is_some_and(|s| now.duration_since(s.at) > WINDOW)
+            || samples.len() >= MAX_SAMPLES
+        {
             samples.pop_front();
         }
-        samples.push_back(Sample { at: now, micros: elapsed.as_micros() as u64, error });
+        samples.push_back(Sample {
+            at: now,
+            micros: elapsed.as_micros() as u64,
+            error,
+        });
     }
 
     /// The last minute's counts and latency percentiles.
     pub fn window(&self) -> Window {
         let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        let mut micros: Vec<u64> = samples.iter().filter(|s| now.duration_since(s.at) <= WINDOW).map(|s| s.micros).collect();
-        let errors = samples.iter().filter(|s| s.error && now.duration_since(s.at) <= WINDOW).count();
+        let mut micros: Vec<u64> = samples
+            .iter()
+            .filter(|s| now.duration_since(s.at) <= WINDOW)
+            .map(|s| s.micros)
+            .collect();
+        let errors = samples
+            .iter()
+            .filter(|s| s.error && now.duration_since(s.at) <= WINDOW)
+            .count();
         if micros.is_empty() {
             return Window::default();
         }
@@ -60,7 +75,13 @@ impl RequestStats {
             (micros[idx] / 1000) as i32
         };
         let avg = micros.iter().sum::<u64>() / micros.len() as u64;
-        Window { requests: micros.len(), errors, avg_ms: (avg / 1000) as i32, p95_ms: pick(0.95), p99_ms: pick(0.99) }
+        Window {
+            requests: micros.len(),
+            errors,
+            avg_ms: (avg / 1000) as i32,
+            p95_ms: pick(0.95),
+            p99_ms: pick(0.99),
+        }
     }
 }
 
@@ -85,7 +106,9 @@ impl SystemSampler {
         report.cpu_usage = Some(round2(f64::from(self.system.global_cpu_usage())));
         let total = self.system.total_memory();
         if total > 0 {
-            report.ram_usage = Some(round2(self.system.used_memory() as f64 * 100.0 / total as f64));
+            report.ram_usage = Some(round2(
+                self.system.used_memory() as f64 * 100.0 / total as f64,
+            ));
         }
         report.disk_usage = disk_usage(data_dir);
     }
@@ -139,6 +162,8 @@ mod tests {
         let ram = report.ram_usage.unwrap();
         assert!((0.0..=100.0).contains(&ram) && ram > 0.0);
         assert!(report.cpu_usage.is_some_and(|c| (0.0..=100.0).contains(&c)));
-        assert!(report.disk_usage.is_some_and(|d| (0.0..=100.0).contains(&d)));
+        assert!(report
+            .disk_usage
+            .is_some_and(|d| (0.0..=100.0).contains(&d)));
     }
 }

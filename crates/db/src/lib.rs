@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! The one database: PostgreSQL in fleet mode, SQLite in `wasp up`.
 //!
 //! Queries are written once with `$n` placeholders (both backends accept them) and run on
@@ -38,8 +39,8 @@ pub enum Tx {
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::db::Db::Postgres($pool) => $body,
-            $crate::db::Db::Sqlite { read: $pool, .. } => $body,
+            $crate::Db::Postgres($pool) => $body,
+            $crate::Db::Sqlite { read: $pool, .. } => $body,
         }
     };
 }
@@ -49,11 +50,11 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
-            $crate::db::Tx::Postgres(t) => {
+            $crate::Tx::Postgres(t) => {
                 let $conn = &mut **t;
                 $body
             }
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::Tx::Sqlite(t) => {
                 let $conn = &mut **t;
                 $body
             }
