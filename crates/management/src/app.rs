@@ -10,6 +10,8 @@ pub struct App {
     pub db: Db,
     pub config: Config,
     pub secrets: Secrets,
+    /// Signs the service tokens management sends to workers.
+    pub tokens: wasp_protocol::service_token::TokenSigner,
     pub login_throttle: LoginThrottle,
     /// Outbound HTTP (worker health probes).
     pub http: reqwest::Client,
@@ -40,9 +42,13 @@ impl AppState {
             .no_proxy()
             .build()
             .unwrap_or_default();
+        let secrets = Secrets::derive(secret);
         AppState(Arc::new(App {
+            tokens: wasp_protocol::service_token::TokenSigner::from_seed(
+                secrets.service_token_seed,
+            ),
             login_throttle: LoginThrottle::new(config.login_attempts_per_minute),
-            secrets: Secrets::derive(secret),
+            secrets,
             db,
             config,
             http,

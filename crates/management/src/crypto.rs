@@ -65,6 +65,8 @@ pub struct Secrets {
     pub key_pepper: Vec<u8>,
     /// HMAC key for admin JWTs.
     pub jwt_key: Vec<u8>,
+    /// Seed of the Ed25519 key that signs service tokens for workers.
+    pub service_token_seed: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -85,6 +87,9 @@ impl Secrets {
         Secrets {
             key_pepper: derive("wasp/api-key-pepper/v1"),
             jwt_key: derive("wasp/admin-jwt/v1"),
+            service_token_seed: derive("wasp/service-token/v1")
+                .try_into()
+                .unwrap_or([0; 32]),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Page parameters, the PRD's `meta` block, and a small builder for filtered list queries.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 /// `?page=&per_page=` (1-based; at most 100 a page).
@@ -33,13 +33,7 @@ impl PageParams {
     }
 }
 
-/// `meta` of a paginated list (PRD §9.1).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PageMeta {
-    pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
-}
+pub use wasp_http::error::PageMeta;
 
 /// One bound value of a dynamically built query.
 #[derive(Debug, Clone)]

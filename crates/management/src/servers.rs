@@ -799,6 +799,7 @@ pub async fn register(
         server_id: row.id,
         name: row.name,
         heartbeat_interval_secs: HEARTBEAT_INTERVAL_SECS,
+        service_token_key: state.tokens.public_key(),
     }))
 }
 

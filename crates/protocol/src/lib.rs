@@ -4,6 +4,7 @@
 pub mod keys;
 pub mod plans;
 pub mod registry;
+pub mod service_token;
 
 pub use keys::{KeyFormatError, KeyKind, SecretKey};
 pub use plans::Plan;

@@ -19,6 +19,9 @@ pub struct Registration {
     pub server_id: uuid::Uuid,
     pub name: String,
     pub heartbeat_interval_secs: u64,
+    /// Management's Ed25519 public key (base64url): the worker accepts only service tokens
+    /// that verify with it.
+    pub service_token_key: String,
 }
 
 /// `POST /internal/v1/heartbeat`: the PRD's `server_metrics` fields.

@@ -1,4 +1,4 @@
-//! The management crate's one error type and the extractors that report through it.
+//! wasp's one error type (management and worker) and the extractors that report through it.
 //!
 //! Every failure leaves as `{"success":false,"error":{"code","message",…}}` with a stable
 //! SCREAMING_SNAKE code (docs/API.md lists them). Internal errors are logged once here with
@@ -192,7 +192,7 @@ pub struct Envelope<T> {
     pub success: bool,
     pub data: T,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub meta: Option<crate::pagination::PageMeta>,
+    pub meta: Option<PageMeta>,
 }
 
 /// Wraps `data` in the success envelope.
@@ -319,4 +319,12 @@ where
             Err(other) => Err(Error::validation("query", other.body_text())),
         }
     }
+}
+
+/// `meta` of a paginated list (PRD §9.1).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PageMeta {
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
 }

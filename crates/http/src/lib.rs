@@ -1,0 +1,7 @@
+//! HTTP pieces shared by wasp's roles: the error type with its JSON shape and stable codes,
+//! the `{success,data}` envelope, and extractors that report bad input in that shape.
+#![forbid(unsafe_code)]
+
+pub mod error;
+
+pub use error::{Error, Result};
