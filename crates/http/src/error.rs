@@ -38,6 +38,7 @@ pub mod code {
     pub const NO_SERVER_AVAILABLE: &str = "NO_SERVER_AVAILABLE";
     pub const SERVER_FULL: &str = "SERVER_FULL";
     pub const WORKER_UNAVAILABLE: &str = "WORKER_UNAVAILABLE";
+    pub const WORKER_TIMEOUT: &str = "WORKER_TIMEOUT";
     pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
 }

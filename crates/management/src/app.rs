@@ -15,6 +15,8 @@ pub struct App {
     pub login_throttle: LoginThrottle,
     /// Outbound HTTP (worker health probes).
     pub http: reqwest::Client,
+    /// Pooled keep-alive connections to workers, for the customer API.
+    pub worker_http: reqwest::Client,
     pub metrics: Option<PrometheusHandle>,
 }
 
@@ -52,6 +54,7 @@ impl AppState {
             db,
             config,
             http,
+            worker_http: crate::gateway::worker_client(),
             metrics,
         }))
     }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod customers;
+pub mod gateway;
 pub mod health;
 pub mod http;
 pub mod keys;

@@ -1,8 +1,13 @@
 //! Every route of the management role in one place, registered with utoipa so the OpenAPI
 //! document cannot drift from the router.
 
-use crate::{audit, auth, customers, health, http, keys, operators, servers, AppState};
-use axum::{extract::DefaultBodyLimit, middleware, routing::get, Router};
+use crate::{audit, auth, customers, gateway, health, http, keys, operators, servers, AppState};
+use axum::{
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{any, get},
+    Router,
+};
 use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -124,6 +129,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api();
     api.route("/metrics", get(health::metrics))
+        // Everything else under /api/v1 is the messaging API, answered by the customer's worker.
+        .route("/api/v1/{*rest}", any(gateway::proxy))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(http::fallback)
         .layer(middleware::from_fn(http::method_not_allowed))

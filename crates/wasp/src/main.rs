@@ -70,6 +70,56 @@ struct DbArgs {
     secret_key: Option<String>,
 }
 
+/// How the worker drives WhatsApp sessions (in `wasp worker` and `wasp up`).
+#[derive(Args, Clone)]
+struct DriverArgs {
+    /// Driver of live (`ak_live_`) sessions: `live` (WhatsApp) or `sandbox` (the simulated
+    /// network, for machines without WhatsApp access). Test keys always use the sandbox.
+    #[arg(long, env = "WASP_WORKER_DRIVER", value_name = "WASP_WORKER_DRIVER", value_enum, default_value_t = DriverKind::Live)]
+    worker_driver: DriverKind,
+    /// Sandbox: milliseconds before a contact's phone reports "delivered" (and as long again
+    /// until "read"); 0 turns automatic receipts off.
+    #[arg(
+        long,
+        env = "WASP_SANDBOX_RECEIPT_DELAY_MS",
+        value_name = "WASP_SANDBOX_RECEIPT_DELAY_MS",
+        default_value_t = 1500
+    )]
+    sandbox_receipt_delay_ms: u64,
+    /// Sandbox: milliseconds before a dropped connection comes back.
+    #[arg(
+        long,
+        env = "WASP_SANDBOX_RECONNECT_DELAY_MS",
+        value_name = "WASP_SANDBOX_RECONNECT_DELAY_MS",
+        default_value_t = 2000
+    )]
+    sandbox_reconnect_delay_ms: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DriverKind {
+    Live,
+    Sandbox,
+}
+
+impl DriverArgs {
+    fn live_driver(&self) -> wasp_worker::instances::LiveDriver {
+        match self.worker_driver {
+            DriverKind::Live => wasp_worker::instances::LiveDriver::Live,
+            DriverKind::Sandbox => wasp_worker::instances::LiveDriver::Sandbox,
+        }
+    }
+
+    fn sandbox(&self) -> wasp_worker::sandbox::SandboxConfig {
+        wasp_worker::sandbox::SandboxConfig {
+            receipt_delay: (self.sandbox_receipt_delay_ms > 0)
+                .then(|| std::time::Duration::from_millis(self.sandbox_receipt_delay_ms)),
+            reconnect_delay: std::time::Duration::from_millis(self.sandbox_reconnect_delay_ms),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Args, Clone)]
 struct LogArgs {
     /// Log filter, e.g. `info` or `wasp_management=debug,info`.
@@ -97,6 +147,8 @@ struct ServeArgs {
     db: DbArgs,
     #[command(flatten)]
     log: LogArgs,
+    #[command(flatten)]
+    driver: DriverArgs,
     /// Address the HTTP API listens on.
     #[arg(
         long,
@@ -166,6 +218,10 @@ struct ServeArgs {
 struct WorkerArgs {
     #[command(flatten)]
     log: LogArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    driver: DriverArgs,
     /// Address the worker API listens on (management must reach it).
     #[arg(
         long,
@@ -177,14 +233,6 @@ struct WorkerArgs {
     /// The URL management should use to reach this worker; defaults to what the operator entered.
     #[arg(long, env = "WASP_ADVERTISE_URL", value_name = "WASP_ADVERTISE_URL")]
     advertise_url: Option<String>,
-    /// Directory for caches (its file system's use is reported as disk usage).
-    #[arg(
-        long,
-        env = "WASP_DATA_DIR",
-        value_name = "WASP_DATA_DIR",
-        default_value = "wasp-data"
-    )]
-    data_dir: PathBuf,
     /// Management base URL, e.g. https://wasp.example.com.
     #[arg(long, env = "WASP_MANAGEMENT_URL", value_name = "WASP_MANAGEMENT_URL")]
     management_url: Option<String>,
@@ -532,7 +580,10 @@ async fn start_local_worker(
             server_key: key.expose().to_owned(),
             advertise_url: Some(worker_url.clone()),
             data_dir: args.db.data_dir.clone(),
+            live_driver: args.driver.live_driver(),
+            sandbox: args.driver.sandbox(),
         },
+        state.db.clone(),
         metrics,
     );
     tracing::info!(url = %worker_url, "in-process worker listening");
@@ -565,8 +616,17 @@ async fn worker(args: WorkerArgs) -> Result<()> {
             bail!("WASP_ADVERTISE_URL must start with http:// or https://");
         }
     }
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("WASP_DATA_DIR: cannot create `{}`", args.data_dir.display()))?;
+    if args.db.database_url.is_none() {
+        bail!("WASP_DATABASE_URL is required for a worker: the database management uses (sessions and chats live there)");
+    }
+    std::fs::create_dir_all(&args.db.data_dir).with_context(|| {
+        format!(
+            "WASP_DATA_DIR: cannot create `{}`",
+            args.db.data_dir.display()
+        )
+    })?;
+    // Management applies migrations; the worker only connects.
+    let (db, _) = open_db(&args.db, 16, false).await?;
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("WASP_HTTP_ADDR: cannot listen on {}", args.http_addr))?;
@@ -578,12 +638,16 @@ async fn worker(args: WorkerArgs) -> Result<()> {
             management_url,
             server_key,
             advertise_url: args.advertise_url.clone(),
-            data_dir: args.data_dir.clone(),
+            data_dir: args.db.data_dir.clone(),
+            live_driver: args.driver.live_driver(),
+            sandbox: args.driver.sandbox(),
         },
+        db.clone(),
         metrics,
     );
     tracing::info!(addr = %args.http_addr, "worker listening; registering with management");
     wasp_worker::run(worker, listener, shutdown_signal()).await?;
+    db.close().await;
     tracing::info!("worker stopped cleanly");
     Ok(())
 }

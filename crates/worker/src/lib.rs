@@ -3,13 +3,25 @@
 //! assigned to it.
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod driver;
+pub mod instances;
+pub mod jid;
 pub mod registration;
 pub mod router;
+pub mod sandbox;
 pub mod stats;
+pub mod store;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::PathBuf,
+    sync::{Arc, OnceLock, RwLock},
+    time::Duration,
+};
 use tokio::{net::TcpListener, sync::watch};
+use wasp_db::Db;
+use wasp_protocol::service_token::TokenVerifier;
 
 /// What a worker needs to run.
 #[derive(Clone)]
@@ -23,6 +35,10 @@ pub struct WorkerConfig {
     pub advertise_url: Option<String>,
     /// Directory whose file system's use is reported as disk usage.
     pub data_dir: PathBuf,
+    /// Which driver live sessions use (`WASP_WORKER_DRIVER`).
+    pub live_driver: instances::LiveDriver,
+    /// Timings of the simulated network.
+    pub sandbox: sandbox::SandboxConfig,
 }
 
 impl std::fmt::Debug for WorkerConfig {
@@ -42,12 +58,15 @@ pub struct Worker {
     pub registration: watch::Sender<registration::Status>,
     pub metrics: Option<PrometheusHandle>,
     pub http: reqwest::Client,
+    db: Db,
+    verifier: RwLock<Option<TokenVerifier>>,
+    instances: OnceLock<Arc<instances::Instances>>,
 }
 
 pub type WorkerState = Arc<Worker>;
 
 impl Worker {
-    pub fn new(config: WorkerConfig, metrics: Option<PrometheusHandle>) -> WorkerState {
+    pub fn new(config: WorkerConfig, db: Db, metrics: Option<PrometheusHandle>) -> WorkerState {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
@@ -59,7 +78,49 @@ impl Worker {
             registration: watch::channel(registration::Status::Starting).0,
             metrics,
             http,
+            db,
+            verifier: RwLock::new(None),
+            instances: OnceLock::new(),
         })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Checks service tokens; `None` until registered.
+    pub fn verifier(&self) -> Option<TokenVerifier> {
+        self.verifier
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The instance manager; `None` until registered (it needs this server's id).
+    pub fn instances(&self) -> Option<&Arc<instances::Instances>> {
+        self.instances.get()
+    }
+
+    /// Takes what registration taught: the key to verify service tokens with, and this
+    /// server's id for the instance manager.
+    pub fn registered(
+        &self,
+        registration: &wasp_protocol::registry::Registration,
+    ) -> Result<(), StartError> {
+        let verifier = TokenVerifier::new(&registration.service_token_key, registration.server_id)
+            .map_err(|_| {
+                StartError::Protocol("management sent an unusable service token key".into())
+            })?;
+        *self.verifier.write().unwrap_or_else(|e| e.into_inner()) = Some(verifier);
+        self.instances.get_or_init(|| {
+            instances::Instances::new(
+                self.db.clone(),
+                registration.server_id,
+                self.config.live_driver,
+                sandbox::SandboxNetwork::new(self.config.sandbox.clone()),
+            )
+        });
+        Ok(())
     }
 }
 
@@ -68,6 +129,10 @@ impl Worker {
 pub enum StartError {
     #[error("WASP_SERVER_KEY was refused by management ({0})")]
     KeyRefused(String),
+    #[error("{0}")]
+    Protocol(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
     #[error("serving HTTP: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -2,7 +2,10 @@
 
 use crate::{stats::SystemSampler, StartError, WorkerState};
 use reqwest::StatusCode;
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 use wasp_protocol::registry::{Heartbeat, RegisterRequest, Registration};
 
 /// Where this worker stands with management.
@@ -21,6 +24,8 @@ pub enum Status {
 
 pub struct Registrar {
     worker: WorkerState,
+    last_count: AtomicU64,
+    last_count_at: std::time::Instant,
 }
 
 #[derive(serde::Deserialize)]
@@ -30,7 +35,11 @@ struct Envelope<T> {
 
 impl Registrar {
     pub fn new(worker: WorkerState) -> Self {
-        Registrar { worker }
+        Registrar {
+            worker,
+            last_count: AtomicU64::new(0),
+            last_count_at: std::time::Instant::now(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -62,6 +71,7 @@ impl Registrar {
                     match resp.json::<Envelope<Registration>>().await {
                         Ok(envelope) => {
                             let r = envelope.data;
+                            self.worker.registered(&r)?;
                             tracing::info!(server_id = %r.server_id, name = %r.name, "registered with management");
                             self.worker.registration.send_replace(Status::Registered {
                                 server_id: r.server_id,
@@ -96,7 +106,7 @@ impl Registrar {
     }
 
     /// Sends a heartbeat every interval until the task is aborted.
-    pub async fn heartbeat_loop(self, registration: Registration) {
+    pub async fn heartbeat_loop(mut self, registration: Registration) {
         let mut sampler = SystemSampler::default();
         let mut tick = tokio::time::interval(Duration::from_secs(
             registration.heartbeat_interval_secs.max(1),
@@ -141,7 +151,7 @@ impl Registrar {
     }
 
     /// The heartbeat for this moment.
-    pub fn report(&self, sampler: &mut SystemSampler) -> Heartbeat {
+    pub fn report(&mut self, sampler: &mut SystemSampler) -> Heartbeat {
         let mut report = Heartbeat::default();
         sampler.sample(&self.worker.config.data_dir, &mut report);
         let window = self.worker.stats.window();
@@ -149,10 +159,23 @@ impl Registrar {
         report.avg_response_time_ms = Some(window.avg_ms);
         report.p95_response_time_ms = Some(window.p95_ms);
         report.p99_response_time_ms = Some(window.p99_ms);
-        // No WhatsApp sessions are held by this build of the worker yet.
-        report.active_connections = Some(0);
-        report.total_instances = Some(0);
-        report.messages_per_minute = Some(0);
+        if let Some(instances) = self.worker.instances() {
+            report.active_connections = Some(instances.connected() as i32);
+            report.total_instances = Some(instances.len() as i32);
+            let c = &instances.counters;
+            let total = c.sent.load(Ordering::Relaxed) + c.received.load(Ordering::Relaxed);
+            let elapsed = self.last_count_at.elapsed().as_secs_f64().max(1.0);
+            let last = self.last_count.swap(total, Ordering::Relaxed);
+            report.messages_per_minute =
+                Some(((total.saturating_sub(last)) as f64 * 60.0 / elapsed).round() as i32);
+            self.last_count_at = std::time::Instant::now();
+            metrics::gauge!("wasp_worker_sessions_connected")
+                .set(report.active_connections.unwrap_or(0) as f64);
+        } else {
+            report.active_connections = Some(0);
+            report.total_instances = Some(0);
+            report.messages_per_minute = Some(0);
+        }
         report
     }
 }

@@ -12,10 +12,15 @@ use axum::{
 use serde_json::json;
 use std::time::Instant;
 
+/// Largest request body accepted (PRD §6.2.2).
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
 pub fn router(worker: WorkerState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .merge(crate::api::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .fallback(|| async {
             (StatusCode::NOT_FOUND, Json(json!({ "success": false, "error": { "code": "NOT_FOUND", "message": "no such route" } })))
         })

@@ -1,0 +1,152 @@
+//! The customer API's front door: every `/api/v1/*` request that management does not
+//! answer itself is authenticated by its API key and proxied to the worker that holds the
+//! customer's session, with a service token naming the customer and session (the key
+//! itself never leaves management). Bodies stream both ways; the worker's answer passes
+//! through unchanged.
+
+use crate::{error::code, http::RequestMeta, keys::CustomerAuth, on_pool, AppState, Error, Result};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderName, StatusCode},
+    response::Response,
+};
+use std::time::Duration;
+use uuid::Uuid;
+use wasp_protocol::{service_token::Mode, KeyKind};
+
+/// How long a worker may take to answer one customer call.
+pub const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The pooled keep-alive client for worker calls.
+pub fn worker_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(WORKER_TIMEOUT)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap_or_default()
+}
+
+/// Request headers passed on to the worker; everything else (the API key, cookies,
+/// hop-by-hop headers) stays here.
+const FORWARDED_REQUEST: [HeaderName; 4] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::ACCEPT,
+    header::CONTENT_ENCODING,
+];
+
+/// Response headers passed back to the customer.
+const FORWARDED_RESPONSE: [HeaderName; 4] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_DISPOSITION,
+    header::CACHE_CONTROL,
+];
+
+#[derive(sqlx::FromRow)]
+struct Route {
+    server_id: Uuid,
+    api_url: String,
+}
+
+/// The worker that holds a customer's sessions.
+async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
+    let route: Option<Route> = on_pool!(&state.db, |pool| {
+        sqlx::query_as(
+        "SELECT s.id AS server_id, s.api_url FROM customers c JOIN servers s ON s.id = c.assigned_server_id \
+         WHERE c.id = $1 AND s.deleted_at IS NULL"
+    )
+    .bind(customer)
+    .fetch_optional(pool)
+    .await
+    })?;
+    route.ok_or_else(|| {
+        Error::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::WORKER_UNAVAILABLE,
+            "your account has no WhatsApp server assigned yet; contact support",
+        )
+    })
+}
+
+/// `/api/v1/*`: authenticate, route, proxy.
+pub async fn proxy(
+    State(state): State<AppState>,
+    auth: CustomerAuth,
+    meta: RequestMeta,
+    req: Request,
+) -> Result<Response> {
+    let route = route(&state, auth.customer_id).await?;
+    let mode = match auth.mode {
+        KeyKind::Live => Mode::Live,
+        _ => Mode::Test,
+    };
+    let token = state.tokens.for_request(
+        route.server_id,
+        Some(auth.customer_id),
+        Some(mode),
+        Some(auth.key_id),
+    );
+    let (parts, body) = req.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let url = format!("{}{}", route.api_url.trim_end_matches('/'), path_and_query);
+    let mut headers = reqwest::header::HeaderMap::new();
+    copy_headers(&parts.headers, &mut headers, &FORWARDED_REQUEST);
+    if let Some(id) = &meta.request_id {
+        if let Ok(v) = id.parse() {
+            headers.insert(crate::http::REQUEST_ID.clone(), v);
+        }
+    }
+    let sent = state
+        .worker_http
+        .request(parts.method.clone(), &url)
+        .headers(headers)
+        .bearer_auth(token)
+        .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+        .send()
+        .await;
+    let upstream = match sent {
+        Ok(resp) => resp,
+        Err(e) if e.is_timeout() => {
+            tracing::warn!(server = %route.server_id, "worker timed out");
+            return Err(Error::client(
+                StatusCode::GATEWAY_TIMEOUT,
+                code::WORKER_TIMEOUT,
+                "the WhatsApp server did not answer in time; the request may still complete",
+            ));
+        }
+        Err(e) => {
+            tracing::warn!(server = %route.server_id, error = %e, "worker unreachable");
+            return Err(Error::client(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::WORKER_UNAVAILABLE,
+                "the WhatsApp server for your account is unavailable; retry shortly",
+            ));
+        }
+    };
+    let mut response = Response::builder().status(upstream.status().as_u16());
+    if let Some(h) = response.headers_mut() {
+        copy_headers(upstream.headers(), h, &FORWARDED_RESPONSE);
+    }
+    response
+        .body(Body::from_stream(upstream.bytes_stream()))
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
+fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, names: &[HeaderName]) {
+    for name in names {
+        for value in from.get_all(name) {
+            to.append(name.clone(), value.clone());
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! End to end on the real binary (`wasp up`): the customer API through management's
+//! gateway to the in-process worker and its sandbox driver, on SQLite and on PostgreSQL.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use support::{free_addr, http, wait_healthy, Running};
+
+const ADMIN_EMAIL: &str = "ops@example.com";
+const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+/// A PostgreSQL database for one test, dropped at the end.
+struct PgDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    fn create(tag: &str) -> PgDb {
+        let admin_url = std::env::var("WASP_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("wasp_e2e_{tag}_{}", uuid::Uuid::new_v4().simple());
+        assert!(
+            psql(&admin_url, &format!("CREATE DATABASE {name}")),
+            "PostgreSQL reachable"
+        );
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        PgDb {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) -> bool {
+    std::process::Command::new("psql")
+        .arg(url)
+        .arg("-qAtc")
+        .arg(sql)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// `wasp up` with an operator signed in.
+struct Platform {
+    process: Running,
+    addr: String,
+    token: String,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDb>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Platform {
+    async fn start(backend: Backend) -> Platform {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = matches!(backend, Backend::Postgres).then(|| PgDb::create("sandbox"));
+        Self::start_in(dir, pg).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, pg: Option<PgDb>) -> Platform {
+        let addr = free_addr();
+        let data = dir.path().join("data");
+        let mut env = vec![
+            ("WASP_DATA_DIR", data.to_str().unwrap().to_owned()),
+            ("WASP_HTTP_ADDR", addr.clone()),
+            ("WASP_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+            ("WASP_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+            ("WASP_SANDBOX_RECEIPT_DELAY_MS", "150".to_owned()),
+            ("WASP_SANDBOX_RECONNECT_DELAY_MS", "150".to_owned()),
+            ("WASP_COOKIE_SECURE", "false".to_owned()),
+        ];
+        if let Some(pg) = &pg {
+            env.push(("WASP_DATABASE_URL", pg.url.clone()));
+            env.push((
+                "WASP_SECRET_KEY",
+                "e2e-secret-key-of-at-least-32-characters".into(),
+            ));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let process = Running::start(&["up"], &env);
+        wait_healthy(&addr).await;
+        let login: Value = http()
+            .post(format!("http://{addr}/api/admin/auth/login"))
+            .json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["data"]["token"]
+            .as_str()
+            .expect("admin token")
+            .to_owned();
+        let platform = Platform {
+            process,
+            addr,
+            token,
+            _dir: dir,
+            _pg: pg,
+        };
+        platform.wait_for_local_worker().await;
+        platform
+    }
+
+    /// Stops the process and starts it again on the same data.
+    async fn restart(mut self) -> Platform {
+        assert!(self.process.stop().success(), "SIGTERM is a clean stop");
+        let Platform { _dir, _pg, .. } = self;
+        Self::start_in(_dir, _pg).await
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = http()
+            .request(method, format!("http://{}{path}", self.addr))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn wait_for_local_worker(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, list) = self.admin(Method::GET, "/api/admin/servers", None).await;
+            if let Some(local) = list["data"].as_array().and_then(|servers| {
+                servers
+                    .iter()
+                    .find(|s| s["name"] == "local" && s["status"] == "active")
+                    .cloned()
+            }) {
+                // Registered on both sides: the worker's own health says so.
+                let health = http()
+                    .get(format!("{}/health", local["api_url"].as_str().unwrap()))
+                    .send()
+                    .await;
+                if health.is_ok_and(|r| r.status().is_success()) {
+                    return local;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the in-process worker never registered: {list}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A new customer placed automatically: (id, live key, test key).
+    async fn customer(&self, email: &str) -> (String, String, String) {
+        let (status, body) = self
+            .admin(
+                Method::POST,
+                "/api/admin/customers",
+                Some(json!({ "email": email, "plan": "pro", "assign_server": "auto" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let d = &body["data"];
+        (
+            d["id"].as_str().unwrap().to_owned(),
+            d["api_key"].as_str().unwrap().to_owned(),
+            d["test_api_key"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    async fn call(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = http()
+            .request(method, format!("http://{}/api/v1{path}", self.addr))
+            .header("X-API-Key", key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        self.call(key, Method::GET, path, None).await
+    }
+
+    async fn post(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(key, Method::POST, path, Some(body)).await
+    }
+
+    /// Polls `path` until `check` holds on its `data`.
+    async fn wait_until(
+        &self,
+        key: &str,
+        path: &str,
+        what: &str,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, body) = self.get(key, path).await;
+            if check(&body["data"]) {
+                return body["data"].clone();
+            }
+            assert!(Instant::now() < deadline, "{what} never happened: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn qr_login_send_receive_and_isolation(backend: Backend) {
+    let p = Platform::start(backend).await;
+    let (_, live_a, test_a) = p.customer("alice@example.com").await;
+    let (_, _, test_b) = p.customer("bob@example.com").await;
+
+    let (status, body) = p.get(&test_a, "/app/status").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["state"], "disconnected");
+    assert_eq!(body["data"]["is_logged_in"], false);
+    assert_eq!(body["data"]["mode"], "test");
+
+    // QR login: a code in WhatsApp's format, the session scanning.
+    let (status, body) = p.get(&test_a, "/app/login").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let qr = body["data"]["qr_code"].as_str().unwrap().to_owned();
+    assert!(qr.starts_with("2@") && qr.split(',').count() == 4, "{qr}");
+    assert_eq!(body["data"]["qr_duration"], 60);
+    let (_, body) = p.get(&test_a, "/app/status").await;
+    assert_eq!(body["data"]["state"], "scanning");
+    assert_eq!(body["data"]["qr_code"], qr.as_str());
+
+    // Sending before the login completes is refused.
+    let (status, body) = p
+        .post(
+            &test_a,
+            "/send/message",
+            json!({ "phone": "6281234567890", "message": "hi" }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "SESSION_NOT_CONNECTED"),
+        "{body}"
+    );
+
+    // The phone scans.
+    let (status, body) = p
+        .post(
+            &test_a,
+            "/sandbox/scan",
+            json!({ "phone": "+1 555 010 2233" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["state"], "connected");
+    assert_eq!(body["data"]["phone_number"], "+15550102233");
+    assert_eq!(body["data"]["jid"], "15550102233@s.whatsapp.net");
+    assert!(body["data"]["lid"].as_str().unwrap().ends_with("@lid"));
+    let (status, body) = p.get(&test_a, "/app/login").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "ALREADY_LOGGED_IN")
+    );
+
+    // Send: an id in WhatsApp's format, then delivered and read.
+    let (status, body) = p
+        .post(
+            &test_a,
+            "/send/message",
+            json!({ "phone": "+62 812-3456-7890", "message": "Hello from wasp" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["data"]["message_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("3EB0") && id.len() == 22, "{id}");
+    assert_eq!(body["data"]["status"], "sent");
+    assert_eq!(body["data"]["chat_jid"], "6281234567890@s.whatsapp.net");
+    let read = p
+        .wait_until(
+            &test_a,
+            &format!("/message/{id}"),
+            "the read receipt",
+            |m| m["status"] == "read",
+        )
+        .await;
+    let steps: Vec<&str> = read["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["sent", "delivered", "read"]);
+
+    // Bad input is refused in the error shape, and nothing is sent.
+    for (body, field) in [
+        (json!({ "phone": "12345", "message": "x" }), "phone"),
+        (
+            json!({ "phone": "6281234567890", "message": "" }),
+            "message",
+        ),
+        (
+            json!({ "phone": "6281234567890", "message": "a".repeat(4097) }),
+            "message",
+        ),
+        (
+            json!({ "phone": "6281234567890", "message": "nul\u{0}byte" }),
+            "message",
+        ),
+        (
+            json!({ "phone": "6281234567890", "message": "x", "duration": 5 }),
+            "duration",
+        ),
+    ] {
+        let (status, resp) = p.post(&test_a, "/send/message", body).await;
+        assert_eq!(
+            (status, code(&resp)),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            "{resp}"
+        );
+        assert_eq!(resp["error"]["field"], field, "{resp}");
+    }
+    let (status, resp) = p
+        .post(
+            &test_a,
+            "/send/message",
+            json!({ "phone": "6281234567890", "text": "x" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "unknown field: {resp}");
+    let (status, resp) = p
+        .post(
+            &test_a,
+            "/send/message",
+            json!({ "phone": "6281234560000", "message": "x" }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&resp)),
+        (StatusCode::BAD_REQUEST, "NOT_ON_WHATSAPP"),
+        "{resp}"
+    );
+    let (_, page) = p
+        .get(&test_a, "/chat/6281234567890@s.whatsapp.net/messages")
+        .await;
+    assert_eq!(
+        page["meta"]["total"], 1,
+        "only the valid message was sent: {page}"
+    );
+
+    // A contact answers.
+    let (status, body) = p
+        .post(
+            &test_a,
+            "/sandbox/inbound",
+            json!({ "from": "+6281234567890", "message": "Hi back", "push_name": "Budi" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let inbound_id = body["data"]["message_id"].as_str().unwrap().to_owned();
+    assert!(inbound_id.starts_with("3A"), "{inbound_id}");
+
+    let (status, chats) = p.get(&test_a, "/chats").await;
+    assert_eq!(status, StatusCode::OK, "{chats}");
+    assert_eq!(chats["meta"]["total"], 1);
+    let chat = &chats["data"][0];
+    assert_eq!(chat["jid"], "6281234567890@s.whatsapp.net");
+    assert_eq!(chat["name"], "Budi");
+    assert_eq!(chat["unread_count"], 1);
+    assert_eq!(chat["last_message_preview"], "Hi back");
+
+    let (_, history) = p
+        .get(&test_a, "/chat/6281234567890@s.whatsapp.net/messages")
+        .await;
+    let ids: Vec<&str> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [inbound_id.as_str(), id.as_str()], "newest first");
+    assert_eq!(history["data"][0]["from_me"], false);
+    assert_eq!(history["data"][0]["body"], "Hi back");
+    let (_, mine) = p
+        .get(
+            &test_a,
+            "/chat/6281234567890%40s.whatsapp.net/messages?is_from_me=true",
+        )
+        .await;
+    assert_eq!(mine["meta"]["total"], 1, "{mine}");
+    let (_, found) = p
+        .get(
+            &test_a,
+            "/chat/6281234567890@s.whatsapp.net/messages?search=hello",
+        )
+        .await;
+    assert_eq!(found["data"][0]["id"], id.as_str(), "{found}");
+    let (status, _) = p.get(&test_a, "/chats?limit=500").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A second customer sees none of it.
+    let (_, chats_b) = p.get(&test_b, "/chats").await;
+    assert_eq!(chats_b["meta"]["total"], 0, "{chats_b}");
+    let (status, _) = p.get(&test_b, &format!("/message/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, history_b) = p
+        .get(&test_b, "/chat/6281234567890@s.whatsapp.net/messages")
+        .await;
+    assert_eq!(history_b["meta"]["total"], 0);
+    let (_, status_b) = p.get(&test_b, "/app/status").await;
+    assert_eq!(status_b["data"]["state"], "disconnected");
+    let (status, body) = p
+        .post(
+            &test_b,
+            "/sandbox/receipt",
+            json!({ "message_id": id, "status": "read" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    // The live key reaches the customer's live session, which is not the sandbox one.
+    let (_, live) = p.get(&live_a, "/app/status").await;
+    assert_eq!(live["data"]["mode"], "live");
+    assert_eq!(live["data"]["is_logged_in"], false);
+    let (status, body) = p.post(&live_a, "/sandbox/scan", json!({})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        "{body}"
+    );
+    let (_, live_chats) = p.get(&live_a, "/chats").await;
+    assert_eq!(live_chats["meta"]["total"], 0);
+
+    // No key, a bad key: refused by the gateway before any worker sees them.
+    let resp = http()
+        .get(format!("http://{}/api/v1/chats", p.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = p.get("ak_test_notARealKey", "/chats").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The worker itself answers only management's signed tokens.
+    let worker = p.wait_for_local_worker().await;
+    let worker_url = worker["api_url"].as_str().unwrap();
+    let resp = http()
+        .get(format!("{worker_url}/api/v1/chats"))
+        .header("X-API-Key", &test_a)
+        .bearer_auth(&test_a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = http()
+        .get(format!("{worker_url}/internal/instances"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sqlite_qr_login_send_receive_and_isolation() {
+    qr_login_send_receive_and_isolation(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_qr_login_send_receive_and_isolation() {
+    qr_login_send_receive_and_isolation(Backend::Postgres).await;
+}
+
+async fn pair_code_restart_disconnect_and_logout(backend: Backend) {
+    let p = Platform::start(backend).await;
+    let (_, _, test) = p.customer("carol@example.com").await;
+
+    let (status, body) = p.get(&test, "/app/login-with-code").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "VALIDATION_ERROR")
+    );
+    let (status, body) = p
+        .get(&test, "/app/login-with-code?phone=%2B6281234567891")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pair = body["data"]["pair_code"].as_str().unwrap();
+    assert_eq!(pair.len(), 9, "{pair}");
+    let (_, status_body) = p.get(&test, "/app/status").await;
+    assert_eq!(status_body["data"]["state"], "pairing");
+    assert_eq!(status_body["data"]["pair_code"], pair);
+    let (status, _) = p
+        .post(&test, "/sandbox/scan", json!({ "phone": "6281299999999" }))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the code belongs to another number"
+    );
+    let (status, body) = p.post(&test, "/sandbox/scan", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["phone_number"], "+6281234567891");
+
+    let (_, sent) = p
+        .post(
+            &test,
+            "/send/message",
+            json!({ "phone": "6281211112222", "message": "before restart" }),
+        )
+        .await;
+    let sent_id = sent["data"]["message_id"].as_str().unwrap().to_owned();
+    p.post(
+        &test,
+        "/sandbox/inbound",
+        json!({ "from": "6281233334444", "message": "also before" }),
+    )
+    .await;
+
+    // Restart: the session reconnects by itself and every chat is still there.
+    let p = p.restart().await;
+    let status = p
+        .wait_until(&test, "/app/status", "the session restore", |s| {
+            s["state"] == "connected"
+        })
+        .await;
+    assert_eq!(status["phone_number"], "+6281234567891");
+    let (_, chats) = p.get(&test, "/chats").await;
+    assert_eq!(chats["meta"]["total"], 2, "{chats}");
+    let (_, message) = p.get(&test, &format!("/message/{sent_id}")).await;
+    assert_eq!(message["data"]["body"], "before restart");
+
+    // A dropped connection comes back by itself.
+    let (status, body) = p.post(&test, "/sandbox/disconnect", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["state"], "disconnected");
+    assert_eq!(body["data"]["state_reason"], "connection_lost");
+    p.wait_until(&test, "/app/status", "the reconnect", |s| {
+        s["state"] == "connected"
+    })
+    .await;
+
+    // Logged out from the phone: sends are refused until a new login.
+    let (_, body) = p
+        .post(&test, "/sandbox/disconnect", json!({ "logout": true }))
+        .await;
+    assert_eq!(body["data"]["state"], "logged_out");
+    assert_eq!(body["data"]["state_reason"], "logged_out_from_phone");
+    let (status, body) = p
+        .post(
+            &test,
+            "/send/message",
+            json!({ "phone": "6281211112222", "message": "x" }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "SESSION_NOT_CONNECTED")
+    );
+    let (status, body) = p.get(&test, "/app/login").await;
+    assert_eq!(status, StatusCode::OK, "a new login can start: {body}");
+}
+
+#[tokio::test]
+async fn sqlite_pair_code_restart_disconnect_and_logout() {
+    pair_code_restart_disconnect_and_logout(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_pair_code_restart_disconnect_and_logout() {
+    pair_code_restart_disconnect_and_logout(Backend::Postgres).await;
+}

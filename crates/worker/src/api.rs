@@ -1,0 +1,714 @@
+//! The worker's customer API (`/api/v1`, reached through management's gateway with a
+//! service token naming the customer and session), the sandbox controls, and the internal
+//! API management uses to place instances (`/internal/instances`).
+
+use crate::{
+    driver::{DriverError, Kind, Outgoing, Receipt},
+    instances::{Instance, Status},
+    jid::{normalize_phone, Jid},
+    store::{self, ChatQuery, MessageQuery, NewMessage, SessionKey},
+    WorkerState,
+};
+use axum::{
+    extract::{FromRequestParts, State},
+    http::{request::Parts, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{delete, get, post},
+    Router,
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::{atomic::Ordering, Arc};
+use uuid::Uuid;
+use wasp_http::error::{created, ok, Error, Json, Path, Query, Result};
+use wasp_protocol::service_token::{Claims, Mode};
+
+/// Error codes of the messaging API.
+pub mod code {
+    pub const SESSION_NOT_CONNECTED: &str = "SESSION_NOT_CONNECTED";
+    pub const SESSION_NOT_LOGGED_IN: &str = "SESSION_NOT_LOGGED_IN";
+    pub const ALREADY_LOGGED_IN: &str = "ALREADY_LOGGED_IN";
+    pub const NOT_ON_WHATSAPP: &str = "NOT_ON_WHATSAPP";
+    pub const NO_PENDING_LOGIN: &str = "NO_PENDING_LOGIN";
+    pub const DRIVER_UNAVAILABLE: &str = "DRIVER_UNAVAILABLE";
+    pub const SESSION_MOVED: &str = "SESSION_MOVED";
+}
+
+fn driver_error(e: DriverError) -> Error {
+    let (status, code) = match &e {
+        DriverError::NotConnected => (StatusCode::CONFLICT, code::SESSION_NOT_CONNECTED),
+        DriverError::NotLoggedIn => (StatusCode::CONFLICT, code::SESSION_NOT_LOGGED_IN),
+        DriverError::AlreadyLoggedIn => (StatusCode::CONFLICT, code::ALREADY_LOGGED_IN),
+        DriverError::NotOnWhatsApp(_) => (StatusCode::BAD_REQUEST, code::NOT_ON_WHATSAPP),
+        DriverError::NoPendingLogin => (StatusCode::CONFLICT, code::NO_PENDING_LOGIN),
+        DriverError::Invalid(_) => (
+            StatusCode::BAD_REQUEST,
+            wasp_http::error::code::VALIDATION_ERROR,
+        ),
+        DriverError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, code::DRIVER_UNAVAILABLE),
+    };
+    Error::client(status, code, e.to_string())
+}
+
+fn db_error(e: sqlx::Error) -> Error {
+    Error::Database(e)
+}
+
+/// The verified service token of a request.
+fn claims(parts: &Parts, worker: &WorkerState) -> Result<Claims> {
+    let unauthorized = || {
+        Error::unauthorized(
+            wasp_http::error::code::UNAUTHORIZED,
+            "this worker answers only management (service token required)",
+        )
+    };
+    let token = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthorized)?;
+    let verifier = worker.verifier().ok_or_else(|| {
+        Error::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            wasp_http::error::code::SERVICE_UNAVAILABLE,
+            "this worker is not registered with management yet",
+        )
+    })?;
+    verifier.verify(token.trim()).map_err(|e| {
+        tracing::warn!(reason = %e, "service token refused");
+        unauthorized()
+    })
+}
+
+/// A customer request: the session it is for, from the service token.
+pub struct Caller {
+    pub key: SessionKey,
+    pub instance: Arc<Instance>,
+}
+
+impl FromRequestParts<WorkerState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, worker: &WorkerState) -> Result<Self> {
+        let claims = claims(parts, worker)?;
+        let (Some(customer), Some(mode)) = (claims.cus, claims.mode) else {
+            return Err(Error::forbidden(
+                "this token does not name a customer session",
+            ));
+        };
+        let key = SessionKey { customer, mode };
+        let instances = worker
+            .instances()
+            .ok_or_else(|| Error::internal("instances not ready"))?;
+        let instance = instances
+            .get_or_create(key)
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?;
+        if instance.status().moved {
+            return Err(Error::client(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::SESSION_MOVED,
+                "this session moved to another server; retry",
+            ));
+        }
+        Ok(Caller { key, instance })
+    }
+}
+
+/// A call from management itself (no customer).
+pub struct Management;
+
+impl FromRequestParts<WorkerState> for Management {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, worker: &WorkerState) -> Result<Self> {
+        let claims = claims(parts, worker)?;
+        if claims.cus.is_some() {
+            return Err(Error::forbidden("customer tokens cannot manage instances"));
+        }
+        Ok(Management)
+    }
+}
+
+pub fn routes() -> Router<WorkerState> {
+    Router::new()
+        .route("/api/v1/app/login", get(login_qr))
+        .route("/api/v1/app/login-with-code", get(login_code))
+        .route("/api/v1/app/logout", get(logout).post(logout))
+        .route("/api/v1/app/reconnect", get(reconnect).post(reconnect))
+        .route("/api/v1/app/status", get(app_status))
+        .route("/api/v1/send/message", post(send_message))
+        .route("/api/v1/chats", get(list_chats))
+        .route("/api/v1/chat/{chat_jid}/messages", get(chat_messages))
+        .route("/api/v1/message/{message_id}", get(get_message))
+        .route("/api/v1/sandbox/scan", post(sandbox_scan))
+        .route("/api/v1/sandbox/inbound", post(sandbox_inbound))
+        .route("/api/v1/sandbox/receipt", post(sandbox_receipt))
+        .route("/api/v1/sandbox/disconnect", post(sandbox_disconnect))
+        .route(
+            "/internal/instances",
+            post(create_instance).get(list_instances),
+        )
+        .route(
+            "/internal/instances/{customer_id}",
+            delete(remove_instance).get(get_instance),
+        )
+}
+
+/// A session's status as the API shows it.
+fn status_json(instance: &Instance, status: &Status) -> Value {
+    let s = &status.session;
+    json!({
+        "state": s.state,
+        "state_reason": s.reason,
+        "is_connected": s.state == "connected",
+        "is_logged_in": s.logged_in,
+        "mode": instance.key.mode.as_str(),
+        "driver": instance.driver.name(),
+        "phone_number": s.phone.as_ref().map(|p| format!("+{p}")),
+        "jid": s.jid,
+        "lid": s.lid,
+        "push_name": s.push_name,
+        "connected_at": s.connected_at,
+        "qr_code": status.qr.as_ref().map(|(code, _)| code),
+        "qr_expires_at": status.qr.as_ref().map(|(_, at)| at),
+        "pair_code": status.pair_code,
+    })
+}
+
+async fn login_qr(caller: Caller) -> Result<Response> {
+    let qr = caller
+        .instance
+        .driver
+        .login_qr()
+        .await
+        .map_err(driver_error)?;
+    caller.instance.flush().await;
+    let status = caller.instance.status();
+    Ok(ok(json!({
+        "qr_code": qr.code,
+        "qr_duration": qr.ttl.as_secs(),
+        "state": status.session.state,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct PhoneQuery {
+    phone: Option<String>,
+}
+
+fn phone_field(field: &str, value: Option<&str>) -> Result<String> {
+    let value = value.ok_or_else(|| Error::validation(field, "is required"))?;
+    normalize_phone(value).map_err(|e| Error::validation(field, e.to_string()))
+}
+
+async fn login_code(caller: Caller, Query(q): Query<PhoneQuery>) -> Result<Response> {
+    let phone = phone_field("phone", q.phone.as_deref())?;
+    let code = caller
+        .instance
+        .driver
+        .login_code(&phone)
+        .await
+        .map_err(driver_error)?;
+    caller.instance.flush().await;
+    Ok(ok(json!({ "pair_code": code, "phone_number": format!("+{phone}") })).into_response())
+}
+
+async fn logout(caller: Caller) -> Result<Response> {
+    caller
+        .instance
+        .driver
+        .logout()
+        .await
+        .map_err(driver_error)?;
+    caller.instance.flush().await;
+    Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
+}
+
+async fn reconnect(caller: Caller) -> Result<Response> {
+    caller
+        .instance
+        .driver
+        .reconnect()
+        .await
+        .map_err(driver_error)?;
+    caller.instance.flush().await;
+    Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
+}
+
+async fn app_status(caller: Caller) -> Result<Response> {
+    Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
+}
+
+/// Longest text message (PRD §6.4).
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+fn text_field(field: &str, value: &str) -> Result<String> {
+    if value.contains('\0') {
+        return Err(Error::validation(field, "must not contain NUL bytes"));
+    }
+    let n = value.chars().count();
+    if value.trim().is_empty() || n > MAX_TEXT_CHARS {
+        return Err(Error::validation(
+            field,
+            format!("must be 1 to {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn recipient(field: &str, value: &str) -> Result<Jid> {
+    Jid::parse_recipient(value).map_err(|e| Error::validation(field, e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendMessage {
+    phone: String,
+    message: String,
+    reply_message_id: Option<String>,
+    #[serde(default)]
+    is_forwarded: bool,
+    duration: Option<u32>,
+    #[serde(default)]
+    mentions: Vec<String>,
+}
+
+/// Disappearing-message timers WhatsApp allows.
+const DISAPPEARING: [u32; 4] = [0, 86_400, 604_800, 7_776_000];
+
+async fn send_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<SendMessage>,
+) -> Result<Response> {
+    let to = recipient("phone", &req.phone)?;
+    let body = text_field("message", &req.message)?;
+    if let Some(d) = req.duration {
+        if !DISAPPEARING.contains(&d) {
+            return Err(Error::validation(
+                "duration",
+                "must be 0, 86400, 604800 or 7776000",
+            ));
+        }
+    }
+    let mut mentions = Vec::with_capacity(req.mentions.len());
+    for m in &req.mentions {
+        if m == "@everyone" {
+            mentions.push(m.clone());
+        } else {
+            mentions.push(recipient("mentions", m)?.to_string());
+        }
+    }
+    let content = if mentions.is_empty() {
+        json!({})
+    } else {
+        json!({ "mentions": mentions })
+    };
+    let message = Outgoing {
+        to,
+        kind: Kind::Text,
+        body: Some(body),
+        content,
+        reply_to: req.reply_message_id,
+        forwarded: req.is_forwarded,
+        expiration_secs: req.duration.unwrap_or(0),
+    };
+    send(&worker, &caller, message).await
+}
+
+/// Sends through the driver and stores the message as sent.
+async fn send(worker: &WorkerState, caller: &Caller, message: Outgoing) -> Result<Response> {
+    let counters = &worker
+        .instances()
+        .ok_or_else(|| Error::internal("instances not ready"))?
+        .counters;
+    let sent = match caller.instance.driver.send(&message).await {
+        Ok(sent) => sent,
+        Err(e) => {
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+            return Err(driver_error(e));
+        }
+    };
+    let own = caller.instance.status().session.jid.unwrap_or_default();
+    store::store_message(
+        worker.db(),
+        caller.key,
+        &NewMessage {
+            id: sent.id.clone(),
+            chat_jid: message.to.to_string(),
+            chat_kind: message.to.kind(),
+            chat_name: None,
+            sender_jid: own,
+            from_me: true,
+            kind: message.kind,
+            body: message.body.clone(),
+            content: message.content.clone(),
+            status: "sent",
+            reply_to: message.reply_to.clone(),
+            forwarded: message.forwarded,
+            sent_at: sent.timestamp,
+        },
+    )
+    .await
+    .map_err(db_error)?;
+    counters.sent.fetch_add(1, Ordering::Relaxed);
+    metrics::counter!("wasp_worker_messages_sent_total", "kind" => message.kind.as_str())
+        .increment(1);
+    Ok(ok(json!({
+        "message_id": sent.id,
+        "status": "sent",
+        "chat_jid": message.to.to_string(),
+        "timestamp": sent.timestamp,
+    }))
+    .into_response())
+}
+
+fn page(limit: Option<i64>, offset: Option<i64>, default: i64) -> Result<(i64, i64)> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=100).contains(&limit) {
+        return Err(Error::validation("limit", "must be between 1 and 100"));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(Error::validation("offset", "must not be negative"));
+    }
+    Ok((limit, offset))
+}
+
+fn listing<T: serde::Serialize>(rows: Vec<T>, total: i64, limit: i64, offset: i64) -> Response {
+    axum::Json(json!({
+        "success": true,
+        "data": rows,
+        "meta": { "total": total, "limit": limit, "offset": offset },
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatsQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    search: Option<String>,
+    #[serde(default)]
+    has_media: bool,
+    archived: Option<bool>,
+}
+
+async fn list_chats(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Query(q): Query<ChatsQuery>,
+) -> Result<Response> {
+    let (limit, offset) = page(q.limit, q.offset, 25)?;
+    let query = ChatQuery {
+        limit,
+        offset,
+        search: q.search.filter(|s| !s.is_empty()),
+        archived: q.archived,
+        has_media: q.has_media,
+    };
+    let (rows, total) = store::list_chats(worker.db(), caller.key, &query)
+        .await
+        .map_err(db_error)?;
+    Ok(listing(rows, total, limit, offset))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessagesQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    start_time: Option<DateTime<Utc>>,
+    end_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    media_only: bool,
+    is_from_me: Option<bool>,
+    search: Option<String>,
+}
+
+async fn chat_messages(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(chat_jid): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> Result<Response> {
+    let chat = recipient("chat_jid", &chat_jid)?;
+    let (limit, offset) = page(q.limit, q.offset, 50)?;
+    let query = MessageQuery {
+        limit,
+        offset,
+        start: q.start_time,
+        end: q.end_time,
+        media_only: q.media_only,
+        // As in the current codebase: media_only wins over is_from_me=false.
+        from_me: if q.media_only && q.is_from_me == Some(false) {
+            None
+        } else {
+            q.is_from_me
+        },
+        search: q.search.filter(|s| !s.is_empty()),
+    };
+    let (rows, total) = store::list_messages(worker.db(), caller.key, &chat.to_string(), &query)
+        .await
+        .map_err(db_error)?;
+    Ok(listing(rows, total, limit, offset))
+}
+
+async fn get_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let (message, history) = store::message(worker.db(), caller.key, &id)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| Error::not_found("message"))?;
+    let mut value = serde_json::to_value(message).map_err(|e| Error::internal(e.to_string()))?;
+    value["status_history"] =
+        serde_json::to_value(history).map_err(|e| Error::internal(e.to_string()))?;
+    Ok(ok(value).into_response())
+}
+
+fn sandbox(caller: &Caller) -> Result<&crate::sandbox::SandboxSession> {
+    caller.instance.driver.sandbox().ok_or_else(|| {
+        Error::forbidden("sandbox controls work only on sandbox sessions: use an ak_test_ key")
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ScanRequest {
+    phone: Option<String>,
+}
+
+/// A JSON body that may be left out entirely.
+fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        Error::client(
+            StatusCode::BAD_REQUEST,
+            wasp_http::error::code::INVALID_JSON,
+            format!("request body is not valid: {e}"),
+        )
+    })
+}
+
+async fn sandbox_scan(caller: Caller, body: axum::body::Bytes) -> Result<Response> {
+    let req: ScanRequest = optional_body(&body)?;
+    let phone = match req.phone.as_deref() {
+        Some(p) => Some(phone_field("phone", Some(p))?),
+        None => None,
+    };
+    sandbox(&caller)?
+        .scan(phone.as_deref())
+        .map_err(driver_error)?;
+    caller.instance.flush().await;
+    Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboundRequest {
+    from: String,
+    message: String,
+    push_name: Option<String>,
+    reply_message_id: Option<String>,
+}
+
+async fn sandbox_inbound(caller: Caller, Json(req): Json<InboundRequest>) -> Result<Response> {
+    let from = phone_field("from", Some(&req.from))?;
+    let body = text_field("message", &req.message)?;
+    if req
+        .push_name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 100 || n.contains('\0'))
+    {
+        return Err(Error::validation(
+            "push_name",
+            "must be at most 100 characters",
+        ));
+    }
+    let message = sandbox(&caller)?
+        .inbound(
+            &from,
+            req.push_name,
+            Kind::Text,
+            Some(body),
+            json!({}),
+            req.reply_message_id,
+        )
+        .map_err(driver_error)?;
+    caller.instance.flush().await;
+    Ok(created(json!({
+        "message_id": message.id,
+        "chat_jid": message.chat.to_string(),
+        "timestamp": message.timestamp,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptRequest {
+    message_id: String,
+    status: String,
+}
+
+async fn sandbox_receipt(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<ReceiptRequest>,
+) -> Result<Response> {
+    let status = match Receipt::parse(&req.status) {
+        Some(s @ (Receipt::Delivered | Receipt::Read | Receipt::Played)) => s,
+        _ => {
+            return Err(Error::validation(
+                "status",
+                "must be delivered, read or played",
+            ))
+        }
+    };
+    let session = sandbox(&caller)?;
+    let (message, _) = store::message(worker.db(), caller.key, &req.message_id)
+        .await
+        .map_err(db_error)?
+        .filter(|(m, _)| m.from_me)
+        .ok_or_else(|| Error::not_found("message"))?;
+    let chat = recipient("chat_jid", &message.chat_jid)?;
+    session.receipt(&message.id, chat, status);
+    caller.instance.flush().await;
+    let (message, history) = store::message(worker.db(), caller.key, &req.message_id)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| Error::not_found("message"))?;
+    Ok(ok(json!({
+        "message_id": message.id,
+        "status": message.status,
+        "status_history": history,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DisconnectRequest {
+    #[serde(default)]
+    logout: bool,
+}
+
+async fn sandbox_disconnect(caller: Caller, body: axum::body::Bytes) -> Result<Response> {
+    let req: DisconnectRequest = optional_body(&body)?;
+    sandbox(&caller)?
+        .disconnect(req.logout)
+        .map_err(driver_error)?;
+    caller.instance.flush().await;
+    Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateInstance {
+    customer_id: Uuid,
+    /// `live`, `test`, or both when absent.
+    mode: Option<Mode>,
+}
+
+fn modes(mode: Option<Mode>) -> Vec<Mode> {
+    mode.map(|m| vec![m])
+        .unwrap_or_else(|| vec![Mode::Live, Mode::Test])
+}
+
+fn instance_json(instance: &Instance) -> Value {
+    let mut v = status_json(instance, &instance.status());
+    v["customer_id"] = json!(instance.key.customer);
+    v["epoch"] = json!(instance.epoch);
+    v
+}
+
+async fn create_instance(
+    State(worker): State<WorkerState>,
+    _: Management,
+    Json(req): Json<CreateInstance>,
+) -> Result<Response> {
+    let instances = worker
+        .instances()
+        .ok_or_else(|| Error::internal("instances not ready"))?;
+    let mut out = Vec::new();
+    for mode in modes(req.mode) {
+        let key = SessionKey {
+            customer: req.customer_id,
+            mode,
+        };
+        let instance = instances
+            .get_or_create(key)
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?;
+        out.push(instance_json(&instance));
+    }
+    Ok(created(out).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModeQuery {
+    mode: Option<Mode>,
+}
+
+async fn remove_instance(
+    State(worker): State<WorkerState>,
+    _: Management,
+    Path(customer): Path<Uuid>,
+    Query(q): Query<ModeQuery>,
+) -> Result<Response> {
+    let instances = worker
+        .instances()
+        .ok_or_else(|| Error::internal("instances not ready"))?;
+    let mut removed = 0;
+    for mode in modes(q.mode) {
+        removed += usize::from(
+            instances
+                .remove(SessionKey { customer, mode })
+                .await
+                .map_err(db_error)?,
+        );
+    }
+    if removed == 0 {
+        return Err(Error::not_found("instance"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_instances(State(worker): State<WorkerState>, _: Management) -> Result<Response> {
+    let instances = worker
+        .instances()
+        .ok_or_else(|| Error::internal("instances not ready"))?;
+    let mut all: Vec<Value> = instances.list().iter().map(|i| instance_json(i)).collect();
+    all.sort_by(|a, b| a["customer_id"].as_str().cmp(&b["customer_id"].as_str()));
+    Ok(ok(all).into_response())
+}
+
+async fn get_instance(
+    State(worker): State<WorkerState>,
+    _: Management,
+    Path(customer): Path<Uuid>,
+) -> Result<Response> {
+    let instances = worker
+        .instances()
+        .ok_or_else(|| Error::internal("instances not ready"))?;
+    let found: Vec<Value> = [Mode::Live, Mode::Test]
+        .into_iter()
+        .filter_map(|mode| instances.get(SessionKey { customer, mode }))
+        .map(|i| instance_json(&i))
+        .collect();
+    if found.is_empty() {
+        return Err(Error::not_found("instance"));
+    }
+    Ok(ok(found).into_response())
+}

@@ -1,0 +1,325 @@
+//! The one interface both WhatsApp drivers implement (live: whatsapp-rust; sandbox: the
+//! simulated network), and the events they report to their instance.
+
+use crate::jid::Jid;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::time::Duration;
+
+/// A session's life-cycle state (`disconnected → scanning | pairing → connected →
+/// logged_out`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Disconnected,
+    /// Showing QR codes, waiting for the phone to scan one.
+    Scanning,
+    /// A pair code was issued, waiting for it to be entered on the phone.
+    Pairing,
+    Connected,
+    /// The phone removed this device; a new login is needed.
+    LoggedOut,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Disconnected => "disconnected",
+            State::Scanning => "scanning",
+            State::Pairing => "pairing",
+            State::Connected => "connected",
+            State::LoggedOut => "logged_out",
+        }
+    }
+
+    pub fn parse(s: &str) -> State {
+        match s {
+            "scanning" => State::Scanning,
+            "pairing" => State::Pairing,
+            "connected" => State::Connected,
+            "logged_out" => State::LoggedOut,
+            _ => State::Disconnected,
+        }
+    }
+
+    /// Whether the machine may move from `self` to `to`. Everything may fall back to
+    /// `disconnected` (a lost connection, a timed-out login); only a login in progress can
+    /// become `connected` from scratch, and a session with credentials can reconnect.
+    pub fn may_become(self, to: State, logged_in: bool) -> bool {
+        use State::*;
+        match (self, to) {
+            (a, b) if a == b => matches!(a, Scanning | Pairing), // a new code
+            (_, Disconnected) => true,
+            (Disconnected | LoggedOut, Scanning | Pairing) => !logged_in,
+            (Scanning | Pairing, Scanning | Pairing) => true,
+            (Scanning | Pairing, Connected) => true,
+            (Disconnected, Connected) => logged_in,
+            (Connected | Disconnected | Scanning | Pairing, LoggedOut) => logged_in,
+            _ => false,
+        }
+    }
+}
+
+/// The kinds of message the chat store and the API know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Text,
+    Image,
+    Video,
+    Audio,
+    Document,
+    Sticker,
+    Contact,
+    Location,
+    Poll,
+    Link,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Image => "image",
+            Kind::Video => "video",
+            Kind::Audio => "audio",
+            Kind::Document => "document",
+            Kind::Sticker => "sticker",
+            Kind::Contact => "contact",
+            Kind::Location => "location",
+            Kind::Poll => "poll",
+            Kind::Link => "link",
+        }
+    }
+}
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub to: Jid,
+    pub kind: Kind,
+    /// Text, or the caption of media.
+    pub body: Option<String>,
+    /// Kind-specific fields, stored with the message.
+    pub content: serde_json::Value,
+    pub reply_to: Option<String>,
+    pub forwarded: bool,
+    /// Disappearing-message timer in seconds (0: none).
+    pub expiration_secs: u32,
+}
+
+/// What the network answered when a message left.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub id: String,
+    pub timestamp: DateTime<Utc>,
+}
+
+/// A message that arrived (or one of ours echoed from another device).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub id: String,
+    pub chat: Jid,
+    pub sender: Jid,
+    pub push_name: Option<String>,
+    pub from_me: bool,
+    pub kind: Kind,
+    pub body: Option<String>,
+    pub content: serde_json::Value,
+    pub reply_to: Option<String>,
+    pub timestamp: DateTime<Utc>,
+}
+
+/// Delivery progress of one of our messages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Receipt {
+    /// The server accepted it.
+    Sent,
+    Delivered,
+    Read,
+    /// A voice note or video was played.
+    Played,
+}
+
+impl Receipt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Receipt::Sent => "sent",
+            Receipt::Delivered => "delivered",
+            Receipt::Read => "read",
+            Receipt::Played => "played",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Receipt> {
+        match s {
+            "sent" => Some(Receipt::Sent),
+            "delivered" => Some(Receipt::Delivered),
+            "read" => Some(Receipt::Read),
+            "played" => Some(Receipt::Played),
+            _ => None,
+        }
+    }
+}
+
+/// What a driver reports to its instance, in order.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A QR code to show; the next one replaces it after `ttl`.
+    Qr {
+        code: String,
+        ttl: Duration,
+    },
+    /// A pair code to type on the phone.
+    PairCode {
+        code: String,
+    },
+    /// The login was completed on the phone, or a restored session reconnected.
+    Connected {
+        phone: String,
+        jid: Jid,
+        lid: Option<Jid>,
+        push_name: Option<String>,
+    },
+    /// The connection dropped or a login attempt ended; credentials (if any) are kept.
+    Disconnected {
+        reason: String,
+    },
+    /// The device was removed; credentials are gone.
+    LoggedOut {
+        reason: String,
+    },
+    Message(Incoming),
+    Receipt {
+        message_id: String,
+        chat: Jid,
+        status: Receipt,
+        participant: Option<Jid>,
+        at: DateTime<Utc>,
+    },
+}
+
+/// How a driver call failed, mapped to an API error by the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    #[error("the session is not connected to WhatsApp")]
+    NotConnected,
+    #[error("the session is not logged in; log in first")]
+    NotLoggedIn,
+    #[error("the session is already logged in")]
+    AlreadyLoggedIn,
+    #[error("{0} is not on WhatsApp")]
+    NotOnWhatsApp(String),
+    #[error("no login is waiting to be completed")]
+    NoPendingLogin,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// What the instance remembers of a session between runs, handed to a driver on restore.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub phone: Option<String>,
+    pub jid: Option<String>,
+    pub lid: Option<String>,
+    pub push_name: Option<String>,
+}
+
+/// The first QR code of a login.
+#[derive(Debug, Clone)]
+pub struct QrCode {
+    pub code: String,
+    pub ttl: Duration,
+}
+
+/// One WhatsApp connection. Calls return once the network answered; everything that
+/// happens later arrives as [`Event`]s on the channel the driver was built with.
+#[async_trait::async_trait]
+pub trait Driver: Send + Sync + 'static {
+    /// `live` or `sandbox`.
+    fn name(&self) -> &'static str;
+    /// Reconnects a session that has credentials (after a restart or a move).
+    async fn restore(&self, credentials: &Credentials) -> Result<(), DriverError>;
+    /// Starts a QR login; codes rotate through [`Event::Qr`].
+    async fn login_qr(&self) -> Result<QrCode, DriverError>;
+    /// Starts a pair-code login for `phone` (E.164 digits).
+    async fn login_code(&self, phone: &str) -> Result<String, DriverError>;
+    /// Reconnects now, with the credentials the session holds.
+    async fn reconnect(&self) -> Result<(), DriverError>;
+    /// Logs this device out (the phone forgets it).
+    async fn logout(&self) -> Result<(), DriverError>;
+    /// Closes the connection, keeping credentials (graceful shutdown, a move).
+    async fn close(&self);
+    /// Which of `phones` (E.164 digits) are on WhatsApp.
+    async fn on_whatsapp(&self, phones: &[String]) -> Result<Vec<bool>, DriverError>;
+    async fn send(&self, message: &Outgoing) -> Result<Sent, DriverError>;
+    /// The sandbox controls, when this is a sandbox session.
+    fn sandbox(&self) -> Option<&crate::sandbox::SandboxSession> {
+        None
+    }
+}
+
+/// A driver that cannot connect, for sessions whose driver is not available in this build
+/// or on this machine; every call explains why.
+pub struct Unavailable {
+    pub reason: String,
+}
+
+#[async_trait::async_trait]
+impl Driver for Unavailable {
+    fn name(&self) -> &'static str {
+        "live"
+    }
+    async fn restore(&self, _: &Credentials) -> Result<(), DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+    async fn login_qr(&self) -> Result<QrCode, DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+    async fn login_code(&self, _: &str) -> Result<String, DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+    async fn reconnect(&self) -> Result<(), DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+    async fn logout(&self) -> Result<(), DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+    async fn close(&self) {}
+    async fn on_whatsapp(&self, _: &[String]) -> Result<Vec<bool>, DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+    async fn send(&self, _: &Outgoing) -> Result<Sent, DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::State::*;
+
+    #[test]
+    fn the_state_machine_allows_the_documented_paths_only() {
+        // A fresh login by QR or by code.
+        assert!(Disconnected.may_become(Scanning, false));
+        assert!(Disconnected.may_become(Pairing, false));
+        assert!(Scanning.may_become(Connected, false));
+        assert!(Pairing.may_become(Connected, false));
+        assert!(Scanning.may_become(Scanning, false), "QR rotation");
+        // A connection that drops and comes back with its credentials.
+        assert!(Connected.may_become(Disconnected, true));
+        assert!(Disconnected.may_become(Connected, true));
+        assert!(Connected.may_become(LoggedOut, true));
+        // Refused: connecting without a login, logging in twice, logging out unknown.
+        assert!(!Disconnected.may_become(Connected, false));
+        assert!(!Connected.may_become(Scanning, true));
+        assert!(!Disconnected.may_become(Scanning, true));
+        assert!(!LoggedOut.may_become(Connected, false));
+        assert!(!Disconnected.may_become(LoggedOut, false));
+        // A login after logout starts again from scanning.
+        assert!(LoggedOut.may_become(Scanning, false));
+    }
+}

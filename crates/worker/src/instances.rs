@@ -1,0 +1,520 @@
+//! The instance manager: one instance per customer session held by this worker, each with
+//! its own driver, event loop and state; created on demand, restored on start, closed
+//! cleanly on shutdown.
+
+use crate::{
+    driver::{Credentials, Driver, Event, State, Unavailable},
+    jid::Jid,
+    sandbox::{SandboxNetwork, SandboxSession},
+    store::{self, NewMessage, SessionKey, SessionState},
+};
+use chrono::{DateTime, Utc};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, RwLock,
+    },
+    time::Duration,
+};
+use tokio::sync::{mpsc, oneshot, watch, OnceCell};
+use uuid::Uuid;
+use wasp_db::Db;
+use wasp_protocol::service_token::Mode;
+
+/// Which driver live (`ak_live_`) sessions use on this worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveDriver {
+    /// whatsapp-rust.
+    Live,
+    /// `WASP_WORKER_DRIVER=sandbox`: live sessions are sandboxed too (no WhatsApp access).
+    Sandbox,
+}
+
+enum Envelope {
+    Event(Box<Event>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Where a driver reports its events; cheap to clone.
+#[derive(Clone)]
+pub struct EventSink {
+    tx: mpsc::UnboundedSender<Envelope>,
+}
+
+impl EventSink {
+    /// Queues an event for the instance's loop (in order). Events for an instance that is
+    /// gone are dropped.
+    pub fn emit(&self, event: Event) {
+        let _ = self.tx.send(Envelope::Event(Box::new(event)));
+    }
+
+    pub fn same_as(&self, other: &EventSink) -> bool {
+        self.tx.same_channel(&other.tx)
+    }
+}
+
+/// What the API shows of a session right now.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub session: SessionState,
+    pub qr: Option<(String, DateTime<Utc>)>,
+    pub pair_code: Option<String>,
+    /// Set when another worker took the session over; this instance no longer drives it.
+    pub moved: bool,
+}
+
+impl Status {
+    pub fn state(&self) -> State {
+        State::parse(&self.session.state)
+    }
+}
+
+/// One customer session held by this worker.
+pub struct Instance {
+    pub key: SessionKey,
+    pub driver: Arc<dyn Driver>,
+    pub epoch: i64,
+    status: watch::Sender<Status>,
+    sink: EventSink,
+    events: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Instance {
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
+    }
+
+    /// Waits until every event emitted before this call has been applied and stored.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.sink.tx.send(Envelope::Flush(tx)).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), rx).await;
+        }
+    }
+}
+
+/// Counts of what the instances did, for heartbeats and /metrics.
+#[derive(Default)]
+pub struct Counters {
+    pub sent: AtomicU64,
+    pub received: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// Every instance on this worker.
+pub struct Instances {
+    db: Db,
+    server: Uuid,
+    live: LiveDriver,
+    pub network: Arc<SandboxNetwork>,
+    map: RwLock<HashMap<SessionKey, Arc<OnceCell<Arc<Instance>>>>>,
+    pub counters: Counters,
+}
+
+/// Why an instance could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum InstanceError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl Instances {
+    pub fn new(
+        db: Db,
+        server: Uuid,
+        live: LiveDriver,
+        network: Arc<SandboxNetwork>,
+    ) -> Arc<Instances> {
+        Arc::new(Instances {
+            db,
+            server,
+            live,
+            network,
+            map: RwLock::new(HashMap::new()),
+            counters: Counters::default(),
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn server(&self) -> Uuid {
+        self.server
+    }
+
+    fn cell(&self, key: SessionKey) -> Arc<OnceCell<Arc<Instance>>> {
+        if let Some(cell) = self.map.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return cell.clone();
+        }
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone()
+    }
+
+    /// The instance if this worker holds it.
+    pub fn get(&self, key: SessionKey) -> Option<Arc<Instance>> {
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .and_then(|c| c.get().cloned())
+    }
+
+    /// The instance, created (and its session claimed and restored) on first use.
+    pub async fn get_or_create(
+        self: &Arc<Self>,
+        key: SessionKey,
+    ) -> Result<Arc<Instance>, InstanceError> {
+        let cell = self.cell(key);
+        let instance = cell
+            .get_or_try_init(|| async { self.create(key).await })
+            .await?;
+        Ok(instance.clone())
+    }
+
+    pub fn list(&self) -> Vec<Arc<Instance>> {
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter_map(|c| c.get().cloned())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn connected(&self) -> usize {
+        self.list()
+            .iter()
+            .filter(|i| i.status().state() == State::Connected)
+            .count()
+    }
+
+    async fn create(self: &Arc<Self>, key: SessionKey) -> Result<Arc<Instance>, InstanceError> {
+        let sandboxed = key.mode == Mode::Test || self.live == LiveDriver::Sandbox;
+        let row = store::claim(
+            &self.db,
+            key,
+            self.server,
+            if sandboxed { "sandbox" } else { "live" },
+        )
+        .await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sink = EventSink { tx };
+        let driver: Arc<dyn Driver> = if sandboxed {
+            Arc::new(SandboxSession::new(self.network.clone(), sink.clone()))
+        } else {
+            Arc::new(Unavailable {
+                reason: "the live WhatsApp driver is not available on this worker yet; use an ak_test_ key \
+                         (sandbox) or run the worker with WASP_WORKER_DRIVER=sandbox"
+                    .into(),
+            })
+        };
+        let session = SessionState {
+            // A restarted worker starts every session disconnected; restore reconnects it.
+            state: if row.state == "logged_out" {
+                "logged_out".into()
+            } else {
+                "disconnected".into()
+            },
+            reason: row.state_reason.clone(),
+            logged_in: row.logged_in,
+            phone: row.phone_number.clone(),
+            jid: row.jid.clone(),
+            lid: row.lid.clone(),
+            push_name: row.push_name.clone(),
+            connected_at: row.connected_at,
+        };
+        let instance = Arc::new(Instance {
+            key,
+            driver: driver.clone(),
+            epoch: row.epoch,
+            status: watch::channel(Status {
+                session,
+                ..Status::default()
+            })
+            .0,
+            sink,
+            events: Mutex::new(None),
+        });
+        let task = tokio::spawn(event_loop(self.clone(), instance.clone(), rx));
+        *instance.events.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        if row.logged_in {
+            let credentials = Credentials {
+                phone: row.phone_number,
+                jid: row.jid,
+                lid: row.lid,
+                push_name: row.push_name,
+            };
+            if let Err(e) = driver.restore(&credentials).await {
+                tracing::warn!(session = %key, error = %e, "session not restored");
+            }
+            instance.flush().await;
+        }
+        metrics::gauge!("wasp_worker_instances").increment(1.0);
+        tracing::debug!(session = %key, epoch = row.epoch, driver = driver.name(), "instance created");
+        Ok(instance)
+    }
+
+    /// Closes an instance and gives its session up (it stays in the database, with its
+    /// chats, for the next owner).
+    pub async fn remove(&self, key: SessionKey) -> Result<bool, sqlx::Error> {
+        let cell = self
+            .map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        let Some(instance) = cell.and_then(|c| c.get().cloned()) else {
+            return Ok(false);
+        };
+        self.close_instance(&instance).await;
+        store::release(&self.db, key, self.server, instance.epoch).await?;
+        metrics::gauge!("wasp_worker_instances").decrement(1.0);
+        Ok(true)
+    }
+
+    async fn close_instance(&self, instance: &Instance) {
+        instance.driver.close().await;
+        let mut status = instance.status();
+        if status.session.state != "logged_out" && !status.moved {
+            status.session.state = "disconnected".into();
+            status.session.reason = Some("worker_stopped".into());
+            let _ = store::save_state(
+                &self.db,
+                instance.key,
+                self.server,
+                instance.epoch,
+                &status.session,
+            )
+            .await;
+        }
+        instance.flush().await;
+        if let Some(task) = instance
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            task.abort();
+        }
+    }
+
+    /// Restores every session this server owns, a few at a time so a restart does not
+    /// reconnect thousands of sessions in the same second.
+    pub async fn restore_all(self: &Arc<Self>) -> Result<usize, sqlx::Error> {
+        let rows = store::sessions_of(&self.db, self.server).await?;
+        let limit = Arc::new(tokio::sync::Semaphore::new(16));
+        let mut tasks = tokio::task::JoinSet::new();
+        for row in rows {
+            let Some(key) = row.key() else { continue };
+            let (me, limit) = (self.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire().await;
+                me.get_or_create(key).await.is_ok()
+            });
+        }
+        let mut restored = 0;
+        while let Some(done) = tasks.join_next().await {
+            restored += usize::from(done.unwrap_or(false));
+        }
+        Ok(restored)
+    }
+
+    /// Graceful shutdown: every driver closed, every pending event stored.
+    pub async fn shutdown(&self) {
+        let all: Vec<_> = self.list();
+        let mut tasks = tokio::task::JoinSet::new();
+        for instance in all {
+            let db = self.db.clone();
+            let server = self.server;
+            tasks.spawn(async move {
+                instance.driver.close().await;
+                let mut status = instance.status();
+                if status.session.state != "logged_out" && !status.moved {
+                    status.session.state = "disconnected".into();
+                    status.session.reason = Some("worker_stopped".into());
+                    let _ = store::save_state(
+                        &db,
+                        instance.key,
+                        server,
+                        instance.epoch,
+                        &status.session,
+                    )
+                    .await;
+                }
+                instance.flush().await;
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Applies one instance's events in order: state changes persisted (fenced by the
+/// lease), messages and receipts stored.
+async fn event_loop(
+    instances: Arc<Instances>,
+    instance: Arc<Instance>,
+    mut rx: mpsc::UnboundedReceiver<Envelope>,
+) {
+    while let Some(envelope) = rx.recv().await {
+        match envelope {
+            Envelope::Flush(done) => {
+                let _ = done.send(());
+            }
+            Envelope::Event(event) => {
+                if let Err(e) = apply(&instances, &instance, *event).await {
+                    tracing::error!(session = %instance.key, error = %e, "event not stored");
+                }
+            }
+        }
+    }
+}
+
+async fn apply(
+    instances: &Instances,
+    instance: &Instance,
+    event: Event,
+) -> Result<(), sqlx::Error> {
+    let key = instance.key;
+    let before = instance.status();
+    let mut next = before.clone();
+    let to = match &event {
+        Event::Qr { code, ttl } => {
+            next.qr = Some((
+                code.clone(),
+                Utc::now() + chrono::Duration::from_std(*ttl).unwrap_or_default(),
+            ));
+            next.pair_code = None;
+            Some(State::Scanning)
+        }
+        Event::PairCode { code } => {
+            next.pair_code = Some(code.clone());
+            next.qr = None;
+            Some(State::Pairing)
+        }
+        Event::Connected {
+            phone,
+            jid,
+            lid,
+            push_name,
+        } => {
+            next.session.logged_in = true;
+            next.session.phone = Some(phone.clone());
+            next.session.jid = Some(jid.to_string());
+            next.session.lid = lid.as_ref().map(Jid::to_string);
+            next.session.push_name = push_name.clone();
+            next.session.connected_at = Some(store::now());
+            next.session.reason = None;
+            next.qr = None;
+            next.pair_code = None;
+            Some(State::Connected)
+        }
+        Event::Disconnected { reason } => {
+            next.session.reason = Some(reason.clone());
+            next.qr = None;
+            next.pair_code = None;
+            Some(State::Disconnected)
+        }
+        Event::LoggedOut { reason } => {
+            next.session = SessionState {
+                state: State::LoggedOut.as_str().into(),
+                reason: Some(reason.clone()),
+                ..SessionState::default()
+            };
+            next.qr = None;
+            next.pair_code = None;
+            Some(State::LoggedOut)
+        }
+        Event::Message(m) => {
+            let stored = store::store_message(
+                &instances.db,
+                key,
+                &NewMessage {
+                    id: m.id.clone(),
+                    chat_jid: m.chat.to_string(),
+                    chat_kind: m.chat.kind(),
+                    chat_name: if m.chat.is_group() {
+                        None
+                    } else {
+                        m.push_name.clone()
+                    },
+                    sender_jid: m.sender.to_string(),
+                    from_me: m.from_me,
+                    kind: m.kind,
+                    body: m.body.clone(),
+                    content: m.content.clone(),
+                    status: if m.from_me { "sent" } else { "received" },
+                    reply_to: m.reply_to.clone(),
+                    forwarded: false,
+                    sent_at: m.timestamp,
+                },
+            )
+            .await?;
+            if stored && !m.from_me {
+                instances.counters.received.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("wasp_worker_messages_received_total").increment(1);
+            }
+            None
+        }
+        Event::Receipt {
+            message_id,
+            status,
+            participant,
+            at,
+            ..
+        } => {
+            store::apply_receipt(
+                &instances.db,
+                key,
+                message_id,
+                *status,
+                participant.as_ref().map(|p| p.to_string()).as_deref(),
+                *at,
+            )
+            .await?;
+            None
+        }
+    };
+    let Some(to) = to else { return Ok(()) };
+    let from = before.state();
+    if !from.may_become(to, before.session.logged_in) {
+        tracing::warn!(session = %key, from = from.as_str(), to = to.as_str(), "state change ignored");
+        return Ok(());
+    }
+    next.session.state = to.as_str().into();
+    let changed = next.session != before.session;
+    instance.status.send_replace(next.clone());
+    if changed {
+        let held = store::save_state(
+            &instances.db,
+            key,
+            instances.server,
+            instance.epoch,
+            &next.session,
+        )
+        .await?;
+        if !held {
+            tracing::warn!(session = %key, "session taken over by another worker; closing it here");
+            instance.status.send_modify(|s| s.moved = true);
+            instance.driver.close().await;
+        } else {
+            tracing::info!(session = %key, state = to.as_str(), reason = next.session.reason.as_deref().unwrap_or(""), "session state");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,579 @@
+//! The chat store and session rows, in the shared database (DESIGN.md "Where state
+//! lives"). Every query takes a [`SessionKey`] and is scoped by customer and mode, so no
+//! code path can read another customer's chats.
+
+use crate::driver::{Kind, Receipt};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::types::Json;
+use uuid::Uuid;
+use wasp_db::{on_pool, on_tx, Db};
+use wasp_protocol::service_token::Mode;
+
+/// Which session: a customer's live or sandbox one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub customer: Uuid,
+    pub mode: Mode,
+}
+
+impl std::fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.customer, self.mode.as_str())
+    }
+}
+
+/// A session row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub customer_id: Uuid,
+    pub mode: String,
+    pub server_id: Option<Uuid>,
+    pub epoch: i64,
+    pub driver: String,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub logged_in: bool,
+    pub phone_number: Option<String>,
+    pub jid: Option<String>,
+    pub lid: Option<String>,
+    pub push_name: Option<String>,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub state_changed_at: DateTime<Utc>,
+}
+
+impl SessionRow {
+    pub fn key(&self) -> Option<SessionKey> {
+        Some(SessionKey {
+            customer: self.customer_id,
+            mode: Mode::parse(&self.mode)?,
+        })
+    }
+}
+
+const SESSION_COLUMNS: &str =
+    "customer_id, mode, server_id, epoch, driver, state, state_reason, logged_in, \
+     phone_number, jid, lid, push_name, connected_at, state_changed_at";
+
+/// Millisecond precision everywhere, so SQLite's text timestamps sort like PostgreSQL's.
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+/// Takes ownership of a session for `server`, creating its row on first use, and bumps
+/// the fencing epoch: from now on only this server's writes with the returned epoch count.
+pub async fn claim(
+    db: &Db,
+    key: SessionKey,
+    server: Uuid,
+    driver: &str,
+) -> Result<SessionRow, sqlx::Error> {
+    let now = now();
+    let sql = format!(
+        "INSERT INTO wa_sessions (customer_id, mode, server_id, epoch, driver, state, logged_in, \
+         state_changed_at, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, 'disconnected', FALSE, $5, $5, $5) \
+         ON CONFLICT (customer_id, mode) DO UPDATE SET server_id = $3, epoch = wa_sessions.epoch + 1, \
+         driver = $4, updated_at = $5 RETURNING {SESSION_COLUMNS}"
+    );
+    let mut tx = db.begin().await?;
+    let row = on_tx!(&mut tx, |conn| sqlx::query_as::<_, SessionRow>(&sql)
+        .bind(key.customer)
+        .bind(key.mode.as_str())
+        .bind(server)
+        .bind(driver)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await)?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// The sessions a server owns (restored when it starts).
+pub async fn sessions_of(db: &Db, server: Uuid) -> Result<Vec<SessionRow>, sqlx::Error> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM wa_sessions WHERE server_id = $1");
+    on_pool!(db, |pool| sqlx::query_as::<_, SessionRow>(&sql)
+        .bind(server)
+        .fetch_all(pool)
+        .await)
+}
+
+pub async fn session(db: &Db, key: SessionKey) -> Result<Option<SessionRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {SESSION_COLUMNS} FROM wa_sessions WHERE customer_id = $1 AND mode = $2");
+    on_pool!(db, |pool| sqlx::query_as::<_, SessionRow>(&sql)
+        .bind(key.customer)
+        .bind(key.mode.as_str())
+        .fetch_optional(pool)
+        .await)
+}
+
+/// A session's state as the instance knows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionState {
+    pub state: String,
+    pub reason: Option<String>,
+    pub logged_in: bool,
+    pub phone: Option<String>,
+    pub jid: Option<String>,
+    pub lid: Option<String>,
+    pub push_name: Option<String>,
+    pub connected_at: Option<DateTime<Utc>>,
+}
+
+/// Writes a session's state if `server` still holds the lease at `epoch`; `false` means
+/// the session moved away and this worker must stop driving it.
+pub async fn save_state(
+    db: &Db,
+    key: SessionKey,
+    server: Uuid,
+    epoch: i64,
+    s: &SessionState,
+) -> Result<bool, sqlx::Error> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_sessions SET state = $1, state_reason = $2, logged_in = $3, phone_number = $4, jid = $5, \
+         lid = $6, push_name = $7, connected_at = $8, state_changed_at = $9, updated_at = $9 \
+         WHERE customer_id = $10 AND mode = $11 AND server_id = $12 AND epoch = $13"
+    )
+    .bind(&s.state)
+    .bind(&s.reason)
+    .bind(s.logged_in)
+    .bind(&s.phone)
+    .bind(&s.jid)
+    .bind(&s.lid)
+    .bind(&s.push_name)
+    .bind(s.connected_at)
+    .bind(now)
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(server)
+    .bind(epoch)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if n == 1 && key.mode == Mode::Live {
+        // The live session is the customer's WhatsApp number: management shows it.
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE customers SET whatsapp_status = $1, phone_number = $2, whatsapp_jid = $3, updated_at = $4 WHERE id = $5"
+        )
+        .bind(&s.state)
+        .bind(s.phone.as_ref().map(|p| format!("+{p}")))
+        .bind(&s.jid)
+        .bind(now)
+        .bind(key.customer)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Gives a session up (instance removed): no server owns it until the next claim.
+pub async fn release(
+    db: &Db,
+    key: SessionKey,
+    server: Uuid,
+    epoch: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |conn| sqlx::query(
+        "UPDATE wa_sessions SET server_id = NULL, updated_at = $1 \
+         WHERE customer_id = $2 AND mode = $3 AND server_id = $4 AND epoch = $5"
+    )
+    .bind(now())
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(server)
+    .bind(epoch)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await
+}
+
+/// A message to store, sent or received.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub chat_jid: String,
+    pub chat_kind: &'static str,
+    pub chat_name: Option<String>,
+    pub sender_jid: String,
+    pub from_me: bool,
+    pub kind: Kind,
+    pub body: Option<String>,
+    pub content: serde_json::Value,
+    /// `sent` for ours once the server acknowledged it, `received` for inbound.
+    pub status: &'static str,
+    pub reply_to: Option<String>,
+    pub forwarded: bool,
+    pub sent_at: DateTime<Utc>,
+}
+
+fn preview(m: &NewMessage) -> String {
+    match &m.body {
+        Some(b) => b.chars().take(200).collect(),
+        None => format!("[{}]", m.kind.as_str()),
+    }
+}
+
+/// Stores a message and updates its chat; `false` when it was already stored (a
+/// redelivery), in which case nothing changes.
+pub async fn store_message(db: &Db, key: SessionKey, m: &NewMessage) -> Result<bool, sqlx::Error> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let inserted = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "INSERT INTO wa_messages (customer_id, mode, id, chat_jid, sender_jid, from_me, kind, body, content, status, \
+         reply_to, is_forwarded, sent_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+         ON CONFLICT (customer_id, mode, id) DO NOTHING"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(&m.id)
+    .bind(&m.chat_jid)
+    .bind(&m.sender_jid)
+    .bind(m.from_me)
+    .bind(m.kind.as_str())
+    .bind(&m.body)
+    .bind(Json(&m.content))
+    .bind(m.status)
+    .bind(&m.reply_to)
+    .bind(m.forwarded)
+    .bind(m.sent_at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let has_media = matches!(
+        m.kind,
+        Kind::Image | Kind::Video | Kind::Audio | Kind::Document | Kind::Sticker
+    );
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "INSERT INTO wa_chats (customer_id, mode, jid, kind, name, unread_count, has_media, last_message_id, \
+         last_message_at, last_message_preview, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+         ON CONFLICT (customer_id, mode, jid) DO UPDATE SET \
+         name = COALESCE(wa_chats.name, $5), unread_count = wa_chats.unread_count + $6, \
+         has_media = (wa_chats.has_media OR $7), \
+         last_message_id = CASE WHEN wa_chats.last_message_at IS NULL OR wa_chats.last_message_at <= $9 THEN $8 ELSE wa_chats.last_message_id END, \
+         last_message_preview = CASE WHEN wa_chats.last_message_at IS NULL OR wa_chats.last_message_at <= $9 THEN $10 ELSE wa_chats.last_message_preview END, \
+         last_message_at = CASE WHEN wa_chats.last_message_at IS NULL OR wa_chats.last_message_at <= $9 THEN $9 ELSE wa_chats.last_message_at END, \
+         updated_at = $11"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(&m.chat_jid)
+    .bind(m.chat_kind)
+    .bind(&m.chat_name)
+    .bind(if m.from_me { 0i32 } else { 1 })
+    .bind(has_media)
+    .bind(&m.id)
+    .bind(m.sent_at)
+    .bind(preview(m))
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    insert_receipt(&mut tx, key, &m.id, m.status, "", m.sent_at).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn insert_receipt(
+    tx: &mut wasp_db::Tx,
+    key: SessionKey,
+    message_id: &str,
+    status: &str,
+    participant: &str,
+    at: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO wa_receipts (customer_id, mode, message_id, status, participant, at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(message_id)
+    .bind(status)
+    .bind(participant)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// Records a receipt for one of our messages and advances its status (never backwards:
+/// a late "delivered" after "read" is kept in the history only). Returns the message's
+/// status afterwards, or `None` when no such message of ours exists.
+pub async fn apply_receipt(
+    db: &Db,
+    key: SessionKey,
+    message_id: &str,
+    status: Receipt,
+    participant: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Option<String>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let current: Option<String> = on_tx!(&mut tx, |conn| {
+        sqlx::query_scalar(
+        "SELECT status FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND id = $3 AND from_me = TRUE"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await
+    })?;
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    insert_receipt(
+        &mut tx,
+        key,
+        message_id,
+        status.as_str(),
+        participant.unwrap_or(""),
+        at,
+    )
+    .await?;
+    let advances = Receipt::parse(&current).is_none_or(|c| status > c) && current != "failed";
+    // In a group, the message is "read" only once every participant read it; a single
+    // participant's receipt is kept in the history.
+    let result = if advances && participant.is_none() {
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE wa_messages SET status = $1, updated_at = $2 WHERE customer_id = $3 AND mode = $4 AND id = $5"
+        )
+        .bind(status.as_str())
+        .bind(now())
+        .bind(key.customer)
+        .bind(key.mode.as_str())
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        status.as_str().to_owned()
+    } else {
+        current
+    };
+    tx.commit().await?;
+    Ok(Some(result))
+}
+
+/// A chat as listed by `GET /chats`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Chat {
+    pub jid: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    pub unread_count: i32,
+    pub archived: bool,
+    pub pinned: bool,
+    pub disappearing_secs: i32,
+    pub has_media: bool,
+    pub last_message_id: Option<String>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub last_message_preview: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChatQuery {
+    pub limit: i64,
+    pub offset: i64,
+    pub search: Option<String>,
+    pub archived: Option<bool>,
+    pub has_media: bool,
+}
+
+/// `%term%` for LIKE, with the wildcards in `term` escaped.
+fn like_pattern(term: &str) -> String {
+    let escaped = term
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn list_chats(
+    db: &Db,
+    key: SessionKey,
+    q: &ChatQuery,
+) -> Result<(Vec<Chat>, i64), sqlx::Error> {
+    let filter = "customer_id = $1 AND mode = $2 \
+         AND (CAST($3 AS TEXT) IS NULL OR LOWER(COALESCE(name, '')) LIKE $3 ESCAPE '\\' OR jid LIKE $3 ESCAPE '\\') \
+         AND (CAST($4 AS INTEGER) IS NULL OR archived = ($4 = 1)) \
+         AND ($5 = 0 OR has_media)";
+    let search = q.search.as_deref().map(like_pattern);
+    let archived = q.archived.map(i32::from);
+    let media = i32::from(q.has_media);
+    let list_sql = format!(
+        "SELECT jid, kind, name, unread_count, archived, pinned, disappearing_secs, has_media, last_message_id, \
+         last_message_at, last_message_preview FROM wa_chats WHERE {filter} \
+         ORDER BY pinned DESC, last_message_at DESC, jid LIMIT $6 OFFSET $7"
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM wa_chats WHERE {filter}");
+    on_pool!(db, |pool| {
+        let rows = sqlx::query_as::<_, Chat>(&list_sql)
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(&search)
+            .bind(archived)
+            .bind(media)
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(&search)
+            .bind(archived)
+            .bind(media)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
+}
+
+/// A stored message as the API shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Message {
+    pub id: String,
+    pub chat_jid: String,
+    pub sender_jid: String,
+    pub from_me: bool,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Text, or the caption of media.
+    pub body: Option<String>,
+    #[schema(value_type = Object)]
+    pub content: Json<serde_json::Value>,
+    /// pending, sent, delivered, read, played, failed (own messages); received (inbound).
+    pub status: String,
+    pub reply_to: Option<String>,
+    pub is_forwarded: bool,
+    pub starred: bool,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub timestamp: DateTime<Utc>,
+}
+
+/// One step of a message's status history.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StatusStep {
+    pub status: String,
+    /// The group member the receipt came from; empty for one-to-one chats.
+    pub participant: String,
+    pub at: DateTime<Utc>,
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, chat_jid, sender_jid, from_me, kind, body, content, status, reply_to, \
+     is_forwarded, starred, edited_at, revoked_at, sent_at AS timestamp";
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageQuery {
+    pub limit: i64,
+    pub offset: i64,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub media_only: bool,
+    pub from_me: Option<bool>,
+    pub search: Option<String>,
+}
+
+/// A chat's history, newest first.
+pub async fn list_messages(
+    db: &Db,
+    key: SessionKey,
+    chat: &str,
+    q: &MessageQuery,
+) -> Result<(Vec<Message>, i64), sqlx::Error> {
+    let filter = "customer_id = $1 AND mode = $2 AND chat_jid = $3 \
+         AND (CAST($4 AS TEXT) IS NULL OR sent_at >= $4) AND (CAST($5 AS TEXT) IS NULL OR sent_at <= $5) \
+         AND ($6 = 0 OR kind IN ('image', 'video', 'audio', 'document', 'sticker')) \
+         AND (CAST($7 AS INTEGER) IS NULL OR from_me = ($7 = 1)) \
+         AND (CAST($8 AS TEXT) IS NULL OR LOWER(COALESCE(body, '')) LIKE $8 ESCAPE '\\')";
+    let list_sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM wa_messages WHERE {filter} ORDER BY sent_at DESC, id LIMIT $9 OFFSET $10"
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM wa_messages WHERE {filter}");
+    let search = q.search.as_deref().map(like_pattern);
+    let from_me = q.from_me.map(i32::from);
+    let media = i32::from(q.media_only);
+    on_pool!(db, |pool| {
+        let rows = sqlx::query_as::<_, Message>(&list_sql)
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(chat)
+            .bind(q.start)
+            .bind(q.end)
+            .bind(media)
+            .bind(from_me)
+            .bind(&search)
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(chat)
+            .bind(q.start)
+            .bind(q.end)
+            .bind(media)
+            .bind(from_me)
+            .bind(&search)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
+}
+
+/// One message with its status history.
+pub async fn message(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+) -> Result<Option<(Message, Vec<StatusStep>)>, sqlx::Error> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND id = $3");
+    on_pool!(db, |pool| {
+        let Some(m) = sqlx::query_as::<_, Message>(&sql)
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let history = sqlx::query_as::<_, StatusStep>(
+            "SELECT status, participant, at FROM wa_receipts WHERE customer_id = $1 AND mode = $2 AND message_id = $3 \
+             ORDER BY at, status",
+        )
+        .bind(key.customer)
+        .bind(key.mode.as_str())
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        Ok(Some((m, history)))
+    })
+}
