@@ -552,3 +552,361 @@ async fn sqlite_pair_code_restart_disconnect_and_logout() {
 async fn postgres_pair_code_restart_disconnect_and_logout() {
     pair_code_restart_disconnect_and_logout(Backend::Postgres).await;
 }
+
+async fn message_kinds_and_operations(backend: Backend) {
+    let p = Platform::start(backend).await;
+    let (_, _, key) = p.customer("erin@example.com").await;
+    p.get(&key, "/app/login").await;
+    let (_, me) = p
+        .post(&key, "/sandbox/scan", json!({ "phone": "15550104455" }))
+        .await;
+    let my_jid = me["data"]["jid"].as_str().unwrap().to_owned();
+    let budi = "6281234567890@s.whatsapp.net";
+
+    // Contact, link, location, poll: each stored with its kind and fields.
+    let (status, body) = p
+        .post(
+            &key,
+            "/send/contact",
+            json!({ "phone": budi, "contact_name": "Siti", "contact_phone": "+62 811 2222 3333" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, contact) = p
+        .get(
+            &key,
+            &format!("/message/{}", body["data"]["message_id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(contact["data"]["type"], "contact");
+    assert!(
+        contact["data"]["content"]["vcard"]
+            .as_str()
+            .unwrap()
+            .contains("waid=6281122223333"),
+        "{contact}"
+    );
+
+    let (status, body) = p
+        .post(
+            &key,
+            "/send/link",
+            json!({ "phone": budi, "link": "https://example.com/a", "caption": "look" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = p
+        .post(
+            &key,
+            "/send/link",
+            json!({ "phone": budi, "link": "ftp://example.com" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, body) = p
+        .post(
+            &key,
+            "/send/location",
+            json!({ "phone": budi, "latitude": "-6.2", "longitude": "106.8" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, location) = p
+        .get(
+            &key,
+            &format!("/message/{}", body["data"]["message_id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(location["data"]["content"]["latitude"], -6.2);
+    let (status, _) = p
+        .post(
+            &key,
+            "/send/location",
+            json!({ "phone": budi, "latitude": 91, "longitude": 0 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    for bad in [
+        json!({ "phone": budi, "question": "Lunch?", "options": ["Yes"], "max_answer": 1 }),
+        json!({ "phone": budi, "question": "Lunch?", "options": ["Yes", "Yes"], "max_answer": 1 }),
+        json!({ "phone": budi, "question": "Lunch?", "options": ["Yes", "No"], "max_answer": 3 }),
+    ] {
+        let (status, body) = p.post(&key, "/send/poll", bad).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            "{body}"
+        );
+    }
+    let (status, _) = p.post(&key, "/send/poll", json!({ "phone": budi, "question": "Lunch?", "options": ["Yes", "No"], "max_answer": 1 })).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _) = p
+        .post(&key, "/send/presence", json!({ "type": "available" }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = p
+        .post(&key, "/send/presence", json!({ "type": "busy" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = p
+        .post(
+            &key,
+            "/send/chat-presence",
+            json!({ "phone": budi, "action": "start" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Inbound messages are unread until read.
+    let (_, first) = p
+        .post(
+            &key,
+            "/sandbox/inbound",
+            json!({ "from": "6281234567890", "message": "one", "push_name": "Budi" }),
+        )
+        .await;
+    let first = first["data"]["message_id"].as_str().unwrap().to_owned();
+    let (_, second) = p
+        .post(
+            &key,
+            "/sandbox/inbound",
+            json!({ "from": "6281234567890", "message": "two" }),
+        )
+        .await;
+    let second = second["data"]["message_id"].as_str().unwrap().to_owned();
+    let (_, chats) = p.get(&key, "/chats").await;
+    assert_eq!(chats["data"][0]["unread_count"], 2, "{chats}");
+    let (status, read) = p
+        .post(
+            &key,
+            &format!("/message/{second}/read"),
+            json!({ "phone": budi }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["data"]["marked_read"].as_array().unwrap().len(), 2);
+    let (_, chats) = p.get(&key, "/chats").await;
+    assert_eq!(chats["data"][0]["unread_count"], 0);
+
+    // Reactions: set, remove, refuse non-emoji.
+    let (status, body) = p
+        .post(
+            &key,
+            &format!("/message/{first}/reaction"),
+            json!({ "phone": budi, "emoji": "👍" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["data"]["message_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("3EB0"));
+    let (_, m) = p.get(&key, &format!("/message/{first}")).await;
+    assert_eq!(m["data"]["content"]["reactions"][&my_jid], "👍", "{m}");
+    p.post(
+        &key,
+        &format!("/message/{first}/reaction"),
+        json!({ "phone": budi, "emoji": "" }),
+    )
+    .await;
+    let (_, m) = p.get(&key, &format!("/message/{first}")).await;
+    assert!(
+        m["data"]["content"]["reactions"].get(&my_jid).is_none(),
+        "{m}"
+    );
+    let (status, _) = p
+        .post(
+            &key,
+            &format!("/message/{first}/reaction"),
+            json!({ "phone": budi, "emoji": "abc" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A message id in another chat is not found there.
+    let (status, _) = p
+        .post(
+            &key,
+            &format!("/message/{first}/star"),
+            json!({ "phone": "6289999999999" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Edit our own text; not theirs.
+    let (_, mine) = p
+        .post(
+            &key,
+            "/send/message",
+            json!({ "phone": budi, "message": "helo" }),
+        )
+        .await;
+    let mine = mine["data"]["message_id"].as_str().unwrap().to_owned();
+    let (status, edited) = p
+        .post(
+            &key,
+            &format!("/message/{mine}/update"),
+            json!({ "phone": budi, "message": "hello" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["data"]["body"], "hello");
+    assert!(edited["data"]["edited_at"].is_string());
+    let (status, _) = p
+        .post(
+            &key,
+            &format!("/message/{first}/update"),
+            json!({ "phone": budi, "message": "x" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Star and unstar.
+    let (_, starred) = p
+        .post(
+            &key,
+            &format!("/message/{first}/star"),
+            json!({ "phone": budi }),
+        )
+        .await;
+    assert_eq!(starred["data"]["starred"], true);
+    let (_, unstarred) = p
+        .post(
+            &key,
+            &format!("/message/{first}/unstar"),
+            json!({ "phone": budi }),
+        )
+        .await;
+    assert_eq!(unstarred["data"]["starred"], false);
+
+    // Forward to another chat.
+    let (status, fwd) = p
+        .post(
+            &key,
+            &format!("/message/{first}/forward"),
+            json!({ "phone": "6287777777777" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fwd}");
+    let (_, copy) = p
+        .get(
+            &key,
+            &format!("/message/{}", fwd["data"]["message_id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(copy["data"]["body"], "one");
+    assert_eq!(copy["data"]["is_forwarded"], true);
+    assert_eq!(copy["data"]["chat_jid"], "6287777777777@s.whatsapp.net");
+
+    // Delete for everyone (ours only, once), delete for me.
+    let (status, revoked) = p
+        .post(
+            &key,
+            &format!("/message/{mine}/revoke"),
+            json!({ "phone": budi }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert!(revoked["data"]["revoked_at"].is_string());
+    assert!(
+        revoked["data"]["body"].is_null(),
+        "the content is gone: {revoked}"
+    );
+    let (status, _) = p
+        .post(
+            &key,
+            &format!("/message/{mine}/revoke"),
+            json!({ "phone": budi }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = p
+        .post(
+            &key,
+            &format!("/message/{first}/revoke"),
+            json!({ "phone": budi }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "not ours");
+    let (status, _) = p
+        .post(
+            &key,
+            &format!("/message/{second}/delete"),
+            json!({ "phone": budi }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = p.get(&key, &format!("/message/{second}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Chat settings.
+    let (status, pinned) = p
+        .post(
+            &key,
+            "/chat/6287777777777@s.whatsapp.net/pin",
+            json!({ "pinned": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pinned}");
+    let (_, chats) = p.get(&key, "/chats").await;
+    assert_eq!(
+        chats["data"][0]["jid"], "6287777777777@s.whatsapp.net",
+        "pinned first: {chats}"
+    );
+    p.post(
+        &key,
+        &format!("/chat/{budi}/archive"),
+        json!({ "archived": true }),
+    )
+    .await;
+    let (_, active) = p.get(&key, "/chats?archived=false").await;
+    assert!(
+        active["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["jid"] != budi),
+        "{active}"
+    );
+    let (_, archived) = p.get(&key, "/chats?archived=true").await;
+    assert_eq!(archived["data"][0]["jid"], budi);
+    let (status, chat) = p
+        .post(
+            &key,
+            &format!("/chat/{budi}/disappearing"),
+            json!({ "timer_seconds": 86400 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{chat}");
+    assert_eq!(chat["data"]["disappearing_secs"], 86400);
+    let (status, _) = p
+        .post(
+            &key,
+            &format!("/chat/{budi}/disappearing"),
+            json!({ "timer_seconds": 5 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, _) = p
+        .post(
+            &key,
+            "/call/reject",
+            json!({ "caller_jid": budi, "call_id": "ABC123" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sqlite_message_kinds_and_operations() {
+    message_kinds_and_operations(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_message_kinds_and_operations() {
+    message_kinds_and_operations(Backend::Postgres).await;
+}

@@ -3,7 +3,7 @@
 //! API management uses to place instances (`/internal/instances`).
 
 use crate::{
-    driver::{DriverError, Kind, Outgoing, Receipt},
+    driver::{Action, DriverError, Kind, Outgoing, Receipt},
     instances::{Instance, Status},
     jid::{normalize_phone, Jid},
     store::{self, ChatQuery, MessageQuery, NewMessage, SessionKey},
@@ -140,6 +140,30 @@ pub fn routes() -> Router<WorkerState> {
         .route("/api/v1/app/reconnect", get(reconnect).post(reconnect))
         .route("/api/v1/app/status", get(app_status))
         .route("/api/v1/send/message", post(send_message))
+        .route("/api/v1/send/contact", post(send_contact))
+        .route("/api/v1/send/link", post(send_link))
+        .route("/api/v1/send/location", post(send_location))
+        .route("/api/v1/send/poll", post(send_poll))
+        .route("/api/v1/send/presence", post(send_presence))
+        .route("/api/v1/send/chat-presence", post(send_chat_presence))
+        .route("/api/v1/message/{message_id}/revoke", post(revoke_message))
+        .route("/api/v1/message/{message_id}/delete", post(delete_message))
+        .route("/api/v1/message/{message_id}/reaction", post(react_message))
+        .route("/api/v1/message/{message_id}/update", post(edit_message))
+        .route("/api/v1/message/{message_id}/read", post(read_message))
+        .route("/api/v1/message/{message_id}/star", post(star_message))
+        .route("/api/v1/message/{message_id}/unstar", post(unstar_message))
+        .route(
+            "/api/v1/message/{message_id}/forward",
+            post(forward_message),
+        )
+        .route("/api/v1/chat/{chat_jid}/pin", post(pin_chat))
+        .route("/api/v1/chat/{chat_jid}/archive", post(archive_chat))
+        .route(
+            "/api/v1/chat/{chat_jid}/disappearing",
+            post(disappearing_chat),
+        )
+        .route("/api/v1/call/reject", post(reject_call))
         .route("/api/v1/chats", get(list_chats))
         .route("/api/v1/chat/{chat_jid}/messages", get(chat_messages))
         .route("/api/v1/message/{message_id}", get(get_message))
@@ -711,4 +735,744 @@ async fn get_instance(
         return Err(Error::not_found("instance"));
     }
     Ok(ok(found).into_response())
+}
+
+// ---- more kinds of message -------------------------------------------------------------
+
+fn check_duration(duration: Option<u32>) -> Result<u32> {
+    match duration {
+        Some(d) if !DISAPPEARING.contains(&d) => Err(Error::validation(
+            "duration",
+            "must be 0, 86400, 604800 or 7776000",
+        )),
+        d => Ok(d.unwrap_or(0)),
+    }
+}
+
+fn outgoing(
+    to: Jid,
+    kind: Kind,
+    body: Option<String>,
+    content: Value,
+    forwarded: bool,
+    duration: Option<u32>,
+) -> Result<Outgoing> {
+    Ok(Outgoing {
+        to,
+        kind,
+        body,
+        content,
+        reply_to: None,
+        forwarded,
+        expiration_secs: check_duration(duration)?,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendContact {
+    phone: String,
+    contact_name: String,
+    contact_phone: String,
+    #[serde(default)]
+    is_forwarded: bool,
+    duration: Option<u32>,
+}
+
+/// A vCard 3.0 for a contact card, as WhatsApp sends them.
+fn vcard(name: &str, phone: &str) -> String {
+    let escaped: String = name
+        .chars()
+        .filter(|c| !matches!(c, '\r' | '\n'))
+        .collect::<String>()
+        .replace(';', "\\;")
+        .replace(',', "\\,");
+    format!("BEGIN:VCARD\nVERSION:3.0\nN:;{escaped};;;\nFN:{escaped}\nTEL;type=CELL;type=VOICE;waid={phone}:+{phone}\nEND:VCARD")
+}
+
+async fn send_contact(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<SendContact>,
+) -> Result<Response> {
+    let to = recipient("phone", &req.phone)?;
+    let name = text_field("contact_name", &req.contact_name)?;
+    if name.chars().count() > 100 {
+        return Err(Error::validation(
+            "contact_name",
+            "must be at most 100 characters",
+        ));
+    }
+    let phone = phone_field("contact_phone", Some(&req.contact_phone))?;
+    let content = json!({ "display_name": name, "phone": format!("+{phone}"), "vcard": vcard(&name, &phone) });
+    let message = outgoing(
+        to,
+        Kind::Contact,
+        Some(name),
+        content,
+        req.is_forwarded,
+        req.duration,
+    )?;
+    send(&worker, &caller, message).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendLink {
+    phone: String,
+    link: String,
+    caption: Option<String>,
+    #[serde(default)]
+    is_forwarded: bool,
+    duration: Option<u32>,
+}
+
+async fn send_link(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<SendLink>,
+) -> Result<Response> {
+    let to = recipient("phone", &req.phone)?;
+    let link = match url::Url::parse(req.link.trim()) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && req.link.len() <= 2048 =>
+        {
+            u.to_string()
+        }
+        _ => {
+            return Err(Error::validation(
+                "link",
+                "must be an http or https URL of at most 2048 characters",
+            ))
+        }
+    };
+    let caption = match req.caption.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(text_field("caption", c)?),
+        None => None,
+    };
+    let body = match &caption {
+        Some(c) => format!("{c}\n{link}"),
+        None => link.clone(),
+    };
+    let body = text_field("caption", &body)?;
+    let content = json!({ "link": link, "caption": caption });
+    let message = outgoing(
+        to,
+        Kind::Link,
+        Some(body),
+        content,
+        req.is_forwarded,
+        req.duration,
+    )?;
+    send(&worker, &caller, message).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendLocation {
+    phone: String,
+    latitude: serde_json::Value,
+    longitude: serde_json::Value,
+    #[serde(default)]
+    is_forwarded: bool,
+    duration: Option<u32>,
+}
+
+/// A coordinate given as a number or a string (the current codebase takes strings).
+fn coordinate(field: &str, value: &Value, limit: f64) -> Result<f64> {
+    let parsed = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    parsed
+        .filter(|v| v.is_finite() && v.abs() <= limit)
+        .ok_or_else(|| {
+            Error::validation(
+                field,
+                format!("must be a number between -{limit} and {limit}"),
+            )
+        })
+}
+
+async fn send_location(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<SendLocation>,
+) -> Result<Response> {
+    let to = recipient("phone", &req.phone)?;
+    let latitude = coordinate("latitude", &req.latitude, 90.0)?;
+    let longitude = coordinate("longitude", &req.longitude, 180.0)?;
+    let content = json!({ "latitude": latitude, "longitude": longitude });
+    let message = outgoing(
+        to,
+        Kind::Location,
+        None,
+        content,
+        req.is_forwarded,
+        req.duration,
+    )?;
+    send(&worker, &caller, message).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendPoll {
+    phone: String,
+    question: String,
+    options: Vec<String>,
+    max_answer: u32,
+    duration: Option<u32>,
+}
+
+async fn send_poll(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<SendPoll>,
+) -> Result<Response> {
+    let to = recipient("phone", &req.phone)?;
+    let question = text_field("question", &req.question)?;
+    if question.chars().count() > 255 {
+        return Err(Error::validation(
+            "question",
+            "must be at most 255 characters",
+        ));
+    }
+    if !(2..=12).contains(&req.options.len()) {
+        return Err(Error::validation("options", "must hold 2 to 12 options"));
+    }
+    let mut options: Vec<String> = Vec::with_capacity(req.options.len());
+    for o in &req.options {
+        let o = text_field("options", o)?;
+        if o.chars().count() > 100 {
+            return Err(Error::validation(
+                "options",
+                "each option must be at most 100 characters",
+            ));
+        }
+        if options.contains(&o) {
+            return Err(Error::validation(
+                "options",
+                "options must be different from each other",
+            ));
+        }
+        options.push(o);
+    }
+    if req.max_answer == 0 || req.max_answer as usize > options.len() {
+        return Err(Error::validation(
+            "max_answer",
+            "must be between 1 and the number of options",
+        ));
+    }
+    let content = json!({ "question": question, "options": options, "max_answer": req.max_answer });
+    let message = outgoing(to, Kind::Poll, Some(question), content, false, req.duration)?;
+    send(&worker, &caller, message).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendPresence {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    is_forwarded: bool,
+}
+
+async fn send_presence(caller: Caller, Json(req): Json<SendPresence>) -> Result<Response> {
+    let available = match req.kind.as_str() {
+        "available" => true,
+        "unavailable" => false,
+        _ => {
+            return Err(Error::validation(
+                "type",
+                "must be available or unavailable",
+            ))
+        }
+    };
+    caller
+        .instance
+        .driver
+        .act(&Action::Presence { available })
+        .await
+        .map_err(driver_error)?;
+    Ok(ok(json!({ "presence": req.kind })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendChatPresence {
+    phone: String,
+    action: String,
+}
+
+async fn send_chat_presence(caller: Caller, Json(req): Json<SendChatPresence>) -> Result<Response> {
+    let chat = recipient("phone", &req.phone)?;
+    let composing = match req.action.as_str() {
+        "start" => true,
+        "stop" => false,
+        _ => return Err(Error::validation("action", "must be start or stop")),
+    };
+    caller
+        .instance
+        .driver
+        .act(&Action::ChatPresence {
+            chat: chat.clone(),
+            composing,
+        })
+        .await
+        .map_err(driver_error)?;
+    Ok(ok(json!({ "chat_jid": chat.to_string(), "action": req.action })).into_response())
+}
+
+// ---- operations on a message -----------------------------------------------------------
+
+/// How long after sending WhatsApp lets a message be edited, and deleted for everyone.
+const EDIT_WINDOW_MINUTES: i64 = 15;
+const REVOKE_WINDOW_HOURS: i64 = 48;
+
+fn message_id(id: &str) -> Result<&str> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::not_found("message"));
+    }
+    Ok(id)
+}
+
+/// The message `id` in the chat named by `phone` (404 when it is not there).
+async fn message_in_chat(
+    worker: &WorkerState,
+    caller: &Caller,
+    id: &str,
+    phone: &str,
+) -> Result<(store::Message, Jid)> {
+    let chat = recipient("phone", phone)?;
+    let (message, _) = store::message(worker.db(), caller.key, message_id(id)?)
+        .await
+        .map_err(db_error)?
+        .filter(|(m, _)| m.chat_jid == chat.to_string())
+        .ok_or_else(|| Error::not_found("message"))?;
+    Ok((message, chat))
+}
+
+async fn message_now(worker: &WorkerState, caller: &Caller, id: &str) -> Result<Response> {
+    let (message, history) = store::message(worker.db(), caller.key, id)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| Error::not_found("message"))?;
+    let mut value = serde_json::to_value(message).map_err(|e| Error::internal(e.to_string()))?;
+    value["status_history"] =
+        serde_json::to_value(history).map_err(|e| Error::internal(e.to_string()))?;
+    Ok(ok(value).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InChat {
+    phone: String,
+}
+
+async fn revoke_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<InChat>,
+) -> Result<Response> {
+    let (message, chat) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
+    if !message.from_me {
+        return Err(Error::validation(
+            "message_id",
+            "only your own messages can be deleted for everyone",
+        ));
+    }
+    if message.revoked_at.is_some() {
+        return Err(Error::validation(
+            "message_id",
+            "the message was already deleted for everyone",
+        ));
+    }
+    if Utc::now() - message.timestamp > chrono::Duration::hours(REVOKE_WINDOW_HOURS) {
+        return Err(Error::validation(
+            "message_id",
+            "messages can be deleted for everyone up to 48 hours after sending",
+        ));
+    }
+    caller
+        .instance
+        .driver
+        .act(&Action::Revoke {
+            chat,
+            id: message.id.clone(),
+        })
+        .await
+        .map_err(driver_error)?;
+    store::set_revoked(worker.db(), caller.key, &message.id)
+        .await
+        .map_err(db_error)?;
+    message_now(&worker, &caller, &message.id).await
+}
+
+async fn delete_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<InChat>,
+) -> Result<Response> {
+    let (message, _) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
+    store::delete_message(worker.db(), caller.key, &message.id)
+        .await
+        .map_err(db_error)?;
+    Ok(ok(json!({ "message_id": message.id, "deleted": true })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReactRequest {
+    phone: String,
+    #[serde(default)]
+    emoji: String,
+}
+
+async fn react_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<ReactRequest>,
+) -> Result<Response> {
+    let (message, chat) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
+    let emoji = req.emoji.trim().to_owned();
+    if emoji.chars().count() > 10
+        || emoji
+            .chars()
+            .any(|c| c.is_alphanumeric() || c.is_whitespace() || c == '\0')
+    {
+        return Err(Error::validation(
+            "emoji",
+            "must be one emoji (or empty to remove the reaction)",
+        ));
+    }
+    let sender = recipient("sender", &message.sender_jid)?;
+    let sent = caller
+        .instance
+        .driver
+        .act(&Action::React {
+            chat,
+            id: message.id.clone(),
+            sender,
+            emoji: emoji.clone(),
+        })
+        .await
+        .map_err(driver_error)?;
+    let me = caller.instance.status().session.jid.unwrap_or_default();
+    store::set_reaction(worker.db(), caller.key, &message.id, &me, &emoji)
+        .await
+        .map_err(db_error)?;
+    Ok(ok(json!({
+        "message_id": sent.map(|s| s.id),
+        "reacted_to": message.id,
+        "emoji": emoji,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditRequest {
+    phone: String,
+    message: String,
+}
+
+async fn edit_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<EditRequest>,
+) -> Result<Response> {
+    let (message, chat) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
+    let text = text_field("message", &req.message)?;
+    if !message.from_me
+        || message.revoked_at.is_some()
+        || !matches!(message.kind.as_str(), "text" | "link")
+    {
+        return Err(Error::validation(
+            "message_id",
+            "only your own text messages can be edited",
+        ));
+    }
+    if Utc::now() - message.timestamp > chrono::Duration::minutes(EDIT_WINDOW_MINUTES) {
+        return Err(Error::validation(
+            "message_id",
+            "messages can be edited up to 15 minutes after sending",
+        ));
+    }
+    caller
+        .instance
+        .driver
+        .act(&Action::Edit {
+            chat,
+            id: message.id.clone(),
+            text: text.clone(),
+        })
+        .await
+        .map_err(driver_error)?;
+    store::edit_message(worker.db(), caller.key, &message.id, &text)
+        .await
+        .map_err(db_error)?;
+    message_now(&worker, &caller, &message.id).await
+}
+
+async fn read_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<InChat>,
+) -> Result<Response> {
+    let (message, chat) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
+    let ids = store::mark_read(
+        worker.db(),
+        caller.key,
+        &message.chat_jid,
+        message.timestamp,
+    )
+    .await
+    .map_err(db_error)?;
+    if !ids.is_empty() {
+        let sender = recipient("sender", &message.sender_jid)?;
+        caller
+            .instance
+            .driver
+            .act(&Action::Read {
+                chat,
+                ids: ids.clone(),
+                sender,
+            })
+            .await
+            .map_err(driver_error)?;
+    }
+    Ok(ok(json!({ "message_id": message.id, "marked_read": ids })).into_response())
+}
+
+async fn star(
+    worker: &WorkerState,
+    caller: &Caller,
+    id: &str,
+    phone: &str,
+    starred: bool,
+) -> Result<Response> {
+    let (message, _) = message_in_chat(worker, caller, id, phone).await?;
+    store::set_starred(worker.db(), caller.key, &message.id, starred)
+        .await
+        .map_err(db_error)?;
+    message_now(worker, caller, &message.id).await
+}
+
+async fn star_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<InChat>,
+) -> Result<Response> {
+    star(&worker, &caller, &id, &req.phone, true).await
+}
+
+async fn unstar_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<InChat>,
+) -> Result<Response> {
+    star(&worker, &caller, &id, &req.phone, false).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForwardRequest {
+    phone: String,
+    duration: Option<u32>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    force_reupload: bool,
+}
+
+async fn forward_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<ForwardRequest>,
+) -> Result<Response> {
+    let to = recipient("phone", &req.phone)?;
+    let (message, _) = store::message(worker.db(), caller.key, message_id(&id)?)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| Error::not_found("message"))?;
+    if message.revoked_at.is_some() {
+        return Err(Error::validation(
+            "message_id",
+            "a message deleted for everyone cannot be forwarded",
+        ));
+    }
+    let kind = kind_of(&message.kind);
+    let mut content = message.content.0.clone();
+    if let Some(o) = content.as_object_mut() {
+        o.remove("reactions");
+    }
+    let out = outgoing(to, kind, message.body.clone(), content, true, req.duration)?;
+    send(&worker, &caller, out).await
+}
+
+fn kind_of(s: &str) -> Kind {
+    match s {
+        "image" => Kind::Image,
+        "video" => Kind::Video,
+        "audio" => Kind::Audio,
+        "document" => Kind::Document,
+        "sticker" => Kind::Sticker,
+        "contact" => Kind::Contact,
+        "location" => Kind::Location,
+        "poll" => Kind::Poll,
+        "link" => Kind::Link,
+        _ => Kind::Text,
+    }
+}
+
+// ---- operations on a chat --------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinRequest {
+    pinned: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArchiveRequest {
+    archived: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisappearingRequest {
+    timer_seconds: u32,
+}
+
+async fn change_chat(
+    worker: &WorkerState,
+    caller: &Caller,
+    chat_jid: &str,
+    change: store::ChatChange,
+) -> Result<Response> {
+    let chat = recipient("chat_jid", chat_jid)?;
+    let row = store::change_chat(
+        worker.db(),
+        caller.key,
+        &chat.to_string(),
+        chat.kind(),
+        &change,
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(ok(row).into_response())
+}
+
+async fn pin_chat(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(chat): Path<String>,
+    Json(req): Json<PinRequest>,
+) -> Result<Response> {
+    change_chat(
+        &worker,
+        &caller,
+        &chat,
+        store::ChatChange {
+            pinned: Some(req.pinned),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn archive_chat(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(chat): Path<String>,
+    Json(req): Json<ArchiveRequest>,
+) -> Result<Response> {
+    change_chat(
+        &worker,
+        &caller,
+        &chat,
+        store::ChatChange {
+            archived: Some(req.archived),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn disappearing_chat(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(chat_jid): Path<String>,
+    Json(req): Json<DisappearingRequest>,
+) -> Result<Response> {
+    if !DISAPPEARING.contains(&req.timer_seconds) {
+        return Err(Error::validation(
+            "timer_seconds",
+            "must be 0, 86400, 604800 or 7776000",
+        ));
+    }
+    let chat = recipient("chat_jid", &chat_jid)?;
+    caller
+        .instance
+        .driver
+        .act(&Action::Disappearing {
+            chat,
+            seconds: req.timer_seconds,
+        })
+        .await
+        .map_err(driver_error)?;
+    change_chat(
+        &worker,
+        &caller,
+        &chat_jid,
+        store::ChatChange {
+            disappearing_secs: Some(req.timer_seconds as i32),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectCall {
+    caller_jid: String,
+    call_id: String,
+}
+
+async fn reject_call(caller: Caller, Json(req): Json<RejectCall>) -> Result<Response> {
+    let from = recipient("caller_jid", &req.caller_jid)?;
+    if req.call_id.is_empty() || req.call_id.len() > 128 {
+        return Err(Error::validation(
+            "call_id",
+            "is required (at most 128 characters)",
+        ));
+    }
+    caller
+        .instance
+        .driver
+        .act(&Action::RejectCall {
+            caller: from,
+            call_id: req.call_id.clone(),
+        })
+        .await
+        .map_err(driver_error)?;
+    Ok(ok(json!({ "call_id": req.call_id, "rejected": true })).into_response())
 }

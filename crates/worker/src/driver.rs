@@ -200,6 +200,36 @@ pub enum Event {
     },
 }
 
+/// Something done on WhatsApp that is not a new chat message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Delete one of our messages for everyone.
+    Revoke { chat: Jid, id: String },
+    /// Replace the text of one of our messages.
+    Edit { chat: Jid, id: String, text: String },
+    /// React to a message; an empty emoji removes the reaction.
+    React {
+        chat: Jid,
+        id: String,
+        sender: Jid,
+        emoji: String,
+    },
+    /// Send read receipts for messages of a chat.
+    Read {
+        chat: Jid,
+        ids: Vec<String>,
+        sender: Jid,
+    },
+    /// Our global presence.
+    Presence { available: bool },
+    /// Typing indicator in a chat.
+    ChatPresence { chat: Jid, composing: bool },
+    /// The disappearing-messages timer of a chat.
+    Disappearing { chat: Jid, seconds: u32 },
+    /// Decline an incoming call.
+    RejectCall { caller: Jid, call_id: String },
+}
+
 /// How a driver call failed, mapped to an API error by the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DriverError {
@@ -256,6 +286,8 @@ pub trait Driver: Send + Sync + 'static {
     /// Which of `phones` (E.164 digits) are on WhatsApp.
     async fn on_whatsapp(&self, phones: &[String]) -> Result<Vec<bool>, DriverError>;
     async fn send(&self, message: &Outgoing) -> Result<Sent, DriverError>;
+    /// Performs an [`Action`]; reactions answer with the id of the reaction message.
+    async fn act(&self, action: &Action) -> Result<Option<Sent>, DriverError>;
     /// The sandbox controls, when this is a sandbox session.
     fn sandbox(&self) -> Option<&crate::sandbox::SandboxSession> {
         None
@@ -293,6 +325,9 @@ impl Driver for Unavailable {
         Err(DriverError::Unavailable(self.reason.clone()))
     }
     async fn send(&self, _: &Outgoing) -> Result<Sent, DriverError> {
+        Err(DriverError::Unavailable(self.reason.clone()))
+    }
+    async fn act(&self, _: &Action) -> Result<Option<Sent>, DriverError> {
         Err(DriverError::Unavailable(self.reason.clone()))
     }
 }

@@ -13,7 +13,8 @@
 
 use crate::{
     driver::{
-        Credentials, Driver, DriverError, Event, Incoming, Kind, Outgoing, QrCode, Receipt, Sent,
+        Action, Credentials, Driver, DriverError, Event, Incoming, Kind, Outgoing, QrCode, Receipt,
+        Sent,
     },
     instances::EventSink,
     jid::Jid,
@@ -512,6 +513,22 @@ impl Driver for SandboxSession {
             });
         }
         Ok(sent)
+    }
+
+    async fn act(&self, action: &Action) -> Result<Option<Sent>, DriverError> {
+        if self.lock().phase != Phase::Online {
+            return Err(DriverError::NotConnected);
+        }
+        match action {
+            Action::React { .. } => Ok(Some(Sent {
+                id: web_message_id(),
+                timestamp: Utc::now(),
+            })),
+            Action::RejectCall { call_id, .. } if call_id.is_empty() => {
+                Err(DriverError::Invalid("call_id: is required".into()))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn sandbox(&self) -> Option<&SandboxSession> {

@@ -577,3 +577,251 @@ pub async fn message(
         Ok(Some((m, history)))
     })
 }
+
+/// Marks one of our messages as deleted for everyone: its content is gone for good.
+pub async fn set_revoked(db: &Db, key: SessionKey, id: &str) -> Result<bool, sqlx::Error> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_messages SET revoked_at = $1, body = NULL, content = $2, updated_at = $1 \
+         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND from_me = TRUE AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(Json(serde_json::json!({})))
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Deletes a message from this account's store only ("delete for me").
+pub async fn delete_message(db: &Db, key: SessionKey, id: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, |conn| sqlx::query(
+        "DELETE FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND id = $3"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+pub async fn set_starred(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+    starred: bool,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_messages SET starred = $1, updated_at = $2 WHERE customer_id = $3 AND mode = $4 AND id = $5"
+    )
+    .bind(starred)
+    .bind(now())
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Replaces the text of one of our text messages.
+pub async fn edit_message(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+    text: &str,
+) -> Result<bool, sqlx::Error> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_messages SET body = $1, edited_at = $2, updated_at = $2 \
+         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND from_me = TRUE AND revoked_at IS NULL"
+    )
+    .bind(text)
+    .bind(now)
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Sets (or with an empty emoji removes) `by`'s reaction on a message; reactions live in
+/// the message's `content.reactions` as `{jid: emoji}`.
+pub async fn set_reaction(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+    by: &str,
+    emoji: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let content: Option<Json<serde_json::Value>> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
+        "SELECT content FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND id = $3"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await)?;
+    let Some(Json(mut content)) = content else {
+        return Ok(false);
+    };
+    if !content.is_object() {
+        content = serde_json::json!({});
+    }
+    let reactions = content.as_object_mut().map(|o| {
+        o.entry("reactions")
+            .or_insert_with(|| serde_json::json!({}))
+    });
+    if let Some(serde_json::Value::Object(map)) = reactions {
+        if emoji.is_empty() {
+            map.remove(by);
+        } else {
+            map.insert(by.to_owned(), serde_json::Value::String(emoji.to_owned()));
+        }
+    }
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_messages SET content = $1, updated_at = $2 WHERE customer_id = $3 AND mode = $4 AND id = $5"
+    )
+    .bind(Json(&content))
+    .bind(now())
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Marks the inbound messages of a chat up to `until` as read and recounts its unread
+/// messages; returns the ids newly read.
+pub async fn mark_read(
+    db: &Db,
+    key: SessionKey,
+    chat: &str,
+    until: DateTime<Utc>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let ids: Vec<String> = on_tx!(&mut tx, |conn| {
+        sqlx::query_scalar(
+        "SELECT id FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND chat_jid = $3 AND from_me = FALSE \
+         AND status = 'received' AND sent_at <= $4"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(chat)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await
+    })?;
+    let now = now();
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_messages SET status = 'read', updated_at = $1 WHERE customer_id = $2 AND mode = $3 \
+         AND chat_jid = $4 AND from_me = FALSE AND status = 'received' AND sent_at <= $5"
+    )
+    .bind(now)
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(chat)
+    .bind(until)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_chats SET unread_count = (SELECT COUNT(*) FROM wa_messages m WHERE m.customer_id = $1 \
+         AND m.mode = $2 AND m.chat_jid = $3 AND m.from_me = FALSE AND m.status = 'received'), updated_at = $4 \
+         WHERE customer_id = $1 AND mode = $2 AND jid = $3"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(chat)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// What to change on a chat.
+#[derive(Debug, Clone, Default)]
+pub struct ChatChange {
+    pub pinned: Option<bool>,
+    pub archived: Option<bool>,
+    pub disappearing_secs: Option<i32>,
+}
+
+/// Changes a chat's settings, creating the chat when it has no messages yet.
+pub async fn change_chat(
+    db: &Db,
+    key: SessionKey,
+    jid: &str,
+    kind: &str,
+    change: &ChatChange,
+) -> Result<Chat, sqlx::Error> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "INSERT INTO wa_chats (customer_id, mode, jid, kind, pinned, archived, disappearing_secs, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, COALESCE($5, FALSE), COALESCE($6, FALSE), COALESCE($7, 0), $8, $8) \
+         ON CONFLICT (customer_id, mode, jid) DO UPDATE SET pinned = COALESCE($5, wa_chats.pinned), \
+         archived = COALESCE($6, wa_chats.archived), disappearing_secs = COALESCE($7, wa_chats.disappearing_secs), \
+         updated_at = $8"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(jid)
+    .bind(kind)
+    .bind(change.pinned)
+    .bind(change.archived)
+    .bind(change.disappearing_secs)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    let chat = on_tx!(&mut tx, |conn| {
+        sqlx::query_as::<_, Chat>(
+        "SELECT jid, kind, name, unread_count, archived, pinned, disappearing_secs, has_media, last_message_id, \
+         last_message_at, last_message_preview FROM wa_chats WHERE customer_id = $1 AND mode = $2 AND jid = $3"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(jid)
+    .fetch_one(&mut *conn)
+    .await
+    })?;
+    tx.commit().await?;
+    Ok(chat)
+}
