@@ -94,6 +94,10 @@ struct DriverArgs {
         default_value_t = 2000
     )]
     sandbox_reconnect_delay_ms: u64,
+    /// Let media URLs (`image_url`, …) point to private and loopback addresses. Off by
+    /// default: such URLs are refused (SSRF). For development only.
+    #[arg(long, env = "WASP_MEDIA_ALLOW_PRIVATE", value_name = "WASP_MEDIA_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    media_allow_private: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -582,6 +586,7 @@ async fn start_local_worker(
             data_dir: args.db.data_dir.clone(),
             live_driver: args.driver.live_driver(),
             sandbox: args.driver.sandbox(),
+            media_allow_private: args.driver.media_allow_private,
         },
         state.db.clone(),
         metrics,
@@ -641,6 +646,7 @@ async fn worker(args: WorkerArgs) -> Result<()> {
             data_dir: args.db.data_dir.clone(),
             live_driver: args.driver.live_driver(),
             sandbox: args.driver.sandbox(),
+            media_allow_private: args.driver.media_allow_private,
         },
         db.clone(),
         metrics,

@@ -910,3 +910,233 @@ async fn sqlite_message_kinds_and_operations() {
 async fn postgres_message_kinds_and_operations() {
     message_kinds_and_operations(Backend::Postgres).await;
 }
+
+/// The first bytes of a PNG (enough for the type to be recognised).
+const PNG: &[u8] = &[
+    0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R', 0, 0, 0,
+    1, 0, 0, 0, 1, 8, 2, 0, 0, 0,
+];
+
+impl Platform {
+    async fn upload(
+        &self,
+        key: &str,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, Value) {
+        let resp = http()
+            .post(format!("http://{}/api/v1{path}", self.addr))
+            .header("X-API-Key", key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn file(bytes: &[u8], name: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned())
+}
+
+async fn media_up_down_and_refused(backend: Backend) {
+    use reqwest::multipart::Form;
+    let p = Platform::start(backend).await;
+    let (_, _, key) = p.customer("frank@example.com").await;
+    p.get(&key, "/app/login").await;
+    p.post(&key, "/sandbox/scan", json!({})).await;
+    let budi = "6281234567890";
+
+    // An image goes up, is sent, and comes back byte for byte.
+    let form = Form::new()
+        .text("phone", budi)
+        .text("caption", "our logo")
+        .part("image", file(PNG, "logo.png"));
+    let (status, body) = p.upload(&key, "/send/image", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["data"]["message_id"].as_str().unwrap().to_owned();
+    let (_, message) = p.get(&key, &format!("/message/{id}")).await;
+    assert_eq!(message["data"]["type"], "image");
+    assert_eq!(message["data"]["body"], "our logo");
+    assert_eq!(message["data"]["content"]["mime_type"], "image/png");
+    assert_eq!(message["data"]["content"]["file_size"], PNG.len());
+    let download = http()
+        .get(format!("http://{}/api/v1/message/{id}/download", p.addr))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-type"], "image/png");
+    assert!(download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("logo.png"));
+    assert_eq!(download.bytes().await.unwrap().as_ref(), PNG);
+
+    // The type comes from the bytes: an executable named .png is refused, and so is a PNG
+    // sticker (stickers are WebP).
+    let form = Form::new().text("phone", budi).part(
+        "image",
+        file(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "evil.png"),
+    );
+    let (status, body) = p.upload(&key, "/send/image", form).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+        "{body}"
+    );
+    let form = Form::new()
+        .text("phone", budi)
+        .part("sticker", file(PNG, "s.png"));
+    let (status, _) = p.upload(&key, "/send/sticker", form).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Size limits per kind: a 6 MB image is too large (images stop at 5 MB).
+    let mut big = PNG.to_vec();
+    big.resize(6 * 1024 * 1024, 0);
+    let form = Form::new()
+        .text("phone", budi)
+        .part("image", file(&big, "big.png"));
+    let (status, body) = p.upload(&key, "/send/image", form).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+        "{body}"
+    );
+
+    // A URL to a private address is refused before anything is fetched.
+    for url in [
+        "http://127.0.0.1:9/x.png",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x.png",
+        "file:///etc/passwd",
+    ] {
+        let form = Form::new().text("phone", budi).text("image_url", url);
+        let (status, body) = p.upload(&key, "/send/image", form).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            "{url}: {body}"
+        );
+        assert_eq!(body["error"]["field"], "image_url");
+    }
+    let (status, _) = p
+        .upload(&key, "/send/image", Form::new().text("phone", budi))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no file and no URL");
+    let form = Form::new()
+        .text("phone", budi)
+        .text("colour", "red")
+        .part("image", file(PNG, "a.png"));
+    let (status, _) = p.upload(&key, "/send/image", form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "unknown field");
+
+    // Documents keep a clean name; voice notes keep their flag.
+    let form = Form::new().text("phone", budi).part(
+        "file",
+        file(b"a,b\n1,2\n", "../../etc/report.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    let (status, body) = p.upload(&key, "/send/file", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, doc) = p
+        .get(
+            &key,
+            &format!("/message/{}", body["data"]["message_id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(doc["data"]["content"]["file_name"], "report.csv");
+    assert_eq!(doc["data"]["content"]["mime_type"], "text/csv");
+    let ogg = b"OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x01\x02\x03\x04\x00\x00\x00\x00\x00\x00\x00\x00\x01\x13OpusHead";
+    let form = Form::new()
+        .text("phone", budi)
+        .text("ptt", "true")
+        .part("audio", file(ogg, "voice.ogg"));
+    let (status, body) = p.upload(&key, "/send/audio", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, voice) = p
+        .get(
+            &key,
+            &format!("/message/{}", body["data"]["message_id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(voice["data"]["content"]["ptt"], true, "{voice}");
+
+    // A contact sends a photo and reacts to ours.
+    use base64::Engine;
+    let (status, body) = p
+        .post(
+            &key,
+            "/sandbox/inbound",
+            json!({ "from": budi, "message": "a photo", "media_type": "image",
+                    "media_base64": base64::engine::general_purpose::STANDARD.encode(PNG) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let photo = body["data"]["message_id"].as_str().unwrap().to_owned();
+    let (_, media_chats) = p.get(&key, "/chats?has_media=true").await;
+    assert_eq!(media_chats["meta"]["total"], 1, "{media_chats}");
+    let (_, media_only) = p
+        .get(
+            &key,
+            &format!("/chat/{budi}@s.whatsapp.net/messages?media_only=true"),
+        )
+        .await;
+    assert_eq!(
+        media_only["meta"]["total"], 4,
+        "image, document, voice note, photo: {media_only}"
+    );
+    let download = http()
+        .get(format!("http://{}/api/v1/message/{photo}/download", p.addr))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.bytes().await.unwrap().as_ref(), PNG);
+    let (status, body) = p
+        .post(
+            &key,
+            "/sandbox/inbound",
+            json!({ "from": budi, "reaction": { "message_id": id, "emoji": "❤️" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, reacted) = p.get(&key, &format!("/message/{id}")).await;
+    assert_eq!(
+        reacted["data"]["content"]["reactions"][format!("{budi}@s.whatsapp.net")],
+        "❤️",
+        "{reacted}"
+    );
+
+    // A text message has nothing to download.
+    let (_, text) = p
+        .post(
+            &key,
+            "/send/message",
+            json!({ "phone": budi, "message": "no media" }),
+        )
+        .await;
+    let (status, _) = p
+        .get(
+            &key,
+            &format!(
+                "/message/{}/download",
+                text["data"]["message_id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn sqlite_media_up_down_and_refused() {
+    media_up_down_and_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_media_up_down_and_refused() {
+    media_up_down_and_refused(Backend::Postgres).await;
+}

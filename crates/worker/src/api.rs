@@ -33,6 +33,8 @@ pub mod code {
     pub const NO_PENDING_LOGIN: &str = "NO_PENDING_LOGIN";
     pub const DRIVER_UNAVAILABLE: &str = "DRIVER_UNAVAILABLE";
     pub const SESSION_MOVED: &str = "SESSION_MOVED";
+    pub const MEDIA_FETCH_FAILED: &str = "MEDIA_FETCH_FAILED";
+    pub const MEDIA_UNAVAILABLE: &str = "MEDIA_UNAVAILABLE";
 }
 
 fn driver_error(e: DriverError) -> Error {
@@ -140,6 +142,15 @@ pub fn routes() -> Router<WorkerState> {
         .route("/api/v1/app/reconnect", get(reconnect).post(reconnect))
         .route("/api/v1/app/status", get(app_status))
         .route("/api/v1/send/message", post(send_message))
+        .route("/api/v1/send/image", post(send_image))
+        .route("/api/v1/send/file", post(send_file))
+        .route("/api/v1/send/audio", post(send_audio))
+        .route("/api/v1/send/video", post(send_video))
+        .route("/api/v1/send/sticker", post(send_sticker))
+        .route(
+            "/api/v1/message/{message_id}/download",
+            get(download_message),
+        )
         .route("/api/v1/send/contact", post(send_contact))
         .route("/api/v1/send/link", post(send_link))
         .route("/api/v1/send/location", post(send_location))
@@ -340,6 +351,7 @@ async fn send_message(
         reply_to: req.reply_message_id,
         forwarded: req.is_forwarded,
         expiration_secs: req.duration.unwrap_or(0),
+        media: None,
     };
     send(&worker, &caller, message).await
 }
@@ -539,16 +551,49 @@ async fn sandbox_scan(caller: Caller, body: axum::body::Bytes) -> Result<Respons
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InboundRequest {
-    from: String,
-    message: String,
-    push_name: Option<String>,
-    reply_message_id: Option<String>,
+struct InboundReaction {
+    message_id: String,
+    #[serde(default)]
+    emoji: String,
 }
 
-async fn sandbox_inbound(caller: Caller, Json(req): Json<InboundRequest>) -> Result<Response> {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboundRequest {
+    from: String,
+    /// Text, or the caption of media.
+    message: Option<String>,
+    push_name: Option<String>,
+    reply_message_id: Option<String>,
+    /// image, video, audio, document or sticker, with `media_base64`.
+    media_type: Option<String>,
+    media_base64: Option<String>,
+    mime_type: Option<String>,
+    file_name: Option<String>,
+    /// A reaction to one of the session's messages instead of a message.
+    reaction: Option<InboundReaction>,
+}
+
+fn media_kind(field: &str, s: &str) -> Result<Kind> {
+    match s {
+        "image" => Ok(Kind::Image),
+        "video" => Ok(Kind::Video),
+        "audio" => Ok(Kind::Audio),
+        "document" => Ok(Kind::Document),
+        "sticker" => Ok(Kind::Sticker),
+        _ => Err(Error::validation(
+            field,
+            "must be image, video, audio, document or sticker",
+        )),
+    }
+}
+
+async fn sandbox_inbound(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<InboundRequest>,
+) -> Result<Response> {
     let from = phone_field("from", Some(&req.from))?;
-    let body = text_field("message", &req.message)?;
     if req
         .push_name
         .as_ref()
@@ -559,13 +604,72 @@ async fn sandbox_inbound(caller: Caller, Json(req): Json<InboundRequest>) -> Res
             "must be at most 100 characters",
         ));
     }
-    let message = sandbox(&caller)?
+    let session = sandbox(&caller)?;
+    if let Some(reaction) = req.reaction {
+        let (message, _) =
+            store::message(worker.db(), caller.key, message_id(&reaction.message_id)?)
+                .await
+                .map_err(db_error)?
+                .filter(|(m, _)| m.chat_jid == Jid::user(&from).to_string())
+                .ok_or_else(|| Error::not_found("message"))?;
+        session
+            .react(&from, &message.id, &reaction.emoji)
+            .map_err(driver_error)?;
+        caller.instance.flush().await;
+        return Ok(
+            created(json!({ "reacted_to": message.id, "emoji": reaction.emoji })).into_response(),
+        );
+    }
+    let (kind, body, content) = match (req.media_type.as_deref(), req.media_base64.as_deref()) {
+        (None, None) => {
+            let body = text_field("message", req.message.as_deref().unwrap_or(""))?;
+            (Kind::Text, Some(body), json!({}))
+        }
+        (Some(t), Some(data)) => {
+            use base64::Engine;
+            let kind = media_kind("media_type", t)?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .map_err(|_| Error::validation("media_base64", "must be base64"))?;
+            if bytes.len() > crate::media::max_bytes(kind) {
+                return Err(media_error(
+                    crate::media::MediaError::TooLarge(kind),
+                    "media_base64",
+                ));
+            }
+            let mime = crate::media::resolve_mime(kind, &bytes, req.mime_type.as_deref())
+                .map_err(|e| media_error(e, "media_base64"))?;
+            let sha = worker
+                .media
+                .put(caller.key, &bytes)
+                .await
+                .map_err(|e| Error::internal(e.to_string()))?;
+            let caption = match req.message.as_deref() {
+                Some(c) => Some(caption_field(c)?),
+                None => None,
+            };
+            let content = json!({
+                "mime_type": mime,
+                "file_size": bytes.len(),
+                "sha256": sha,
+                "file_name": req.file_name.as_deref().and_then(crate::media::clean_file_name),
+            });
+            (kind, caption, content)
+        }
+        _ => {
+            return Err(Error::validation(
+                "media_base64",
+                "media_type and media_base64 go together",
+            ))
+        }
+    };
+    let message = session
         .inbound(
             &from,
             req.push_name,
-            Kind::Text,
-            Some(body),
-            json!({}),
+            kind,
+            body,
+            content,
             req.reply_message_id,
         )
         .map_err(driver_error)?;
@@ -765,6 +869,7 @@ fn outgoing(
         reply_to: None,
         forwarded,
         expiration_secs: check_duration(duration)?,
+        media: None,
     })
 }
 
@@ -1475,4 +1580,311 @@ async fn reject_call(caller: Caller, Json(req): Json<RejectCall>) -> Result<Resp
         .await
         .map_err(driver_error)?;
     Ok(ok(json!({ "call_id": req.call_id, "rejected": true })).into_response())
+}
+
+// ---- media -------------------------------------------------------------------------
+
+/// Longest media caption WhatsApp shows.
+const MAX_CAPTION_CHARS: usize = 1024;
+
+fn caption_field(value: &str) -> Result<String> {
+    let caption = text_field("caption", value)?;
+    if caption.chars().count() > MAX_CAPTION_CHARS {
+        return Err(Error::validation(
+            "caption",
+            format!("must be at most {MAX_CAPTION_CHARS} characters"),
+        ));
+    }
+    Ok(caption)
+}
+
+fn media_error(e: crate::media::MediaError, field: &str) -> Error {
+    use crate::media::MediaError as M;
+    match e {
+        M::TooLarge(_) => Error::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            wasp_http::error::code::PAYLOAD_TOO_LARGE,
+            e.to_string(),
+        ),
+        M::Type(..) => Error::client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            wasp_http::error::code::UNSUPPORTED_MEDIA_TYPE,
+            e.to_string(),
+        ),
+        M::Url(_) => Error::validation(field, e.to_string()),
+        M::Fetch(_) => Error::client(
+            StatusCode::BAD_REQUEST,
+            code::MEDIA_FETCH_FAILED,
+            e.to_string(),
+        ),
+        M::Io(e) => Error::internal(e.to_string()),
+    }
+}
+
+/// A media send form: its text fields and the uploaded file, if any.
+struct MediaForm {
+    fields: std::collections::HashMap<String, String>,
+    file: Option<(Vec<u8>, Option<String>, Option<String>)>,
+}
+
+impl MediaForm {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn flag(&self, name: &str) -> Result<bool> {
+        match self.text(name) {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(_) => Err(Error::validation(name, "must be true or false")),
+        }
+    }
+}
+
+/// Text fields a media form may carry besides the file and its URL.
+const MEDIA_FIELDS: [&str; 10] = [
+    "phone",
+    "caption",
+    "reply_message_id",
+    "view_once",
+    "compress",
+    "hd",
+    "duration",
+    "is_forwarded",
+    "ptt",
+    "gif_playback",
+];
+
+async fn read_form(
+    mut form: axum::extract::Multipart,
+    file_field: &str,
+    kind: Kind,
+) -> Result<MediaForm> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                wasp_http::error::code::PAYLOAD_TOO_LARGE,
+                "the request is larger than 10 MB",
+            )
+        } else {
+            Error::client(
+                StatusCode::BAD_REQUEST,
+                wasp_http::error::code::VALIDATION_ERROR,
+                format!("multipart form: {e}"),
+            )
+        }
+    };
+    let url_field = format!("{file_field}_url");
+    let mut out = MediaForm {
+        fields: Default::default(),
+        file: None,
+    };
+    while let Some(mut field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == file_field {
+            let file_name = field.file_name().map(str::to_owned);
+            let content_type = field.content_type().map(str::to_owned);
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                if bytes.len() + chunk.len() > crate::media::max_bytes(kind) {
+                    return Err(media_error(
+                        crate::media::MediaError::TooLarge(kind),
+                        file_field,
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            out.file = Some((bytes, file_name, content_type));
+        } else if name == url_field || MEDIA_FIELDS.contains(&name.as_str()) {
+            let value = field.text().await.map_err(bad)?;
+            if value.len() > 8192 {
+                return Err(Error::validation(&name, "is too long"));
+            }
+            out.fields.insert(name, value);
+        } else {
+            return Err(Error::validation(&name, "unknown field"));
+        }
+    }
+    Ok(out)
+}
+
+async fn send_media(
+    worker: WorkerState,
+    caller: Caller,
+    form: axum::extract::Multipart,
+    kind: Kind,
+    file_field: &str,
+) -> Result<Response> {
+    let form = read_form(form, file_field, kind).await?;
+    let to = recipient("phone", form.text("phone").unwrap_or(""))?;
+    let url_field = format!("{file_field}_url");
+    let (bytes, claimed, name) = match (form.file.clone(), form.text(&url_field)) {
+        (Some(_), Some(_)) => {
+            return Err(Error::validation(
+                file_field,
+                format!("send either {file_field} or {url_field}, not both"),
+            ))
+        }
+        (Some((bytes, name, claimed)), None) => (bytes, claimed, name),
+        (None, Some(url)) => {
+            let (bytes, claimed, name) = crate::media::fetch(
+                &worker.fetcher,
+                url,
+                kind,
+                worker.config.media_allow_private,
+            )
+            .await
+            .map_err(|e| media_error(e, &url_field))?;
+            (bytes, claimed, name)
+        }
+        (None, None) => {
+            return Err(Error::validation(
+                file_field,
+                format!("is required (or {url_field})"),
+            ))
+        }
+    };
+    if bytes.is_empty() {
+        return Err(Error::validation(file_field, "is empty"));
+    }
+    let mime = crate::media::resolve_mime(kind, &bytes, claimed.as_deref())
+        .map_err(|e| media_error(e, file_field))?;
+    let caption = match form.text("caption") {
+        Some(_) if matches!(kind, Kind::Audio | Kind::Sticker) => {
+            return Err(Error::validation(
+                "caption",
+                format!("a {} has no caption", kind.as_str()),
+            ))
+        }
+        Some(c) => Some(caption_field(c)?),
+        None => None,
+    };
+    let duration = match form.text("duration") {
+        Some(d) => Some(
+            d.parse::<u32>()
+                .map_err(|_| Error::validation("duration", "must be a number of seconds"))?,
+        ),
+        None => None,
+    };
+    let sha = worker
+        .media
+        .put(caller.key, &bytes)
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let mut content = json!({
+        "mime_type": mime,
+        "file_size": bytes.len(),
+        "sha256": sha,
+        "file_name": name.as_deref().and_then(crate::media::clean_file_name),
+    });
+    for flag in ["view_once", "ptt", "gif_playback", "hd"] {
+        if form.flag(flag)? {
+            content[flag] = json!(true);
+        }
+    }
+    let message = Outgoing {
+        to,
+        kind,
+        body: caption,
+        content,
+        reply_to: form.text("reply_message_id").map(str::to_owned),
+        forwarded: form.flag("is_forwarded")?,
+        expiration_secs: check_duration(duration)?,
+        media: worker.media.path(caller.key, &sha),
+    };
+    send(&worker, &caller, message).await
+}
+
+async fn send_image(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    form: axum::extract::Multipart,
+) -> Result<Response> {
+    send_media(worker, caller, form, Kind::Image, "image").await
+}
+
+async fn send_file(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    form: axum::extract::Multipart,
+) -> Result<Response> {
+    send_media(worker, caller, form, Kind::Document, "file").await
+}
+
+async fn send_audio(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    form: axum::extract::Multipart,
+) -> Result<Response> {
+    send_media(worker, caller, form, Kind::Audio, "audio").await
+}
+
+async fn send_video(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    form: axum::extract::Multipart,
+) -> Result<Response> {
+    send_media(worker, caller, form, Kind::Video, "video").await
+}
+
+async fn send_sticker(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    form: axum::extract::Multipart,
+) -> Result<Response> {
+    send_media(worker, caller, form, Kind::Sticker, "sticker").await
+}
+
+/// The media file of a message, as bytes with its type and name.
+async fn download_message(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let (message, _) = store::message(worker.db(), caller.key, message_id(&id)?)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| Error::not_found("message"))?;
+    let content = &message.content.0;
+    let Some(sha) = content["sha256"].as_str() else {
+        return Err(Error::validation("message_id", "this message has no media"));
+    };
+    let unavailable = || {
+        Error::client(
+            StatusCode::NOT_FOUND,
+            code::MEDIA_UNAVAILABLE,
+            "the media of this message is no longer on this server",
+        )
+    };
+    let path = worker.media.path(caller.key, sha).ok_or_else(unavailable)?;
+    let bytes = tokio::fs::read(&path).await.map_err(|_| unavailable())?;
+    let mime = content["mime_type"]
+        .as_str()
+        .unwrap_or("application/octet-stream");
+    let name = content["file_name"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            format!(
+                "{}.{}",
+                message.id,
+                mime.rsplit('/').next().unwrap_or("bin")
+            )
+        });
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        name.replace(['"', '\\'], "_")
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, mime.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }

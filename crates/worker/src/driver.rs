@@ -106,6 +106,8 @@ pub struct Outgoing {
     pub forwarded: bool,
     /// Disappearing-message timer in seconds (0: none).
     pub expiration_secs: u32,
+    /// The media file to upload, for media kinds.
+    pub media: Option<std::path::PathBuf>,
 }
 
 /// What the network answered when a message left.
@@ -191,6 +193,13 @@ pub enum Event {
         reason: String,
     },
     Message(Incoming),
+    /// Someone reacted to a message (an empty emoji removes the reaction).
+    Reaction {
+        chat: Jid,
+        sender: Jid,
+        message_id: String,
+        emoji: String,
+    },
     Receipt {
         message_id: String,
         chat: Jid,

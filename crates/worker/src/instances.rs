@@ -471,6 +471,15 @@ async fn apply(
             }
             None
         }
+        Event::Reaction {
+            sender,
+            message_id,
+            emoji,
+            ..
+        } => {
+            store::set_reaction(&instances.db, key, message_id, &sender.to_string(), emoji).await?;
+            None
+        }
         Event::Receipt {
             message_id,
             status,

@@ -7,6 +7,8 @@ pub mod api;
 pub mod driver;
 pub mod instances;
 pub mod jid;
+pub mod media;
+pub mod net;
 pub mod registration;
 pub mod router;
 pub mod sandbox;
@@ -39,6 +41,8 @@ pub struct WorkerConfig {
     pub live_driver: instances::LiveDriver,
     /// Timings of the simulated network.
     pub sandbox: sandbox::SandboxConfig,
+    /// Let media URLs point to private addresses (development only).
+    pub media_allow_private: bool,
 }
 
 impl std::fmt::Debug for WorkerConfig {
@@ -59,6 +63,10 @@ pub struct Worker {
     pub metrics: Option<PrometheusHandle>,
     pub http: reqwest::Client,
     db: Db,
+    /// Each customer's media files.
+    pub media: media::MediaStore,
+    /// Fetches media URLs through the SSRF guard.
+    pub fetcher: reqwest::Client,
     verifier: RwLock<Option<TokenVerifier>>,
     instances: OnceLock<Arc<instances::Instances>>,
 }
@@ -72,6 +80,8 @@ impl Worker {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
+        let media = media::MediaStore::new(&config.data_dir);
+        let fetcher = net::guarded_client(config.media_allow_private, Duration::from_secs(30));
         Arc::new(Worker {
             config,
             stats: stats::RequestStats::default(),
@@ -79,6 +89,8 @@ impl Worker {
             metrics,
             http,
             db,
+            media,
+            fetcher,
             verifier: RwLock::new(None),
             instances: OnceLock::new(),
         })

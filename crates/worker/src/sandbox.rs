@@ -263,6 +263,21 @@ impl SandboxSession {
         Ok(message)
     }
 
+    /// A contact reacts to a message of the chat.
+    pub fn react(&self, from: &str, message_id: &str, emoji: &str) -> Result<(), DriverError> {
+        if self.lock().phase != Phase::Online {
+            return Err(DriverError::NotConnected);
+        }
+        let sender = Jid::user(from);
+        self.events.emit(Event::Reaction {
+            chat: sender.clone(),
+            sender,
+            message_id: message_id.to_owned(),
+            emoji: emoji.to_owned(),
+        });
+        Ok(())
+    }
+
     /// The contact's phone reports a receipt for one of our messages.
     pub fn receipt(&self, message_id: &str, chat: Jid, status: Receipt) {
         self.events.emit(Event::Receipt {

@@ -73,6 +73,7 @@ async fn start(
                 receipt_delay: None,
                 ..Default::default()
             },
+            media_allow_private: false,
         },
         db.clone(),
         None,
