@@ -1140,3 +1140,372 @@ async fn sqlite_media_up_down_and_refused() {
 async fn postgres_media_up_down_and_refused() {
     media_up_down_and_refused(Backend::Postgres).await;
 }
+
+async fn groups_users_and_newsletters(backend: Backend) {
+    use reqwest::multipart::Form;
+    let p = Platform::start(backend).await;
+    let (_, _, key) = p.customer("gina@example.com").await;
+    let (_, _, other) = p.customer("hank@example.com").await;
+    let (status, body) = p
+        .post(
+            &key,
+            "/group",
+            json!({ "title": "Team", "participants": ["6281234567890"] }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "SESSION_NOT_CONNECTED"),
+        "groups need a session: {body}"
+    );
+    p.get(&key, "/app/login").await;
+    p.post(&key, "/sandbox/scan", json!({ "phone": "15550107777" }))
+        .await;
+    let me = "15550107777@s.whatsapp.net";
+    let budi = "6281234567890@s.whatsapp.net";
+
+    let (status, body) = p
+        .post(
+            &key,
+            "/group",
+            json!({ "title": "Team", "participants": ["6281234567890", "6281234560000"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let group = body["data"]["group_id"].as_str().unwrap().to_owned();
+    assert!(
+        group.starts_with("120363") && group.ends_with("@g.us"),
+        "{group}"
+    );
+    assert_eq!(body["data"]["participants"][0]["status"], "success");
+    assert_eq!(
+        body["data"]["participants"][1]["status"], "error",
+        "not on WhatsApp: {body}"
+    );
+    let (_, info) = p.get(&key, &format!("/group/info?group_id={group}")).await;
+    assert_eq!(info["data"]["participant_count"], 2, "{info}");
+    assert_eq!(info["data"]["owner_jid"], me);
+    assert_eq!(info["data"]["participants"][0]["role"], "superadmin");
+
+    let add = |who: &str| json!({ "group_id": group, "participants": [who] });
+    let (_, r) = p
+        .post(&key, "/group/participants", add("6281111111111"))
+        .await;
+    assert_eq!(r["data"][0]["status"], "success", "{r}");
+    let (_, r) = p
+        .post(&key, "/group/participants", add("6281111111111"))
+        .await;
+    assert_eq!(r["data"][0]["status"], "error", "already in: {r}");
+    let (_, r) = p.post(&key, "/group/participants/promote", add(budi)).await;
+    assert_eq!(r["data"][0]["status"], "success");
+    let (_, info) = p
+        .get(&key, &format!("/group/participants?group_id={group}"))
+        .await;
+    assert!(
+        info["data"]["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["jid"] == budi && x["role"] == "admin"),
+        "{info}"
+    );
+    p.post(&key, "/group/participants/demote", add(budi)).await;
+    let (_, r) = p.post(&key, "/group/participants/remove", add(budi)).await;
+    assert_eq!(r["data"][0]["status"], "success");
+    let (_, r) = p.post(&key, "/group/participants/remove", add(me)).await;
+    assert_eq!(r["data"][0]["status"], "error", "the creator stays: {r}");
+
+    // Settings.
+    let (_, renamed) = p
+        .post(
+            &key,
+            "/group/name",
+            json!({ "group_id": group, "name": "Team 2" }),
+        )
+        .await;
+    assert_eq!(renamed["data"]["name"], "Team 2");
+    let (status, _) = p
+        .post(
+            &key,
+            "/group/name",
+            json!({ "group_id": group, "name": "x".repeat(101) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, chats) = p.get(&key, "/chats").await;
+    assert!(
+        chats["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["jid"] == group.as_str() && c["name"] == "Team 2"),
+        "{chats}"
+    );
+    let (_, t) = p
+        .post(
+            &key,
+            "/group/topic",
+            json!({ "group_id": group, "topic": "Weekly sync" }),
+        )
+        .await;
+    assert_eq!(t["data"]["topic"], "Weekly sync");
+    let (_, l) = p
+        .post(
+            &key,
+            "/group/locked",
+            json!({ "group_id": group, "locked": true }),
+        )
+        .await;
+    assert_eq!(l["data"]["is_locked"], true);
+    let (_, a) = p
+        .post(
+            &key,
+            "/group/announce",
+            json!({ "group_id": group, "announce": true }),
+        )
+        .await;
+    assert_eq!(a["data"]["is_announce"], true);
+    let form = Form::new().text("group_id", group.clone()).part(
+        "photo",
+        reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("g.png"),
+    );
+    let (status, photo) = p.upload(&key, "/group/photo", form).await;
+    assert_eq!(status, StatusCode::OK, "{photo}");
+    assert!(photo["data"]["picture_id"].is_string());
+
+    // Invite links.
+    let (_, link) = p
+        .get(&key, &format!("/group/invite-link?group_id={group}"))
+        .await;
+    let link = link["data"]["invite_link"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("https://chat.whatsapp.com/"), "{link}");
+    let (_, reset) = p
+        .get(
+            &key,
+            &format!("/group/invite-link?group_id={group}&reset=true"),
+        )
+        .await;
+    assert_ne!(reset["data"]["invite_link"], link.as_str());
+    let new_link = reset["data"]["invite_link"].as_str().unwrap().to_owned();
+    let (_, from_link) = p
+        .get(&key, &format!("/group/info-from-link?link={new_link}"))
+        .await;
+    assert_eq!(from_link["data"]["group_id"], group.as_str(), "{from_link}");
+
+    // Join requests, approved by an admin.
+    let (status, _) = p
+        .post(
+            &key,
+            "/sandbox/group-request",
+            json!({ "group_id": group, "from": "6282222222222" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, requests) = p
+        .get(
+            &key,
+            &format!("/group/participant-requests?group_id={group}"),
+        )
+        .await;
+    assert_eq!(
+        requests["data"][0]["jid"], "6282222222222@s.whatsapp.net",
+        "{requests}"
+    );
+    let (_, r) = p
+        .post(
+            &key,
+            "/group/participant-requests/approve",
+            add("6282222222222"),
+        )
+        .await;
+    assert_eq!(r["data"][0]["status"], "success");
+    let (_, info) = p.get(&key, &format!("/group/info?group_id={group}")).await;
+    assert_eq!(info["data"]["participant_count"], 3);
+
+    // CSV export.
+    let csv = http()
+        .get(format!(
+            "http://{}/api/v1/group/participants/export?group_id={group}",
+            p.addr
+        ))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.starts_with("jid,phone_number,role\n") && csv.contains("+15550107777,superadmin"),
+        "{csv}"
+    );
+
+    // Sending to the group as its admin works.
+    let (status, sent) = p
+        .post(
+            &key,
+            "/send/message",
+            json!({ "phone": group, "message": "hello team" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+
+    // A group joined by link, then left: no more sending there.
+    let (status, joined) = p
+        .post(
+            &key,
+            "/group/join-with-link",
+            json!({ "link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    let joined = joined["data"]["group_id"].as_str().unwrap().to_owned();
+    let (_, info) = p.get(&key, &format!("/group/info?group_id={joined}")).await;
+    assert!(info["data"]["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["jid"] == me && x["role"] == "member"));
+    let (status, _) = p
+        .post(
+            &key,
+            "/group/name",
+            json!({ "group_id": joined, "name": "mine now" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an unlocked group's name can be changed by members"
+    );
+    let (status, _) = p
+        .post(
+            &key,
+            "/group/announce",
+            json!({ "group_id": joined, "announce": true }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "but only admins change its settings"
+    );
+    let (status, _) = p
+        .post(&key, "/group/leave", json!({ "group_id": joined }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mine) = p.get(&key, "/user/my/groups").await;
+    let ids: Vec<&str> = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [group.as_str()]);
+    let (status, _) = p
+        .post(
+            &key,
+            "/send/message",
+            json!({ "phone": joined, "message": "still here?" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Another customer cannot see the group.
+    p.get(&other, "/app/login").await;
+    p.post(&other, "/sandbox/scan", json!({})).await;
+    let (status, _) = p
+        .get(&other, &format!("/group/info?group_id={group}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = p
+        .post(&other, "/group/participants", add("6283333333333"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // User lookups and the profile.
+    let (_, check) = p.get(&key, "/user/check?phone=6281234567890").await;
+    assert_eq!(check["data"]["is_on_whatsapp"], true);
+    let (_, check) = p.get(&key, "/user/check?phone=6281234560000").await;
+    assert_eq!(check["data"]["is_on_whatsapp"], false);
+    let (_, info) = p.get(&key, "/user/info?phone=6281234567890").await;
+    assert_eq!(info["data"]["jid"], budi);
+    let (status, body) = p.get(&key, "/user/info?phone=6281234560000").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "NOT_ON_WHATSAPP")
+    );
+    let (status, renamed) = p
+        .post(&key, "/user/pushname", json!({ "push_name": "Gina" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!(renamed["data"]["push_name"], "Gina");
+    let (status, _) = p
+        .post(
+            &key,
+            "/user/pushname",
+            json!({ "push_name": "x".repeat(26) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let form = Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("me.png"),
+    );
+    let (status, _) = p.upload(&key, "/user/avatar", form).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = p.get(&key, "/user/avatar?phone=15550107777").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = p.get(&key, "/user/avatar?phone=6281234567890").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, privacy) = p.get(&key, "/user/my/privacy").await;
+    assert_eq!(privacy["data"]["group_add"], "all");
+    p.post(
+        &key,
+        "/sandbox/inbound",
+        json!({ "from": "6281234567890", "message": "hi", "push_name": "Budi" }),
+    )
+    .await;
+    let (_, contacts) = p.get(&key, "/user/my/contacts").await;
+    assert!(
+        contacts["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["jid"] == budi && c["name"] == "Budi"),
+        "{contacts}"
+    );
+    let (_, newsletters) = p.get(&key, "/user/my/newsletters").await;
+    assert_eq!(newsletters["data"], json!([]));
+    let (status, _) = p
+        .get(
+            &key,
+            "/newsletter/messages?newsletter_id=120363144038483540@newsletter",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = p
+        .post(
+            &key,
+            "/newsletter/unfollow",
+            json!({ "newsletter_id": "not-a-newsletter" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, passkey) = p.get(&key, "/app/passkey").await;
+    assert_eq!(passkey["data"]["available"], false);
+    let (status, _) = p.post(&key, "/app/passkey/confirm", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn sqlite_groups_users_and_newsletters() {
+    groups_users_and_newsletters(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_groups_users_and_newsletters() {
+    groups_users_and_newsletters(Backend::Postgres).await;
+}

@@ -37,7 +37,7 @@ pub mod code {
     pub const MEDIA_UNAVAILABLE: &str = "MEDIA_UNAVAILABLE";
 }
 
-fn driver_error(e: DriverError) -> Error {
+pub(crate) fn driver_error(e: DriverError) -> Error {
     let (status, code) = match &e {
         DriverError::NotConnected => (StatusCode::CONFLICT, code::SESSION_NOT_CONNECTED),
         DriverError::NotLoggedIn => (StatusCode::CONFLICT, code::SESSION_NOT_LOGGED_IN),
@@ -53,7 +53,7 @@ fn driver_error(e: DriverError) -> Error {
     Error::client(status, code, e.to_string())
 }
 
-fn db_error(e: sqlx::Error) -> Error {
+pub(crate) fn db_error(e: sqlx::Error) -> Error {
     Error::Database(e)
 }
 
@@ -182,6 +182,7 @@ pub fn routes() -> Router<WorkerState> {
         .route("/api/v1/sandbox/inbound", post(sandbox_inbound))
         .route("/api/v1/sandbox/receipt", post(sandbox_receipt))
         .route("/api/v1/sandbox/disconnect", post(sandbox_disconnect))
+        .merge(crate::api_groups::routes())
         .route(
             "/internal/instances",
             post(create_instance).get(list_instances),
@@ -193,7 +194,7 @@ pub fn routes() -> Router<WorkerState> {
 }
 
 /// A session's status as the API shows it.
-fn status_json(instance: &Instance, status: &Status) -> Value {
+pub(crate) fn status_json(instance: &Instance, status: &Status) -> Value {
     let s = &status.session;
     json!({
         "state": s.state,
@@ -235,7 +236,7 @@ struct PhoneQuery {
     phone: Option<String>,
 }
 
-fn phone_field(field: &str, value: Option<&str>) -> Result<String> {
+pub(crate) fn phone_field(field: &str, value: Option<&str>) -> Result<String> {
     let value = value.ok_or_else(|| Error::validation(field, "is required"))?;
     normalize_phone(value).map_err(|e| Error::validation(field, e.to_string()))
 }
@@ -281,7 +282,7 @@ async fn app_status(caller: Caller) -> Result<Response> {
 /// Longest text message (PRD §6.4).
 pub const MAX_TEXT_CHARS: usize = 4096;
 
-fn text_field(field: &str, value: &str) -> Result<String> {
+pub(crate) fn text_field(field: &str, value: &str) -> Result<String> {
     if value.contains('\0') {
         return Err(Error::validation(field, "must not contain NUL bytes"));
     }
@@ -295,7 +296,7 @@ fn text_field(field: &str, value: &str) -> Result<String> {
     Ok(value.to_owned())
 }
 
-fn recipient(field: &str, value: &str) -> Result<Jid> {
+pub(crate) fn recipient(field: &str, value: &str) -> Result<Jid> {
     Jid::parse_recipient(value).map_err(|e| Error::validation(field, e.to_string()))
 }
 
@@ -357,7 +358,17 @@ async fn send_message(
 }
 
 /// Sends through the driver and stores the message as sent.
-async fn send(worker: &WorkerState, caller: &Caller, message: Outgoing) -> Result<Response> {
+pub(crate) async fn send(
+    worker: &WorkerState,
+    caller: &Caller,
+    message: Outgoing,
+) -> Result<Response> {
+    if message.to.is_group() && caller.instance.driver.sandbox().is_some() {
+        let me = caller.instance.status().session.jid.unwrap_or_default();
+        crate::groups::check_can_send(worker.db(), caller.key, &message.to.to_string(), &me)
+            .await
+            .map_err(crate::api_groups::group_error)?;
+    }
     let counters = &worker
         .instances()
         .ok_or_else(|| Error::internal("instances not ready"))?
@@ -510,7 +521,7 @@ async fn get_message(
     Ok(ok(value).into_response())
 }
 
-fn sandbox(caller: &Caller) -> Result<&crate::sandbox::SandboxSession> {
+pub(crate) fn sandbox(caller: &Caller) -> Result<&crate::sandbox::SandboxSession> {
     caller.instance.driver.sandbox().ok_or_else(|| {
         Error::forbidden("sandbox controls work only on sandbox sessions: use an ak_test_ key")
     })
@@ -523,7 +534,7 @@ struct ScanRequest {
 }
 
 /// A JSON body that may be left out entirely.
-fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
+pub(crate) fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -1598,7 +1609,7 @@ fn caption_field(value: &str) -> Result<String> {
     Ok(caption)
 }
 
-fn media_error(e: crate::media::MediaError, field: &str) -> Error {
+pub(crate) fn media_error(e: crate::media::MediaError, field: &str) -> Error {
     use crate::media::MediaError as M;
     match e {
         M::TooLarge(_) => Error::client(

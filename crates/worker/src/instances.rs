@@ -89,6 +89,19 @@ impl Instance {
         self.status.subscribe()
     }
 
+    /// Changes the name contacts see, and stores it with the session.
+    pub async fn set_push_name(&self, db: &Db, name: &str) -> Result<(), sqlx::Error> {
+        let mut status = self.status();
+        status.session.push_name = Some(name.to_owned());
+        let server = store::session(db, self.key)
+            .await?
+            .and_then(|r| r.server_id)
+            .unwrap_or_default();
+        store::save_state(db, self.key, server, self.epoch, &status.session).await?;
+        self.status.send_replace(status);
+        Ok(())
+    }
+
     /// Waits until every event emitted before this call has been applied and stored.
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();

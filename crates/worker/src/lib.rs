@@ -4,7 +4,9 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_groups;
 pub mod driver;
+pub mod groups;
 pub mod instances;
 pub mod jid;
 pub mod media;

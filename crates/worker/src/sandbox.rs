@@ -485,10 +485,10 @@ impl Driver for SandboxSession {
                 _ => return Err(DriverError::NotConnected),
             }
         };
-        if !message.to.is_user() {
+        if !message.to.is_user() && !message.to.is_group() {
             return Err(DriverError::NotOnWhatsApp(message.to.to_string()));
         }
-        if !SandboxNetwork::is_registered(&message.to.user) {
+        if message.to.is_user() && !SandboxNetwork::is_registered(&message.to.user) {
             return Err(DriverError::NotOnWhatsApp(format!("+{}", message.to.user)));
         }
         let sent = Sent {

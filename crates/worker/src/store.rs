@@ -40,6 +40,7 @@ pub struct SessionRow {
     pub push_name: Option<String>,
     pub connected_at: Option<DateTime<Utc>>,
     pub state_changed_at: DateTime<Utc>,
+    pub avatar_sha256: Option<String>,
 }
 
 impl SessionRow {
@@ -53,7 +54,7 @@ impl SessionRow {
 
 const SESSION_COLUMNS: &str =
     "customer_id, mode, server_id, epoch, driver, state, state_reason, logged_in, \
-     phone_number, jid, lid, push_name, connected_at, state_changed_at";
+     phone_number, jid, lid, push_name, connected_at, state_changed_at, avatar_sha256";
 
 /// Millisecond precision everywhere, so SQLite's text timestamps sort like PostgreSQL's.
 pub fn now() -> DateTime<Utc> {
@@ -824,4 +825,41 @@ pub async fn change_chat(
     })?;
     tx.commit().await?;
     Ok(chat)
+}
+
+/// Sets the session's own profile photo.
+pub async fn set_avatar(db: &Db, key: SessionKey, sha256: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_sessions SET avatar_sha256 = $1, updated_at = $2 WHERE customer_id = $3 AND mode = $4"
+    )
+    .bind(sha256)
+    .bind(now())
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await
+}
+
+/// A contact: someone the session has a one-to-one chat with.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Contact {
+    pub jid: String,
+    pub name: Option<String>,
+}
+
+pub async fn contacts(db: &Db, key: SessionKey) -> Result<Vec<Contact>, sqlx::Error> {
+    on_pool!(db, |pool| {
+        sqlx::query_as::<_, Contact>(
+        "SELECT jid, name FROM wa_chats WHERE customer_id = $1 AND mode = $2 AND kind = 'user' ORDER BY name, jid"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .fetch_all(pool)
+    .await
+    })
 }
