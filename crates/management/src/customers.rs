@@ -8,6 +8,7 @@ use crate::{
     bind_args, crypto,
     db::{is_unique_violation, Db, Tx},
     error::{code, created, ok, Envelope, Json, Path, Query},
+    gateway::{self, Placement},
     http::RequestMeta,
     keys::{self, CreatedKey, KeyMode, NewKey},
     on_pool, on_tx,
@@ -286,6 +287,12 @@ pub async fn create_customer(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    if let Some(server) = server_id {
+        let state = state.clone();
+        tokio::spawn(async move {
+            gateway::place(&state, server, id, Placement::Hold).await;
+        });
+    }
     Ok(created(CreatedCustomer {
         customer: get(&state.db, id).await?,
         api_key: live.api_key,
@@ -547,6 +554,16 @@ async fn soft_delete(tx: &mut Tx, customer: &Customer) -> Result<u64> {
     Ok(revoked)
 }
 
+/// Closes a removed customer's sessions on its worker, in the background.
+fn release_sessions(state: &AppState, customer: &Customer) {
+    if let Some(server) = customer.assigned_server_id {
+        let (state, id) = (state.clone(), customer.id);
+        tokio::spawn(async move {
+            gateway::place(&state, server, id, Placement::Release).await;
+        });
+    }
+}
+
 /// Delete a customer (soft delete: keys revoked, server slot freed, usage kept).
 #[utoipa::path(delete, path = "/api/admin/customers/{id}", tag = "customers", params(("id" = Uuid, Path)),
     responses((status = 200), (status = 403), (status = 404)))]
@@ -566,6 +583,7 @@ pub async fn delete_customer(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    release_sessions(&state, &customer);
     Ok(ok(json!({ "id": id, "deleted": true })))
 }
 
@@ -622,6 +640,9 @@ pub async fn erase_customer(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    if let Some(customer) = &live {
+        release_sessions(&state, customer);
+    }
     Ok(ok(json!({ "id": id, "erased": true })))
 }
 
@@ -681,6 +702,12 @@ pub async fn reassign_customer(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    // The old worker lets go first (a session is driven by one process at a time), then the
+    // new one takes the sessions over and reconnects them.
+    if let Some(from) = customer.assigned_server_id {
+        gateway::place(&state, from, id, Placement::Release).await;
+    }
+    gateway::place(&state, target, id, Placement::Hold).await;
     Ok(ok(get(&state.db, id).await?))
 }
 

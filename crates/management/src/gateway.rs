@@ -150,3 +150,58 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, names: &[HeaderName]) {
         }
     }
 }
+
+/// What management asks of a worker about a customer's sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Hold the sessions (create the instances; a logged-in session reconnects).
+    Hold,
+    /// Give them up (close the connections, release the lease) so another worker may
+    /// take them, or because the customer is gone.
+    Release,
+}
+
+/// Tells the worker `server` to hold or release `customer`'s sessions, through the internal
+/// API. Best effort: a worker that is down restores what it owns when it starts, and
+/// creates an instance at the customer's first request; a release that fails is fenced by
+/// the lease epoch the next owner takes.
+pub async fn place(state: &AppState, server: Uuid, customer: Uuid, what: Placement) -> bool {
+    let api_url: Option<String> = match on_pool!(&state.db, |pool| sqlx::query_scalar(
+        "SELECT api_url FROM servers WHERE id = $1 AND deleted_at IS NULL"
+    )
+    .bind(server)
+    .fetch_optional(pool)
+    .await)
+    {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(error = %e, "placement: server lookup failed");
+            return false;
+        }
+    };
+    let Some(api_url) = api_url else {
+        return false;
+    };
+    let base = api_url.trim_end_matches('/');
+    let token = state.tokens.for_request(server, None, None, None);
+    let request = match what {
+        Placement::Hold => state
+            .worker_http
+            .post(format!("{base}/internal/instances"))
+            .json(&serde_json::json!({ "customer_id": customer })),
+        Placement::Release => state
+            .worker_http
+            .delete(format!("{base}/internal/instances/{customer}")),
+    };
+    match request.bearer_auth(token).send().await {
+        Ok(resp) if resp.status().is_success() => true,
+        Ok(resp) => {
+            tracing::warn!(%server, %customer, status = %resp.status(), ?what, "worker refused a placement");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(%server, %customer, error = %e, ?what, "worker unreachable for a placement");
+            false
+        }
+    }
+}

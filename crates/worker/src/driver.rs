@@ -297,6 +297,13 @@ pub trait Driver: Send + Sync + 'static {
     async fn send(&self, message: &Outgoing) -> Result<Sent, DriverError>;
     /// Performs an [`Action`]; reactions answer with the id of the reaction message.
     async fn act(&self, action: &Action) -> Result<Option<Sent>, DriverError>;
+    /// Fetches the attachment of a received message (from the `content` stored with it)
+    /// when it is not in the media store yet.
+    async fn download(&self, _content: &serde_json::Value) -> Result<Vec<u8>, DriverError> {
+        Err(DriverError::Invalid(
+            "this message's media is not available from WhatsApp".into(),
+        ))
+    }
     /// The sandbox controls, when this is a sandbox session.
     fn sandbox(&self) -> Option<&crate::sandbox::SandboxSession> {
         None

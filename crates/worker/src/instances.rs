@@ -3,8 +3,9 @@
 //! cleanly on shutdown.
 
 use crate::{
-    driver::{Credentials, Driver, Event, State, Unavailable},
+    driver::{Credentials, Driver, Event, State},
     jid::Jid,
+    live::{session::LiveSession, store::WaStore},
     sandbox::{SandboxNetwork, SandboxSession},
     store::{self, NewMessage, SessionKey, SessionState},
 };
@@ -47,6 +48,19 @@ impl EventSink {
     /// gone are dropped.
     pub fn emit(&self, event: Event) {
         let _ = self.tx.send(Envelope::Event(Box::new(event)));
+    }
+
+    /// Waits until every event emitted before this call has been applied and stored;
+    /// false when the instance's loop is gone (or did not answer within 10 s).
+    pub async fn flush(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Envelope::Flush(tx)).is_err() {
+            return false;
+        }
+        matches!(
+            tokio::time::timeout(Duration::from_secs(10), rx).await,
+            Ok(Ok(()))
+        )
     }
 
     pub fn same_as(&self, other: &EventSink) -> bool {
@@ -232,11 +246,10 @@ impl Instances {
         let driver: Arc<dyn Driver> = if sandboxed {
             Arc::new(SandboxSession::new(self.network.clone(), sink.clone()))
         } else {
-            Arc::new(Unavailable {
-                reason: "the live WhatsApp driver is not available on this worker yet; use an ak_test_ key \
-                         (sandbox) or run the worker with WASP_WORKER_DRIVER=sandbox"
-                    .into(),
-            })
+            Arc::new(LiveSession::new(
+                WaStore::new(self.db.clone(), key),
+                sink.clone(),
+            ))
         };
         let session = SessionState {
             // A restarted worker starts every session disconnected; restore reconnects it.

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod groups;
 pub mod instances;
 pub mod jid;
+pub mod live;
 pub mod media;
 pub mod net;
 pub mod registration;

@@ -1,0 +1,815 @@
+//! Mappings between whatsapp-rust's types and ours: addresses, inbound messages and
+//! reactions, receipts, connection outcomes, and the protobuf of outgoing messages. Pure
+//! functions, unit-tested without a network.
+
+use crate::{
+    driver::{Event, Incoming, Kind, Outgoing, Receipt},
+    jid::Jid,
+};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use whatsapp_rust::{
+    buffa::MessageField,
+    wacore::{
+        proto_helpers::MessageExt,
+        types::{
+            events::{ConnectFailureReason, Receipt as WaReceipt},
+            message::MessageInfo,
+            presence::ReceiptType,
+        },
+    },
+    waproto::whatsapp as wa,
+    Jid as WaJid,
+};
+
+/// Our address as the library's.
+pub fn to_wa(jid: &Jid) -> Option<WaJid> {
+    jid.to_string().parse().ok()
+}
+
+/// The library's address as ours, without device or agent parts.
+pub fn from_wa(jid: &WaJid) -> Jid {
+    let text = jid.to_non_ad_string();
+    match text.split_once('@') {
+        Some((user, server)) => Jid {
+            user: user.to_owned(),
+            server: server.to_owned(),
+        },
+        None => Jid {
+            user: text,
+            server: String::new(),
+        },
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn b64(bytes: Option<&Vec<u8>>) -> Value {
+    bytes
+        .map(|b| Value::String(base64::engine::general_purpose::STANDARD.encode(b)))
+        .unwrap_or(Value::Null)
+}
+
+/// What the library needs to download an inbound attachment later (`message/{id}/download`
+/// fetches and decrypts it on demand, then keeps it in the media store).
+#[allow(clippy::too_many_arguments)]
+fn media_content(
+    kind: Kind,
+    mime: Option<&str>,
+    size: Option<u64>,
+    file_name: Option<&str>,
+    direct_path: Option<&str>,
+    media_key: Option<&Vec<u8>>,
+    file_sha256: Option<&Vec<u8>>,
+    file_enc_sha256: Option<&Vec<u8>>,
+) -> Value {
+    json!({
+        "mime_type": mime,
+        "file_size": size,
+        "file_name": file_name,
+        "wa_media": {
+            "kind": kind.as_str(),
+            "direct_path": direct_path,
+            "media_key": b64(media_key),
+            "file_sha256": b64(file_sha256),
+            "file_enc_sha256": b64(file_enc_sha256),
+            "file_length": size,
+        },
+    })
+}
+
+/// The kind, text and kind-specific content of a message, or `None` for what the chat
+/// store does not keep (protocol messages, key distribution, unknown kinds).
+pub fn content_of(message: &wa::Message) -> Option<(Kind, Option<String>, Value)> {
+    let m = message.get_base_message();
+    if let Some(text) = m.conversation.as_deref() {
+        return Some((Kind::Text, Some(text.to_owned()), json!({})));
+    }
+    if let Some(ext) = m.extended_text_message.as_option() {
+        let text = ext.text.clone();
+        let link = ext
+            .matched_text
+            .as_deref()
+            .filter(|l| l.starts_with("http://") || l.starts_with("https://"));
+        return Some(match link {
+            Some(link) => (
+                Kind::Link,
+                text,
+                json!({ "link": link, "title": ext.title, "description": ext.description }),
+            ),
+            None => (Kind::Text, text, json!({})),
+        });
+    }
+    if let Some(img) = m.image_message.as_option() {
+        let content = media_content(
+            Kind::Image,
+            img.mimetype.as_deref(),
+            img.file_length,
+            None,
+            img.direct_path.as_deref(),
+            img.media_key.as_ref(),
+            img.file_sha256.as_ref(),
+            img.file_enc_sha256.as_ref(),
+        );
+        return Some((Kind::Image, img.caption.clone(), content));
+    }
+    if let Some(v) = m.video_message.as_option() {
+        let content = media_content(
+            Kind::Video,
+            v.mimetype.as_deref(),
+            v.file_length,
+            None,
+            v.direct_path.as_deref(),
+            v.media_key.as_ref(),
+            v.file_sha256.as_ref(),
+            v.file_enc_sha256.as_ref(),
+        );
+        return Some((Kind::Video, v.caption.clone(), content));
+    }
+    if let Some(a) = m.audio_message.as_option() {
+        let mut content = media_content(
+            Kind::Audio,
+            a.mimetype.as_deref(),
+            a.file_length,
+            None,
+            a.direct_path.as_deref(),
+            a.media_key.as_ref(),
+            a.file_sha256.as_ref(),
+            a.file_enc_sha256.as_ref(),
+        );
+        content["voice_note"] = json!(a.ptt.unwrap_or(false));
+        content["seconds"] = json!(a.seconds);
+        return Some((Kind::Audio, None, content));
+    }
+    if let Some(d) = m.document_message.as_option() {
+        let content = media_content(
+            Kind::Document,
+            d.mimetype.as_deref(),
+            d.file_length,
+            d.file_name.as_deref(),
+            d.direct_path.as_deref(),
+            d.media_key.as_ref(),
+            d.file_sha256.as_ref(),
+            d.file_enc_sha256.as_ref(),
+        );
+        return Some((Kind::Document, d.caption.clone(), content));
+    }
+    if let Some(s) = m.sticker_message.as_option() {
+        let content = media_content(
+            Kind::Sticker,
+            s.mimetype.as_deref(),
+            s.file_length,
+            None,
+            s.direct_path.as_deref(),
+            s.media_key.as_ref(),
+            s.file_sha256.as_ref(),
+            s.file_enc_sha256.as_ref(),
+        );
+        return Some((Kind::Sticker, None, content));
+    }
+    if let Some(c) = m.contact_message.as_option() {
+        let name = c.display_name.clone().unwrap_or_default();
+        let phone = c.vcard.as_deref().and_then(vcard_phone);
+        return Some((
+            Kind::Contact,
+            Some(name.clone()),
+            json!({ "display_name": name, "phone": phone, "vcard": c.vcard }),
+        ));
+    }
+    if let Some(l) = m.location_message.as_option() {
+        return Some((
+            Kind::Location,
+            non_empty(l.name.as_deref()),
+            json!({
+                "latitude": l.degrees_latitude,
+                "longitude": l.degrees_longitude,
+                "name": l.name,
+                "address": l.address,
+            }),
+        ));
+    }
+    let poll = m
+        .poll_creation_message
+        .as_option()
+        .or(m.poll_creation_message_v2.as_option())
+        .or(m.poll_creation_message_v3.as_option());
+    if let Some(p) = poll {
+        let options: Vec<String> = p
+            .options
+            .iter()
+            .filter_map(|o| o.option_name.clone())
+            .collect();
+        return Some((
+            Kind::Poll,
+            p.name.clone(),
+            json!({
+                "question": p.name,
+                "options": options,
+                "max_answer": p.selectable_options_count,
+            }),
+        ));
+    }
+    None
+}
+
+/// The `TEL` of a vCard, as `+digits`.
+fn vcard_phone(vcard: &str) -> Option<String> {
+    let line = vcard
+        .lines()
+        .find(|l| l.to_ascii_uppercase().starts_with("TEL"))?;
+    let value = line.rsplit(':').next()?;
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    (!digits.is_empty()).then(|| format!("+{digits}"))
+}
+
+/// The id of the message a message quotes.
+fn quoted_id(message: &wa::Message) -> Option<String> {
+    let m = message.get_base_message();
+    let context = m
+        .extended_text_message
+        .as_option()
+        .and_then(|x| x.context_info.as_option())
+        .or_else(|| {
+            m.image_message
+                .as_option()
+                .and_then(|x| x.context_info.as_option())
+        })
+        .or_else(|| {
+            m.video_message
+                .as_option()
+                .and_then(|x| x.context_info.as_option())
+        })
+        .or_else(|| {
+            m.document_message
+                .as_option()
+                .and_then(|x| x.context_info.as_option())
+        })
+        .or_else(|| {
+            m.audio_message
+                .as_option()
+                .and_then(|x| x.context_info.as_option())
+        })?;
+    context.stanza_id.clone()
+}
+
+/// An inbound message (or one of ours sent from the phone) as our event; reactions become
+/// [`Event::Reaction`]. `None` for what is not a chat message.
+pub fn inbound(message: &wa::Message, info: &MessageInfo) -> Option<Event> {
+    let chat = from_wa(&info.source.chat);
+    let sender = from_wa(&info.source.sender);
+    let base = message.get_base_message();
+    if let Some(reaction) = base.reaction_message.as_option() {
+        let target = reaction.key.as_option()?.id.clone()?;
+        return Some(Event::Reaction {
+            chat,
+            sender,
+            message_id: target,
+            emoji: reaction.text.clone().unwrap_or_default(),
+        });
+    }
+    let (kind, body, content) = content_of(message)?;
+    Some(Event::Message(Incoming {
+        id: info.id.to_string(),
+        chat,
+        sender,
+        push_name: non_empty(Some(info.push_name.as_str())),
+        from_me: info.source.is_from_me,
+        kind,
+        body,
+        content,
+        reply_to: quoted_id(message),
+        timestamp: info.timestamp,
+    }))
+}
+
+/// Our receipt status for the library's receipt type; `None` for types that say nothing
+/// about delivery (retries, our own devices' reads, server errors).
+pub fn receipt_status(kind: &ReceiptType) -> Option<Receipt> {
+    match kind {
+        ReceiptType::Delivered => Some(Receipt::Delivered),
+        ReceiptType::Sender => None,
+        ReceiptType::Read => Some(Receipt::Read),
+        ReceiptType::Played => Some(Receipt::Played),
+        _ => None,
+    }
+}
+
+/// A receipt for our messages as events, one per message id.
+pub fn receipts(receipt: &WaReceipt) -> Vec<Event> {
+    let Some(status) = receipt_status(&receipt.r#type) else {
+        return Vec::new();
+    };
+    if receipt.source.is_from_me {
+        // Our own other device read something: not a delivery report.
+        return Vec::new();
+    }
+    let chat = from_wa(&receipt.source.chat);
+    let participant = receipt
+        .source
+        .is_group
+        .then(|| from_wa(&receipt.source.sender));
+    receipt
+        .message_ids
+        .iter()
+        .map(|id| Event::Receipt {
+            message_id: id.to_string(),
+            chat: chat.clone(),
+            status,
+            participant: participant.clone(),
+            at: receipt.timestamp,
+        })
+        .collect()
+}
+
+/// Why a connection attempt failed, as the `state_reason` the API shows.
+pub fn failure_reason(reason: &ConnectFailureReason) -> &'static str {
+    match reason {
+        ConnectFailureReason::LoggedOut => "logged_out_from_phone",
+        ConnectFailureReason::TempBanned => "temporarily_banned",
+        ConnectFailureReason::AccountLocked => "account_locked",
+        ConnectFailureReason::ClientOutdated => "client_outdated",
+        ConnectFailureReason::UnknownLogout => "logged_out",
+        _ => "connect_failure",
+    }
+}
+
+fn context(message: &Outgoing) -> Option<wa::ContextInfo> {
+    if message.reply_to.is_none() && !message.forwarded && message.expiration_secs == 0 {
+        return None;
+    }
+    Some(wa::ContextInfo {
+        stanza_id: message.reply_to.clone(),
+        is_forwarded: message.forwarded.then_some(true),
+        forwarding_score: message.forwarded.then_some(1),
+        expiration: (message.expiration_secs > 0).then_some(message.expiration_secs),
+        ..Default::default()
+    })
+}
+
+/// The protobuf of a message without media (text, link, contact, location). Media kinds
+/// are built from their upload, polls by the library's poll API.
+pub fn outgoing(message: &Outgoing) -> Option<wa::Message> {
+    let context = context(message);
+    let body = message.body.clone().unwrap_or_default();
+    let content = &message.content;
+    let m = match message.kind {
+        Kind::Text if context.is_none() => wa::Message {
+            conversation: Some(body),
+            ..Default::default()
+        },
+        Kind::Text | Kind::Link => {
+            let link = content["link"].as_str().map(str::to_owned);
+            wa::Message {
+                extended_text_message: MessageField::some(wa::message::ExtendedTextMessage {
+                    text: Some(body),
+                    matched_text: link,
+                    context_info: context.map(MessageField::some).unwrap_or_default(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        }
+        Kind::Contact => wa::Message {
+            contact_message: MessageField::some(wa::message::ContactMessage {
+                display_name: content["display_name"].as_str().map(str::to_owned),
+                vcard: content["vcard"].as_str().map(str::to_owned),
+                context_info: context.map(MessageField::some).unwrap_or_default(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Kind::Location => wa::Message {
+            location_message: MessageField::some(wa::message::LocationMessage {
+                degrees_latitude: content["latitude"].as_f64(),
+                degrees_longitude: content["longitude"].as_f64(),
+                name: content["name"].as_str().map(str::to_owned),
+                address: content["address"].as_str().map(str::to_owned),
+                context_info: context.map(MessageField::some).unwrap_or_default(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// The context (reply, forward, timer) of a media message.
+pub fn media_context(message: &Outgoing) -> Option<Box<wa::ContextInfo>> {
+    context(message).map(Box::new)
+}
+
+/// The attachment reference stored with an inbound media message, decoded for download.
+pub struct MediaRef {
+    pub kind: Kind,
+    pub direct_path: String,
+    pub media_key: Vec<u8>,
+    pub file_sha256: Vec<u8>,
+    pub file_enc_sha256: Vec<u8>,
+    pub file_length: u64,
+}
+
+/// Reads the `wa_media` reference [`content_of`] stored.
+pub fn media_ref(content: &Value) -> Option<MediaRef> {
+    let r = &content["wa_media"];
+    let bytes = |field: &str| {
+        r[field]
+            .as_str()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+    };
+    let kind = match r["kind"].as_str()? {
+        "image" => Kind::Image,
+        "video" => Kind::Video,
+        "audio" => Kind::Audio,
+        "document" => Kind::Document,
+        "sticker" => Kind::Sticker,
+        _ => return None,
+    };
+    Some(MediaRef {
+        kind,
+        direct_path: r["direct_path"].as_str()?.to_owned(),
+        media_key: bytes("media_key")?,
+        file_sha256: bytes("file_sha256")?,
+        file_enc_sha256: bytes("file_enc_sha256")?,
+        file_length: r["file_length"].as_u64().unwrap_or(0),
+    })
+}
+
+/// The time a send was accepted, for [`crate::driver::Sent`].
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::Outgoing;
+    use whatsapp_rust::wacore::types::{events::Receipt as WaReceipt, message::MessageSource};
+
+    fn jid(s: &str) -> WaJid {
+        s.parse().expect("jid")
+    }
+
+    fn info(chat: &str, sender: &str, from_me: bool) -> MessageInfo {
+        MessageInfo {
+            source: MessageSource {
+                chat: jid(chat),
+                sender: jid(sender),
+                is_from_me: from_me,
+                is_group: chat.ends_with("@g.us"),
+                ..Default::default()
+            },
+            id: "3A5F0C1D2E3F4A5B6C7D".into(),
+            push_name: "Budi".into(),
+            timestamp: DateTime::from_timestamp(1_700_000_000, 0).expect("ts"),
+            ..Default::default()
+        }
+    }
+
+    fn outgoing(kind: Kind, body: Option<&str>, content: Value) -> Outgoing {
+        Outgoing {
+            to: Jid::user("6281234567890"),
+            kind,
+            body: body.map(str::to_owned),
+            content,
+            reply_to: None,
+            forwarded: false,
+            expiration_secs: 0,
+            media: None,
+        }
+    }
+
+    #[test]
+    fn addresses_round_trip_and_lose_the_device_part() {
+        let ours = Jid::user("6281234567890");
+        let theirs = to_wa(&ours).expect("valid");
+        assert_eq!(from_wa(&theirs), ours);
+        let device = jid("6281234567890:12@s.whatsapp.net");
+        assert_eq!(from_wa(&device), ours);
+        let group = jid("120363012345678901@g.us");
+        assert_eq!(from_wa(&group).to_string(), "120363012345678901@g.us");
+        assert!(from_wa(&group).is_group());
+        assert_eq!(from_wa(&jid("100000001@lid")).server, "lid");
+    }
+
+    #[test]
+    fn a_text_message_arrives_as_text_with_sender_and_push_name() {
+        let message = wa::Message {
+            conversation: Some("halo".into()),
+            ..Default::default()
+        };
+        let Some(Event::Message(m)) = inbound(
+            &message,
+            &info(
+                "6289999999999@s.whatsapp.net",
+                "6289999999999@s.whatsapp.net",
+                false,
+            ),
+        ) else {
+            panic!("not a message");
+        };
+        assert_eq!(m.kind, Kind::Text);
+        assert_eq!(m.body.as_deref(), Some("halo"));
+        assert_eq!(m.sender.user, "6289999999999");
+        assert_eq!(m.push_name.as_deref(), Some("Budi"));
+        assert_eq!(m.id, "3A5F0C1D2E3F4A5B6C7D");
+        assert!(!m.from_me);
+        assert_eq!(m.timestamp.timestamp(), 1_700_000_000);
+    }
+
+    #[test]
+    fn wrapped_and_quoted_messages_are_unwrapped() {
+        let inner = wa::Message {
+            extended_text_message: MessageField::some(wa::message::ExtendedTextMessage {
+                text: Some("see https://example.com".into()),
+                matched_text: Some("https://example.com".into()),
+                context_info: MessageField::some(wa::ContextInfo {
+                    stanza_id: Some("3EB0AAAAAAAAAAAAAAAAAA".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let wrapped = wa::Message {
+            ephemeral_message: MessageField::some(wa::message::FutureProofMessage {
+                message: MessageField::some(inner),
+            }),
+            ..Default::default()
+        };
+        let Some(Event::Message(m)) = inbound(
+            &wrapped,
+            &info(
+                "6289999999999@s.whatsapp.net",
+                "6289999999999@s.whatsapp.net",
+                false,
+            ),
+        ) else {
+            panic!("not a message");
+        };
+        assert_eq!(m.kind, Kind::Link);
+        assert_eq!(m.content["link"], "https://example.com");
+        assert_eq!(m.reply_to.as_deref(), Some("3EB0AAAAAAAAAAAAAAAAAA"));
+    }
+
+    #[test]
+    fn media_keeps_what_a_later_download_needs() {
+        let message = wa::Message {
+            document_message: MessageField::some(wa::message::DocumentMessage {
+                mimetype: Some("application/pdf".into()),
+                file_name: Some("invoice.pdf".into()),
+                file_length: Some(2048),
+                direct_path: Some("/v/t62.7119-24/abc".into()),
+                media_key: Some(vec![1; 32]),
+                file_sha256: Some(vec![2; 32]),
+                file_enc_sha256: Some(vec![3; 32]),
+                caption: Some("March".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (kind, body, content) = content_of(&message).expect("document");
+        assert_eq!(kind, Kind::Document);
+        assert_eq!(body.as_deref(), Some("March"));
+        assert_eq!(content["mime_type"], "application/pdf");
+        assert_eq!(content["file_name"], "invoice.pdf");
+        let reference = media_ref(&content).expect("reference");
+        assert_eq!(reference.kind, Kind::Document);
+        assert_eq!(reference.direct_path, "/v/t62.7119-24/abc");
+        assert_eq!(reference.media_key, vec![1; 32]);
+        assert_eq!(reference.file_enc_sha256, vec![3; 32]);
+        assert_eq!(reference.file_length, 2048);
+        assert!(media_ref(&json!({ "sha256": "x" })).is_none());
+    }
+
+    #[test]
+    fn contacts_locations_and_polls_keep_their_fields() {
+        let contact = wa::Message {
+            contact_message: MessageField::some(wa::message::ContactMessage {
+                display_name: Some("Ani".into()),
+                vcard: Some(
+                    "BEGIN:VCARD\nVERSION:3.0\nFN:Ani\nTEL;type=CELL:+62 812-1111-2222\nEND:VCARD"
+                        .into(),
+                ),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (kind, _, content) = content_of(&contact).expect("contact");
+        assert_eq!(kind, Kind::Contact);
+        assert_eq!(content["phone"], "+6281211112222");
+
+        let location = wa::Message {
+            location_message: MessageField::some(wa::message::LocationMessage {
+                degrees_latitude: Some(-6.2),
+                degrees_longitude: Some(106.8),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (kind, _, content) = content_of(&location).expect("location");
+        assert_eq!(kind, Kind::Location);
+        assert_eq!(content["latitude"], -6.2);
+
+        let poll = wa::Message {
+            poll_creation_message_v3: MessageField::some(wa::message::PollCreationMessage {
+                name: Some("Lunch?".into()),
+                options: vec![
+                    wa::message::poll_creation_message::Option {
+                        option_name: Some("Yes".into()),
+                        ..Default::default()
+                    },
+                    wa::message::poll_creation_message::Option {
+                        option_name: Some("No".into()),
+                        ..Default::default()
+                    },
+                ],
+                selectable_options_count: Some(1),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (kind, body, content) = content_of(&poll).expect("poll");
+        assert_eq!(kind, Kind::Poll);
+        assert_eq!(body.as_deref(), Some("Lunch?"));
+        assert_eq!(content["options"], json!(["Yes", "No"]));
+    }
+
+    #[test]
+    fn reactions_become_reaction_events_and_protocol_messages_are_skipped() {
+        let reaction = wa::Message {
+            reaction_message: MessageField::some(wa::message::ReactionMessage {
+                key: MessageField::some(wa::MessageKey {
+                    id: Some("3EB0BBBBBBBBBBBBBBBBBB".into()),
+                    ..Default::default()
+                }),
+                text: Some("👍".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        match inbound(
+            &reaction,
+            &info(
+                "120363012345678901@g.us",
+                "6289999999999@s.whatsapp.net",
+                false,
+            ),
+        ) {
+            Some(Event::Reaction {
+                chat,
+                message_id,
+                emoji,
+                ..
+            }) => {
+                assert!(chat.is_group());
+                assert_eq!(message_id, "3EB0BBBBBBBBBBBBBBBBBB");
+                assert_eq!(emoji, "👍");
+            }
+            other => panic!("expected a reaction, got {other:?}"),
+        }
+        let protocol = wa::Message {
+            protocol_message: MessageField::some(wa::message::ProtocolMessage::default()),
+            ..Default::default()
+        };
+        assert!(inbound(
+            &protocol,
+            &info(
+                "6289999999999@s.whatsapp.net",
+                "6289999999999@s.whatsapp.net",
+                false
+            )
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn receipts_map_to_delivery_progress_per_message() {
+        let source = MessageSource {
+            chat: jid("120363012345678901@g.us"),
+            sender: jid("6289999999999@s.whatsapp.net"),
+            is_group: true,
+            ..Default::default()
+        };
+        let receipt = WaReceipt::builder()
+            .source(source.clone())
+            .message_ids(vec!["3EB0A".into(), "3EB0B".into()])
+            .timestamp(Utc::now())
+            .r#type(ReceiptType::Read)
+            .offline(false)
+            .build();
+        let events = receipts(&receipt);
+        assert_eq!(events.len(), 2);
+        match &events[1] {
+            Event::Receipt {
+                message_id,
+                status,
+                participant,
+                ..
+            } => {
+                assert_eq!(message_id, "3EB0B");
+                assert_eq!(*status, Receipt::Read);
+                assert_eq!(
+                    participant.as_ref().map(|p| p.user.as_str()),
+                    Some("6289999999999")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            receipt_status(&ReceiptType::Delivered),
+            Some(Receipt::Delivered)
+        );
+        assert_eq!(receipt_status(&ReceiptType::Played), Some(Receipt::Played));
+        assert_eq!(receipt_status(&ReceiptType::Retry), None);
+        let own_device = WaReceipt::builder()
+            .source(MessageSource {
+                is_from_me: true,
+                ..source
+            })
+            .message_ids(vec!["3EB0A".into()])
+            .timestamp(Utc::now())
+            .r#type(ReceiptType::Read)
+            .offline(false)
+            .build();
+        assert!(receipts(&own_device).is_empty());
+    }
+
+    #[test]
+    fn outgoing_messages_build_the_protobuf_whatsapp_expects() {
+        let text = super::outgoing(&outgoing(Kind::Text, Some("hi"), json!({}))).expect("text");
+        assert_eq!(text.conversation.as_deref(), Some("hi"));
+
+        let mut reply = outgoing(Kind::Text, Some("yes"), json!({}));
+        reply.reply_to = Some("3EB0CCCC".into());
+        reply.forwarded = true;
+        reply.expiration_secs = 86_400;
+        let proto = super::outgoing(&reply).expect("reply");
+        let ext = proto.extended_text_message.as_option().expect("extended");
+        let context = ext.context_info.as_option().expect("context");
+        assert_eq!(context.stanza_id.as_deref(), Some("3EB0CCCC"));
+        assert_eq!(context.is_forwarded, Some(true));
+        assert_eq!(context.expiration, Some(86_400));
+
+        let link = super::outgoing(&outgoing(
+            Kind::Link,
+            Some("look\nhttps://example.com"),
+            json!({ "link": "https://example.com" }),
+        ))
+        .expect("link");
+        assert_eq!(
+            link.extended_text_message
+                .as_option()
+                .and_then(|e| e.matched_text.as_deref()),
+            Some("https://example.com")
+        );
+
+        let location = super::outgoing(&outgoing(
+            Kind::Location,
+            None,
+            json!({ "latitude": -6.2, "longitude": 106.8 }),
+        ))
+        .expect("location");
+        let l = location.location_message.as_option().expect("location");
+        assert_eq!(l.degrees_latitude, Some(-6.2));
+        assert_eq!(l.degrees_longitude, Some(106.8));
+
+        let contact = super::outgoing(&outgoing(
+            Kind::Contact,
+            None,
+            json!({ "display_name": "Ani", "vcard": "BEGIN:VCARD\nEND:VCARD" }),
+        ))
+        .expect("contact");
+        assert_eq!(
+            contact
+                .contact_message
+                .as_option()
+                .and_then(|c| c.display_name.as_deref()),
+            Some("Ani")
+        );
+        // Media and polls are built elsewhere (upload, poll API).
+        assert!(super::outgoing(&outgoing(Kind::Image, None, json!({}))).is_none());
+        assert!(super::outgoing(&outgoing(Kind::Poll, None, json!({}))).is_none());
+    }
+
+    #[test]
+    fn failure_reasons_are_stable_codes() {
+        assert_eq!(
+            failure_reason(&ConnectFailureReason::LoggedOut),
+            "logged_out_from_phone"
+        );
+        assert_eq!(
+            failure_reason(&ConnectFailureReason::TempBanned),
+            "temporarily_banned"
+        );
+        assert_eq!(
+            failure_reason(&ConnectFailureReason::Generic),
+            "connect_failure"
+        );
+    }
+}
