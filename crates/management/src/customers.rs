@@ -610,6 +610,10 @@ pub async fn erase_customer(
         Some(None) => {}
     }
     let live = get(&state.db, id).await.ok();
+    // Its worker closes the sessions first, so nothing writes them while they are erased.
+    if let Some(server) = live.as_ref().and_then(|c| c.assigned_server_id) {
+        gateway::place(&state, server, id, Placement::Release).await;
+    }
     let mut tx = state.db.begin().await?;
     if let Some(customer) = &live {
         soft_delete(&mut tx, customer).await?;
@@ -634,15 +638,18 @@ pub async fn erase_customer(
             .bind(id)
             .execute(&mut *conn)
             .await?;
+        // Sessions, and with them (by cascade) chats, messages, receipts, groups and the
+        // live session's WhatsApp keys.
+        sqlx::query("DELETE FROM wa_sessions WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     });
     AuditEvent::admin_action(&admin, "erase_customer", &meta)
         .resource("customer", id)
         .write(&mut tx)
         .await?;
     tx.commit().await?;
-    if let Some(customer) = &live {
-        release_sessions(&state, customer);
-    }
     Ok(ok(json!({ "id": id, "erased": true })))
 }
 

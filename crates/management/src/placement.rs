@@ -5,7 +5,8 @@ use chrono::Utc;
 use uuid::Uuid;
 
 /// Picks the healthy, active server with the lowest utilisation that still has room
-/// (in `region` when given). On PostgreSQL the chosen row stays locked until the caller's
+/// (in `region` when given); a degraded one (busy CPU) only when no healthy one has room,
+/// an unhealthy or silent one never. On PostgreSQL the chosen row stays locked until the caller's
 /// transaction ends, so concurrent placements cannot overfill it.
 pub async fn pick_server(state: &AppState, tx: &mut Tx, region: Option<&str>) -> Result<Uuid> {
     let fresh_since = Utc::now() - chrono::Duration::seconds(state.config.heartbeat_degraded_secs);
@@ -15,9 +16,11 @@ pub async fn pick_server(state: &AppState, tx: &mut Tx, region: Option<&str>) ->
         ""
     };
     let sql = format!(
-        "SELECT id FROM servers WHERE deleted_at IS NULL AND status = 'active' AND health_status = 'healthy' \
+        "SELECT id FROM servers WHERE deleted_at IS NULL AND status = 'active' \
+         AND health_status IN ('healthy', 'degraded') \
          AND last_heartbeat >= $1 AND current_load < max_capacity AND ($2 IS NULL OR region = $2) \
-         ORDER BY (current_load * 1.0) / max_capacity, current_load, name LIMIT 1{lock}"
+         ORDER BY CASE WHEN health_status = 'healthy' THEN 0 ELSE 1 END, \
+         (current_load * 1.0) / max_capacity, current_load, name LIMIT 1{lock}"
     );
     let picked = on_tx!(tx, |conn| sqlx::query_scalar::<_, Uuid>(&sql)
         .bind(fresh_since)

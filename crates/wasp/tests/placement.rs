@@ -50,6 +50,11 @@ impl Ops {
     }
 }
 
+fn start_worker(env: &[(String, String)]) -> Running {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Running::start(&["worker"], &env)
+}
+
 async fn customer_call(
     addr: &str,
     key: &str,
@@ -129,8 +134,11 @@ async fn sessions_are_placed_moved_with_their_chats_and_closed() {
             ),
             ("WASP_SANDBOX_RECEIPT_DELAY_MS", "0".to_owned()),
         ];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        workers.push(Running::start(&["worker"], &env));
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        workers.push((start_worker(&env), env, worker_addr.clone()));
         wait_healthy(&worker_addr).await;
         servers.push(created["data"]["id"].as_str().unwrap().to_owned());
         dirs.push(worker_dir);
@@ -240,12 +248,73 @@ async fn sessions_are_placed_moved_with_their_chats_and_closed() {
         .await;
     ops.wait_instances(b, 2, "worker-b holds them").await;
 
+    // A restarted worker reconnects the sessions it owns at start, before any request.
+    let restarted_at = chrono::Utc::now();
+    {
+        let (process, env, worker_addr) = &mut workers[1];
+        assert!(process.stop().success(), "SIGTERM is a clean stop");
+        *process = start_worker(env);
+        wait_healthy(worker_addr).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, h) = ops
+            .call(Method::GET, &format!("/api/admin/servers/{b}/health"), None)
+            .await;
+        let m = &h["data"]["latest_metrics"];
+        let fresh = m["recorded_at"]
+            .as_str()
+            .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+            .is_some_and(|t| t > restarted_at);
+        if fresh && m["total_instances"] == 2 && m["active_connections"] == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted worker did not reconnect its session by itself: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // And back to worker-a, which took it first: the session follows again.
+    let (status, moved) = ops
+        .call(
+            Method::POST,
+            &format!("/api/admin/customers/{id}/reassign"),
+            Some(json!({ "server_id": a })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, state) = customer_call(&addr, &key, Method::GET, "/app/status", None).await;
+        if state["data"]["state"] == "connected" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not reconnected on worker-a: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, page) = customer_call(
+        &addr,
+        &key,
+        Method::GET,
+        "/chat/6281234567890@s.whatsapp.net/messages",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["meta"]["total"], 3, "{page}");
+    ops.wait_instances(b, 0, "worker-b let go").await;
+
     // Deleting the customer closes its sessions.
     let (status, _) = ops
         .call(Method::DELETE, &format!("/api/admin/customers/{id}"), None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    ops.wait_instances(b, 0, "a deleted customer's sessions are closed")
+    ops.wait_instances(a, 0, "a deleted customer's sessions are closed")
         .await;
     drop(workers);
 }

@@ -401,6 +401,19 @@ async fn qr_login_send_receive_and_isolation(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // Nor can it link a device to the first customer's number to read its messages.
+    let (status, _) = p.get(&test_b, "/app/login").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = p
+        .post(&test_b, "/sandbox/scan", json!({ "phone": "+15550102233" }))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+        "{body}"
+    );
+    let (_, status_b) = p.get(&test_b, "/app/status").await;
+    assert_eq!(status_b["data"]["state"], "scanning", "{status_b}");
 
     // The live key reaches the customer's live session, which is not the sandbox one.
     let (_, live) = p.get(&live_a, "/app/status").await;

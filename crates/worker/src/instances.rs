@@ -204,6 +204,28 @@ impl Instances {
         let cell = self.cell(key);
         let instance = cell
             .get_or_try_init(|| async { self.create(key).await })
+            .await?
+            .clone();
+        if !instance.status().moved {
+            return Ok(instance);
+        }
+        // Another worker took this session over, and management now sends it here again
+        // (it moved back): drop the stale instance and take the lease anew.
+        tracing::info!(session = %key, "session moved back to this worker; taking it over");
+        let stale = {
+            let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+            match map.get(&key) {
+                Some(current) if Arc::ptr_eq(current, &cell) => map.remove(&key),
+                _ => None,
+            }
+        };
+        if stale.is_some() {
+            self.close_instance(&instance).await;
+            metrics::gauge!("wasp_worker_instances").decrement(1.0);
+        }
+        let cell = self.cell(key);
+        let instance = cell
+            .get_or_try_init(|| async { self.create(key).await })
             .await?;
         Ok(instance.clone())
     }
@@ -244,7 +266,11 @@ impl Instances {
         let (tx, rx) = mpsc::unbounded_channel();
         let sink = EventSink { tx };
         let driver: Arc<dyn Driver> = if sandboxed {
-            Arc::new(SandboxSession::new(self.network.clone(), sink.clone()))
+            Arc::new(SandboxSession::new(
+                self.network.clone(),
+                key.customer,
+                sink.clone(),
+            ))
         } else {
             Arc::new(LiveSession::new(
                 WaStore::new(self.db.clone(), key),

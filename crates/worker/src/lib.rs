@@ -184,10 +184,30 @@ pub async fn run(
         }
     };
     let heartbeats = tokio::spawn(registrar.heartbeat_loop(registration));
+    // Sessions this server owns reconnect now, not at their next request: inbound messages
+    // and receipts keep arriving while nobody calls the API.
+    let instances = worker.instances().cloned();
+    let restoring = instances.clone().map(|instances| {
+        tokio::spawn(async move {
+            match instances.restore_all().await {
+                Ok(n) => tracing::info!(sessions = n, "sessions restored"),
+                Err(e) => tracing::error!(error = %e, "sessions could not be restored"),
+            }
+        })
+    });
     let served = server
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     heartbeats.abort();
+    if let Some(restoring) = restoring {
+        restoring.abort();
+    }
+    // Graceful stop: every session flushes its events and closes its connection, keeping
+    // its credentials for the next owner.
+    if let Some(instances) = instances {
+        instances.shutdown().await;
+        tracing::info!("sessions closed");
+    }
     served?;
     Ok(())
 }

@@ -91,6 +91,26 @@ pub enum MediaError {
 
 /// Downloads `url` (at most the kind's limit), through the SSRF guard. Returns the bytes,
 /// the server's Content-Type and a file name from the URL path.
+/// The innermost reason of a failed fetch (the resolver's refusal of a private address,
+/// a DNS failure, a refused connection), without the URL.
+fn cause(e: &reqwest::Error) -> String {
+    let mut reason = if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        "could not connect".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        reason = inner.to_string();
+        source = inner.source();
+    }
+    if e.is_connect() && !reason.starts_with("could not connect") {
+        format!("could not connect: {reason}")
+    } else {
+        reason
+    }
+}
+
 pub async fn fetch(
     client: &reqwest::Client,
     url: &str,
@@ -98,13 +118,11 @@ pub async fn fetch(
     allow_private: bool,
 ) -> Result<(Vec<u8>, Option<String>, Option<String>), MediaError> {
     let url = net::check_url(url, allow_private)?;
-    let mut resp = client.get(url.clone()).send().await.map_err(|e| {
-        MediaError::Fetch(if e.is_connect() {
-            "could not connect (private addresses are refused)".into()
-        } else {
-            e.to_string()
-        })
-    })?;
+    let mut resp = client
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| MediaError::Fetch(cause(&e)))?;
     if !resp.status().is_success() {
         return Err(MediaError::Fetch(format!(
             "HTTP {}",

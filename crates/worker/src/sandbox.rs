@@ -64,6 +64,9 @@ impl Default for SandboxConfig {
 pub struct SandboxNetwork {
     pub config: SandboxConfig,
     online: RwLock<HashMap<String, EventSink>>,
+    /// Which customer's account each number is: one number is one WhatsApp account, so
+    /// another customer cannot link a device to it (and read its messages).
+    owners: RwLock<HashMap<String, uuid::Uuid>>,
 }
 
 impl SandboxNetwork {
@@ -71,7 +74,15 @@ impl SandboxNetwork {
         Arc::new(SandboxNetwork {
             config,
             online: RwLock::new(HashMap::new()),
+            owners: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// Records `owner` as the account holder of `phone`; false when it is another
+    /// customer's number.
+    fn claim_number(&self, phone: &str, owner: uuid::Uuid) -> bool {
+        let mut owners = self.owners.write().unwrap_or_else(|e| e.into_inner());
+        *owners.entry(phone.to_owned()).or_insert(owner) == owner
     }
 
     /// Whether a number has WhatsApp on the sandbox network: all do except those whose
@@ -162,14 +173,21 @@ struct Inner {
 /// One customer's sandbox session.
 pub struct SandboxSession {
     network: Arc<SandboxNetwork>,
+    /// The customer whose session this is.
+    owner: uuid::Uuid,
     events: EventSink,
     inner: Arc<Mutex<Inner>>,
 }
 
 impl SandboxSession {
-    pub fn new(network: Arc<SandboxNetwork>, events: EventSink) -> SandboxSession {
+    pub fn new(
+        network: Arc<SandboxNetwork>,
+        owner: uuid::Uuid,
+        events: EventSink,
+    ) -> SandboxSession {
         SandboxSession {
             network,
+            owner,
             events,
             inner: Arc::new(Mutex::new(Inner {
                 phase: Phase::Offline,
@@ -225,6 +243,11 @@ impl SandboxSession {
         };
         if !SandboxNetwork::is_registered(&phone) {
             return Err(DriverError::NotOnWhatsApp(format!("+{phone}")));
+        }
+        if !self.network.claim_number(&phone, self.owner) {
+            return Err(DriverError::Invalid(format!(
+                "+{phone} is another sandbox account's number; scan with a number of your own, or with none"
+            )));
         }
         Self::replace_timer(&mut inner, None);
         let push_name = format!("Sandbox {}", &phone[phone.len() - 4..]);
@@ -327,6 +350,7 @@ impl SandboxSession {
     fn handle(&self) -> SandboxSession {
         SandboxSession {
             network: self.network.clone(),
+            owner: self.owner,
             events: self.events.clone(),
             inner: self.inner.clone(),
         }
@@ -382,6 +406,11 @@ impl Driver for SandboxSession {
             .push_name
             .clone()
             .unwrap_or_else(|| format!("Sandbox {}", &phone[phone.len().saturating_sub(4)..]));
+        if !self.network.claim_number(&phone, self.owner) {
+            return Err(DriverError::Invalid(format!(
+                "+{phone} is another sandbox account's number"
+            )));
+        }
         let mut inner = self.lock();
         self.connect(&mut inner, phone, push_name);
         Ok(())

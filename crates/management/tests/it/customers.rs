@@ -186,6 +186,31 @@ async fn deleting_a_customer_revokes_its_keys_and_erasure_removes_personal_data(
         StatusCode::CREATED
     );
 
+    // Its WhatsApp session and chats (as a worker stores them) go with the erasure.
+    let customer = uuid::Uuid::parse_str(&id).unwrap();
+    let now = chrono::Utc::now();
+    let mut tx = app.db.begin().await.unwrap();
+    wasp_management::on_tx!(&mut tx, |pool| {
+        sqlx::query(
+            "INSERT INTO wa_sessions (customer_id, mode, driver, state, logged_in, phone_number, \
+             state_changed_at, created_at, updated_at) VALUES ($1, 'test', 'sandbox', 'connected', TRUE, '15550100001', $2, $2, $2)",
+        )
+        .bind(customer)
+        .bind(now)
+        .execute(&mut *pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO wa_chats (customer_id, mode, jid, kind, name, created_at, updated_at) \
+             VALUES ($1, 'test', '6281234567890@s.whatsapp.net', 'user', 'Budi', $2, $2)",
+        )
+        .bind(customer)
+        .bind(now)
+        .execute(&mut *pool)
+        .await
+        .unwrap();
+    });
+    tx.commit().await.unwrap();
     let erased = app
         .post(
             &format!("/api/admin/customers/{id}/erase"),
@@ -211,6 +236,21 @@ async fn deleting_a_customer_revokes_its_keys_and_erasure_removes_personal_data(
     assert!(row.0.starts_with("erased-") && row.0.ends_with("@erased.invalid"));
     assert_eq!(row.1, None);
     assert_eq!(row.2, 0);
+    let left: (i64, i64) = wasp_management::on_pool!(&app.db, |pool| {
+        let sessions: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM wa_sessions WHERE customer_id = $1")
+                .bind(customer)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        let chats: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wa_chats WHERE customer_id = $1")
+            .bind(customer)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        (sessions, chats)
+    });
+    assert_eq!(left, (0, 0), "sessions and chats are erased");
     assert_eq!(
         app.post(
             &format!("/api/admin/customers/{id}/erase"),

@@ -257,6 +257,20 @@ async fn auto_assignment_picks_the_least_utilised_healthy_server_with_room(app: 
         )
         .await;
     assert_eq!(in_asia.data()["assigned_server_id"], asia.as_str());
+    // A busy (degraded) server is still used when it is the only one with room.
+    assert_eq!(
+        app.heartbeat(&asia_key, 95.0).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let busy_asia = app
+        .post(
+            "/api/admin/customers",
+            &token,
+            json!({ "email": "asia2@x.io", "region": "asia" }),
+        )
+        .await;
+    assert_eq!(busy_asia.status, StatusCode::CREATED, "{}", busy_asia.body);
+    assert_eq!(busy_asia.data()["assigned_server_id"], asia.as_str());
 
     // Fill quiet past busy's 50 %: then busy wins.
     for n in 0..3 {

@@ -142,7 +142,7 @@ pub fn content_of(message: &wa::Message) -> Option<(Kind, Option<String>, Value)
             a.file_sha256.as_ref(),
             a.file_enc_sha256.as_ref(),
         );
-        content["voice_note"] = json!(a.ptt.unwrap_or(false));
+        content["ptt"] = json!(a.ptt.unwrap_or(false));
         content["seconds"] = json!(a.seconds);
         return Some((Kind::Audio, None, content));
     }

@@ -468,6 +468,7 @@ impl LiveSession {
                 VideoOptions {
                     caption,
                     mimetype: mime,
+                    gif_playback: message.content["gif_playback"].as_bool(),
                     context_info,
                     ..Default::default()
                 },
@@ -476,7 +477,7 @@ impl LiveSession {
                 upload,
                 AudioOptions {
                     mimetype: mime,
-                    ptt: message.content["voice_note"].as_bool(),
+                    ptt: message.content["ptt"].as_bool(),
                     context_info,
                     ..Default::default()
                 },
