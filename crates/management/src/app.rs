@@ -67,8 +67,25 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(
+        state,
+        listener,
+        shutdown,
+        utoipa::openapi::OpenApi::default(),
+    )
+    .await
+}
+
+/// [`serve`], with `customer_api` (the workers' messaging API) merged into the OpenAPI
+/// document served at `/api/openapi.json`.
+pub async fn serve_with(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    customer_api: utoipa::openapi::OpenApi,
+) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let app = router::router(state.clone());
+    let app = router::router_with(state.clone(), customer_api);
     let result = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

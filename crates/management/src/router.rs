@@ -47,14 +47,21 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 )]
 struct ApiDoc;
 
+/// The security scheme of the customer API (`/api/v1`), by this name in every document.
+pub const API_KEY_SCHEME: &str = "api_key";
+
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+            API_KEY_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "Your API key: `ak_live_…` for WhatsApp, `ak_test_…` for the sandbox. Send it in \
+                 `X-API-Key`, or as `Authorization: Bearer ak_…`.",
+            ))),
         );
         components.add_security_scheme(
             "admin_jwt",
@@ -125,9 +132,38 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().1
 }
 
+/// Management's document with `customer_api` merged in: the operations of the messaging
+/// API that the gateway passes to workers (management does not build them itself). Paths
+/// and components are added; on a name both define, management's own wins.
+pub fn openapi_with(customer_api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut doc = openapi();
+    merge_customer_api(&mut doc, customer_api);
+    doc
+}
+
+fn merge_customer_api(doc: &mut utoipa::openapi::OpenApi, customer_api: utoipa::openapi::OpenApi) {
+    if let (Some(ours), Some(theirs)) = (&doc.components, &customer_api.components) {
+        for (name, schema) in &theirs.schemas {
+            if ours.schemas.get(name).is_some_and(|mine| {
+                serde_json::to_value(mine).ok() != serde_json::to_value(schema).ok()
+            }) {
+                tracing::warn!(schema = %name, "the customer API's document has a schema of the same name as management's; management's is kept");
+            }
+        }
+    }
+    doc.merge(customer_api);
+}
+
 /// The complete management application.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api();
+    router_with(state, utoipa::openapi::OpenApi::default())
+}
+
+/// The complete management application, its `/api/openapi.json` also describing
+/// `customer_api` (see [`openapi_with`]).
+pub fn router_with(state: AppState, customer_api: utoipa::openapi::OpenApi) -> Router {
+    let (api, mut openapi) = api();
+    merge_customer_api(&mut openapi, customer_api);
     api.route("/metrics", get(health::metrics))
         // Everything else under /api/v1 is the messaging API, answered by the customer's worker.
         .route("/api/v1/{*rest}", any(gateway::proxy))

@@ -344,7 +344,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Admin { command } => admin(command).await,
         Command::Openapi => {
-            let doc = wasp_management::router::openapi();
+            let doc = wasp_management::router::openapi_with(wasp_worker::api::openapi());
             println!(
                 "{}",
                 doc.to_pretty_json()
@@ -521,9 +521,16 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "wasp is listening on http://{}", args.http_addr
     );
-    wasp_management::app::serve(state, listener, stopped(stop_rx))
-        .await
-        .context("serving HTTP")?;
+    // The document at /api/openapi.json describes the customer API too, which the
+    // gateway passes to workers.
+    wasp_management::app::serve_with(
+        state,
+        listener,
+        stopped(stop_rx),
+        wasp_worker::api::openapi(),
+    )
+    .await
+    .context("serving HTTP")?;
     if let Some(worker) = in_process_worker {
         match worker.await {
             Ok(Err(e)) => tracing::error!(error = %e, "in-process worker failed"),
@@ -763,4 +770,51 @@ async fn admin(command: AdminCommand) -> Result<()> {
 
 fn serde_json_value(email: &str, role: &str) -> serde_json::Value {
     serde_json::json!({ "email": email, "role": role })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// The served document is management's with the customer API merged in whole: every
+    /// path and schema of the workers' document, unchanged, and no operation id twice.
+    #[test]
+    fn the_served_document_holds_the_customer_api_whole() {
+        let customer = serde_json::to_value(wasp_worker::api::openapi()).unwrap();
+        let merged = serde_json::to_value(wasp_management::router::openapi_with(
+            wasp_worker::api::openapi(),
+        ))
+        .unwrap();
+        for (path, item) in customer["paths"].as_object().unwrap() {
+            assert_eq!(&merged["paths"][path], item, "{path}");
+        }
+        for (name, schema) in customer["components"]["schemas"].as_object().unwrap() {
+            assert_eq!(
+                &merged["components"]["schemas"][name], schema,
+                "schema {name} collides with one of management's"
+            );
+        }
+        assert!(merged["paths"]["/api/admin/servers"].is_object());
+        assert!(merged["paths"]["/api/v1/keys"].is_object());
+        let scheme = &merged["components"]["securitySchemes"]["api_key"];
+        assert_eq!(scheme["name"], "X-API-Key");
+        assert_eq!(scheme["in"], "header");
+        let mut ids = std::collections::BTreeSet::new();
+        for item in merged["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                    assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+                }
+            }
+        }
+        let tags: Vec<&str> = merged["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        for tag in ["servers", "send", "group", "sandbox"] {
+            assert!(tags.contains(&tag), "{tag}");
+        }
+    }
 }

@@ -41,6 +41,27 @@ async fn up_starts_on_an_empty_data_dir_prints_the_password_once_and_restarts_cl
         login(&addr, &email, &password).await,
         reqwest::StatusCode::OK
     );
+    // One OpenAPI document for everything served: the admin API and the customer API
+    // the gateway passes to workers.
+    let doc: serde_json::Value = http()
+        .get(format!("http://{addr}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths["/api/admin/servers"]["get"].is_object());
+    assert!(paths["/api/v1/send/message"]["post"]["requestBody"].is_object());
+    assert!(
+        paths.keys().all(|p| !p.starts_with("/internal/instances")),
+        "the workers' internal API is not in the document"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["name"],
+        "X-API-Key"
+    );
     assert!(first.stop().success(), "SIGTERM is a clean stop");
 
     let mut second = Running::start(&["up"], &envs);

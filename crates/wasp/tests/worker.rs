@@ -196,7 +196,9 @@ async fn a_worker_registers_heartbeats_serves_its_customers_and_a_wrong_key_is_r
         )
         .await;
         let m = &h["data"]["latest_metrics"];
-        if m["total_instances"] == 1 && m["active_connections"] == 1 {
+        // Both of the customer's sessions (live and sandbox) are placed; the sandbox one is
+        // connected.
+        if m["total_instances"] == 2 && m["active_connections"] == 1 {
             break;
         }
         assert!(

@@ -3,6 +3,7 @@
 //! API management uses to place instances (`/internal/instances`).
 
 use crate::{
+    apidoc::{doc, Api},
     driver::{Action, DriverError, Kind, Outgoing, Receipt},
     instances::{Instance, Status},
     jid::{normalize_phone, Jid},
@@ -13,7 +14,7 @@ use axum::{
     extract::{FromRequestParts, State},
     http::{request::Parts, StatusCode},
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
+    routing::{delete, post},
     Router,
 };
 use chrono::{DateTime, Utc};
@@ -134,63 +135,554 @@ impl FromRequestParts<WorkerState> for Management {
     }
 }
 
+/// The customer API's routes, and the internal API's (which the document leaves out).
 pub fn routes() -> Router<WorkerState> {
-    Router::new()
-        .route("/api/v1/app/login", get(login_qr))
-        .route("/api/v1/app/login-with-code", get(login_code))
-        .route("/api/v1/app/logout", get(logout).post(logout))
-        .route("/api/v1/app/reconnect", get(reconnect).post(reconnect))
-        .route("/api/v1/app/status", get(app_status))
-        .route("/api/v1/send/message", post(send_message))
-        .route("/api/v1/send/image", post(send_image))
-        .route("/api/v1/send/file", post(send_file))
-        .route("/api/v1/send/audio", post(send_audio))
-        .route("/api/v1/send/video", post(send_video))
-        .route("/api/v1/send/sticker", post(send_sticker))
-        .route(
+    api().router
+}
+
+/// The OpenAPI document of the customer API (`/api/v1`), built from the same table as
+/// [`routes`]. Management merges it into the document it serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().doc
+}
+
+/// Error codes by what an operation does, for the document.
+pub(crate) mod errors {
+    use super::code::*;
+    use wasp_http::error::code::{FORBIDDEN, NOT_FOUND, VALIDATION_ERROR};
+
+    /// Anything that goes through the session's WhatsApp connection.
+    pub const DRIVER: &[&str] = &[
+        SESSION_NOT_CONNECTED,
+        SESSION_NOT_LOGGED_IN,
+        DRIVER_UNAVAILABLE,
+    ];
+    /// Sending a message (to a group: only as a member allowed to send).
+    pub const SEND: &[&str] = &[
+        SESSION_NOT_CONNECTED,
+        SESSION_NOT_LOGGED_IN,
+        NOT_ON_WHATSAPP,
+        DRIVER_UNAVAILABLE,
+        FORBIDDEN,
+        NOT_FOUND,
+        VALIDATION_ERROR,
+    ];
+    /// Sending media given by URL.
+    pub const SEND_MEDIA: &[&str] = &[
+        SESSION_NOT_CONNECTED,
+        SESSION_NOT_LOGGED_IN,
+        NOT_ON_WHATSAPP,
+        DRIVER_UNAVAILABLE,
+        FORBIDDEN,
+        NOT_FOUND,
+        MEDIA_FETCH_FAILED,
+    ];
+    /// The sandbox controls (403 on a session that is not a sandbox one).
+    pub const SANDBOX: &[&str] = &[FORBIDDEN, VALIDATION_ERROR];
+    /// Group operations: a connected session, a group that exists, the right role.
+    pub const GROUP: &[&str] = &[
+        SESSION_NOT_CONNECTED,
+        DRIVER_UNAVAILABLE,
+        FORBIDDEN,
+        NOT_FOUND,
+        VALIDATION_ERROR,
+    ];
+    /// The user's own profile and lists: a connected session.
+    pub const CONNECTED: &[&str] = &[SESSION_NOT_CONNECTED, DRIVER_UNAVAILABLE];
+    /// Looking up someone else: a connected session, a number on WhatsApp.
+    pub const LOOKUP: &[&str] = &[
+        SESSION_NOT_CONNECTED,
+        DRIVER_UNAVAILABLE,
+        NOT_ON_WHATSAPP,
+        NOT_FOUND,
+    ];
+}
+
+const SANDBOX_ONLY: &str =
+    "A sandbox control: works only on sandbox sessions (an `ak_test_` key, or \
+     any key on a sandbox worker); other sessions answer 403 FORBIDDEN.";
+
+/// The customer API (documented) and the internal API (not), as one table.
+fn api() -> Api {
+    use answers::*;
+    use errors::*;
+    use utoipa::openapi::path::HttpMethod::{Get, Post};
+    Api::default()
+        .with_security_scheme()
+        .tag("app", "Logging the WhatsApp session in and out, and its status")
+        .tag("send", "Sending messages and presence")
+        .tag("message", "Operations on one message")
+        .tag("chat", "Operations on one chat, and its messages")
+        .tag("chats", "The session's chats")
+        .tag("user", "Your profile, contacts and lookups of other users")
+        .tag("group", "Groups: creating, members, settings, invite links")
+        .tag("newsletter", "WhatsApp channels (newsletters)")
+        .tag("call", "Calls")
+        .tag("sandbox", SANDBOX_ONLY)
+        // ---- app
+        .get(
+            "/api/v1/app/login",
+            login_qr,
+            doc("app", "Start a QR-code login")
+                .describe("Returns the first QR code to scan with the phone (WhatsApp → Linked devices). Codes rotate: poll `/app/status` for the current one.")
+                .returns::<LoginQr>()
+                .errors(&[code::ALREADY_LOGGED_IN, code::DRIVER_UNAVAILABLE]),
+        )
+        .get(
+            "/api/v1/app/login-with-code",
+            login_code,
+            doc("app", "Start a login with a pair code")
+                .describe("Returns an 8-character code to enter on the phone (Linked devices → Link with phone number).")
+                .query::<PhoneQuery>()
+                .returns::<PairCode>()
+                .errors(&[code::ALREADY_LOGGED_IN, code::NOT_ON_WHATSAPP, code::DRIVER_UNAVAILABLE]),
+        )
+        .on(
+            &[Get, Post],
+            "/api/v1/app/logout",
+            logout,
+            doc("app", "Log the session out")
+                .describe("Unlinks this device from the phone; a new login is needed afterwards.")
+                .returns::<SessionStatus>()
+                .errors(&[code::SESSION_NOT_LOGGED_IN, code::DRIVER_UNAVAILABLE]),
+        )
+        .on(
+            &[Get, Post],
+            "/api/v1/app/reconnect",
+            reconnect,
+            doc("app", "Reconnect the session")
+                .returns::<SessionStatus>()
+                .errors(&[code::SESSION_NOT_LOGGED_IN, code::DRIVER_UNAVAILABLE]),
+        )
+        .get(
+            "/api/v1/app/status",
+            app_status,
+            doc("app", "The session's status").returns::<SessionStatus>(),
+        )
+        // ---- send
+        .post(
+            "/api/v1/send/message",
+            send_message,
+            doc("send", "Send a text message")
+                .json::<SendMessage>()
+                .returns::<SentMessage>()
+                .errors(SEND),
+        )
+        .post(
+            "/api/v1/send/image",
+            send_image,
+            doc("send", "Send an image")
+                .describe("JPEG, PNG or WebP, uploaded in `image` or fetched from `image_url`.")
+                .multipart("image", true, &MEDIA_FIELDS, &["phone"])
+                .returns::<SentMessage>()
+                .errors(SEND_MEDIA),
+        )
+        .post(
+            "/api/v1/send/file",
+            send_file,
+            doc("send", "Send a document")
+                .describe("Any file, uploaded in `file` or fetched from `file_url`; its name is kept.")
+                .multipart("file", true, &MEDIA_FIELDS, &["phone"])
+                .returns::<SentMessage>()
+                .errors(SEND_MEDIA),
+        )
+        .post(
+            "/api/v1/send/audio",
+            send_audio,
+            doc("send", "Send audio")
+                .describe("Uploaded in `audio` or fetched from `audio_url`; `ptt=true` sends it as a voice note. Audio has no caption.")
+                .multipart("audio", true, &MEDIA_FIELDS, &["phone"])
+                .returns::<SentMessage>()
+                .errors(SEND_MEDIA),
+        )
+        .post(
+            "/api/v1/send/video",
+            send_video,
+            doc("send", "Send a video")
+                .describe("MP4, uploaded in `video` or fetched from `video_url`; `gif_playback=true` loops it like a GIF.")
+                .multipart("video", true, &MEDIA_FIELDS, &["phone"])
+                .returns::<SentMessage>()
+                .errors(SEND_MEDIA),
+        )
+        .post(
+            "/api/v1/send/sticker",
+            send_sticker,
+            doc("send", "Send a sticker")
+                .describe("WebP, uploaded in `sticker` or fetched from `sticker_url`. Stickers have no caption.")
+                .multipart("sticker", true, &MEDIA_FIELDS, &["phone"])
+                .returns::<SentMessage>()
+                .errors(SEND_MEDIA),
+        )
+        .post(
+            "/api/v1/send/contact",
+            send_contact,
+            doc("send", "Send a contact card")
+                .json::<SendContact>()
+                .returns::<SentMessage>()
+                .errors(SEND),
+        )
+        .post(
+            "/api/v1/send/link",
+            send_link,
+            doc("send", "Send a link")
+                .json::<SendLink>()
+                .returns::<SentMessage>()
+                .errors(SEND),
+        )
+        .post(
+            "/api/v1/send/location",
+            send_location,
+            doc("send", "Send a location")
+                .json::<SendLocation>()
+                .returns::<SentMessage>()
+                .errors(SEND),
+        )
+        .post(
+            "/api/v1/send/poll",
+            send_poll,
+            doc("send", "Send a poll")
+                .json::<SendPoll>()
+                .returns::<SentMessage>()
+                .errors(SEND),
+        )
+        .post(
+            "/api/v1/send/presence",
+            send_presence,
+            doc("send", "Set your presence (online or not)")
+                .json::<SendPresence>()
+                .returns::<PresenceSet>()
+                .errors(DRIVER),
+        )
+        .post(
+            "/api/v1/send/chat-presence",
+            send_chat_presence,
+            doc("send", "Show or stop \"typing…\" in a chat")
+                .json::<SendChatPresence>()
+                .returns::<ChatPresenceSet>()
+                .errors(DRIVER),
+        )
+        // ---- message
+        .get(
+            "/api/v1/message/{message_id}",
+            get_message,
+            doc("message", "A message, with its status history").returns::<MessageDetail>(),
+        )
+        .get(
             "/api/v1/message/{message_id}/download",
-            get(download_message),
+            download_message,
+            doc("message", "Download a message's media")
+                .returns_file("application/octet-stream", "The file, with its own Content-Type and a Content-Disposition naming it")
+                .errors(&[code::MEDIA_UNAVAILABLE, wasp_http::error::code::VALIDATION_ERROR]),
         )
-        .route("/api/v1/send/contact", post(send_contact))
-        .route("/api/v1/send/link", post(send_link))
-        .route("/api/v1/send/location", post(send_location))
-        .route("/api/v1/send/poll", post(send_poll))
-        .route("/api/v1/send/presence", post(send_presence))
-        .route("/api/v1/send/chat-presence", post(send_chat_presence))
-        .route("/api/v1/message/{message_id}/revoke", post(revoke_message))
-        .route("/api/v1/message/{message_id}/delete", post(delete_message))
-        .route("/api/v1/message/{message_id}/reaction", post(react_message))
-        .route("/api/v1/message/{message_id}/update", post(edit_message))
-        .route("/api/v1/message/{message_id}/read", post(read_message))
-        .route("/api/v1/message/{message_id}/star", post(star_message))
-        .route("/api/v1/message/{message_id}/unstar", post(unstar_message))
-        .route(
+        .post(
+            "/api/v1/message/{message_id}/revoke",
+            revoke_message,
+            doc("message", "Delete a message for everyone")
+                .describe("Only your own messages, up to 48 hours after sending.")
+                .json::<InChat>()
+                .returns::<MessageDetail>()
+                .errors(DRIVER),
+        )
+        .post(
+            "/api/v1/message/{message_id}/delete",
+            delete_message,
+            doc("message", "Delete a message for you")
+                .describe("Removes it from this API's history; the other side keeps it.")
+                .json::<InChat>()
+                .returns::<MessageDeleted>(),
+        )
+        .post(
+            "/api/v1/message/{message_id}/reaction",
+            react_message,
+            doc("message", "React to a message")
+                .json::<ReactRequest>()
+                .returns::<Reacted>()
+                .errors(DRIVER),
+        )
+        .post(
+            "/api/v1/message/{message_id}/update",
+            edit_message,
+            doc("message", "Edit a message")
+                .describe("Only your own text messages, up to 15 minutes after sending.")
+                .json::<EditRequest>()
+                .returns::<MessageDetail>()
+                .errors(DRIVER),
+        )
+        .post(
+            "/api/v1/message/{message_id}/read",
+            read_message,
+            doc("message", "Mark a message, and the chat's earlier ones, as read")
+                .json::<InChat>()
+                .returns::<MarkedRead>()
+                .errors(DRIVER),
+        )
+        .post(
+            "/api/v1/message/{message_id}/star",
+            star_message,
+            doc("message", "Star a message")
+                .json::<InChat>()
+                .returns::<MessageDetail>(),
+        )
+        .post(
+            "/api/v1/message/{message_id}/unstar",
+            unstar_message,
+            doc("message", "Unstar a message")
+                .json::<InChat>()
+                .returns::<MessageDetail>(),
+        )
+        .post(
             "/api/v1/message/{message_id}/forward",
-            post(forward_message),
+            forward_message,
+            doc("message", "Forward a message to another chat")
+                .json::<ForwardRequest>()
+                .returns::<SentMessage>()
+                .errors(SEND),
         )
-        .route("/api/v1/chat/{chat_jid}/pin", post(pin_chat))
-        .route("/api/v1/chat/{chat_jid}/archive", post(archive_chat))
-        .route(
+        // ---- chats
+        .get(
+            "/api/v1/chats",
+            list_chats,
+            doc("chats", "The session's chats")
+                .describe("Pinned first, then by the latest message.")
+                .query::<ChatsQuery>()
+                .returns_page::<store::Chat>(),
+        )
+        .get(
+            "/api/v1/chat/{chat_jid}/messages",
+            chat_messages,
+            doc("chat", "A chat's messages, newest first")
+                .query::<MessagesQuery>()
+                .returns_page::<store::Message>(),
+        )
+        .post(
+            "/api/v1/chat/{chat_jid}/pin",
+            pin_chat,
+            doc("chat", "Pin or unpin a chat")
+                .json::<PinRequest>()
+                .returns::<store::Chat>(),
+        )
+        .post(
+            "/api/v1/chat/{chat_jid}/archive",
+            archive_chat,
+            doc("chat", "Archive or unarchive a chat")
+                .json::<ArchiveRequest>()
+                .returns::<store::Chat>(),
+        )
+        .post(
             "/api/v1/chat/{chat_jid}/disappearing",
-            post(disappearing_chat),
+            disappearing_chat,
+            doc("chat", "Set a chat's disappearing-message timer")
+                .json::<DisappearingRequest>()
+                .returns::<store::Chat>()
+                .errors(DRIVER),
         )
-        .route("/api/v1/call/reject", post(reject_call))
-        .route("/api/v1/chats", get(list_chats))
-        .route("/api/v1/chat/{chat_jid}/messages", get(chat_messages))
-        .route("/api/v1/message/{message_id}", get(get_message))
-        .route("/api/v1/sandbox/scan", post(sandbox_scan))
-        .route("/api/v1/sandbox/inbound", post(sandbox_inbound))
-        .route("/api/v1/sandbox/receipt", post(sandbox_receipt))
-        .route("/api/v1/sandbox/disconnect", post(sandbox_disconnect))
-        .merge(crate::api_groups::routes())
-        .route(
-            "/internal/instances",
-            post(create_instance).get(list_instances),
+        // ---- call
+        .post(
+            "/api/v1/call/reject",
+            reject_call,
+            doc("call", "Reject an incoming call")
+                .json::<RejectCall>()
+                .returns::<CallRejected>()
+                .errors(DRIVER),
         )
-        .route(
-            "/internal/instances/{customer_id}",
-            delete(remove_instance).get(get_instance),
+        // ---- sandbox
+        .post(
+            "/api/v1/sandbox/scan",
+            sandbox_scan,
+            doc("sandbox", "Simulate the phone scanning the QR code (or entering the pair code)")
+                .describe(SANDBOX_ONLY)
+                .optional_json::<ScanRequest>()
+                .returns::<SessionStatus>()
+                .errors(SANDBOX)
+                .errors(&[code::NO_PENDING_LOGIN, code::NOT_ON_WHATSAPP]),
         )
+        .post(
+            "/api/v1/sandbox/inbound",
+            sandbox_inbound,
+            doc("sandbox", "Simulate an incoming message or reaction")
+                .describe(SANDBOX_ONLY)
+                .json::<InboundRequest>()
+                .created()
+                .returns::<SandboxInboundResult>()
+                .errors(SANDBOX)
+                .errors(&[
+                    code::SESSION_NOT_CONNECTED,
+                    code::SESSION_NOT_LOGGED_IN,
+                    wasp_http::error::code::NOT_FOUND,
+                    wasp_http::error::code::UNSUPPORTED_MEDIA_TYPE,
+                ]),
+        )
+        .post(
+            "/api/v1/sandbox/receipt",
+            sandbox_receipt,
+            doc("sandbox", "Simulate a delivery, read or played receipt for one of your messages")
+                .describe(SANDBOX_ONLY)
+                .json::<ReceiptRequest>()
+                .returns::<ReceiptApplied>()
+                .errors(SANDBOX)
+                .errors(&[wasp_http::error::code::NOT_FOUND]),
+        )
+        .post(
+            "/api/v1/sandbox/disconnect",
+            sandbox_disconnect,
+            doc("sandbox", "Simulate losing the connection, or the phone removing the device")
+                .describe(SANDBOX_ONLY)
+                .optional_json::<DisconnectRequest>()
+                .returns::<SessionStatus>()
+                .errors(SANDBOX)
+                .errors(&[code::SESSION_NOT_LOGGED_IN]),
+        )
+        .merge(crate::api_groups::api())
+        .undocumented(
+            Router::new()
+                .route(
+                    "/internal/instances",
+                    post(create_instance).get(list_instances),
+                )
+                .route(
+                    "/internal/instances/{customer_id}",
+                    delete(remove_instance).get(get_instance),
+                ),
+        )
+}
+
+/// Schemas of `data` in the answers that have no type of their own in the code: each
+/// mirrors the `json!` of its handler.
+#[allow(dead_code)]
+pub(crate) mod answers {
+    use crate::store::{Message, StatusStep};
+    use chrono::{DateTime, Utc};
+    use serde::Serialize;
+    use utoipa::ToSchema;
+
+    /// A session's status (`/app/status`, and the answer of the calls that change it).
+    #[derive(Serialize, ToSchema)]
+    pub struct SessionStatus {
+        /// disconnected, scanning (QR login), pairing (pair-code login), connected or
+        /// logged_out (the phone removed this device).
+        pub state: String,
+        /// Why the session is in this state, when known.
+        pub state_reason: Option<String>,
+        pub is_connected: bool,
+        /// Whether the session has WhatsApp credentials (it reconnects by itself).
+        pub is_logged_in: bool,
+        /// live (`ak_live_` keys) or test (`ak_test_` keys, the sandbox).
+        pub mode: String,
+        /// What drives the session: live (WhatsApp) or sandbox (simulated).
+        pub driver: String,
+        /// The account's phone number, `+` and digits.
+        pub phone_number: Option<String>,
+        pub jid: Option<String>,
+        /// The account's LID (WhatsApp's privacy id), when known.
+        pub lid: Option<String>,
+        /// The account's display name.
+        pub push_name: Option<String>,
+        pub connected_at: Option<DateTime<Utc>>,
+        /// While scanning: the current QR code's text.
+        pub qr_code: Option<String>,
+        pub qr_expires_at: Option<DateTime<Utc>>,
+        /// While pairing: the code to enter on the phone.
+        pub pair_code: Option<String>,
+    }
+
+    /// A QR login started.
+    #[derive(Serialize, ToSchema)]
+    pub struct LoginQr {
+        /// The QR code's text: render it as a QR image.
+        pub qr_code: String,
+        /// Seconds until this code is replaced by the next one.
+        pub qr_duration: u64,
+        /// The session's state (scanning).
+        pub state: String,
+    }
+
+    /// A pair-code login started.
+    #[derive(Serialize, ToSchema)]
+    pub struct PairCode {
+        /// Enter it on the phone: Linked devices → Link with phone number.
+        pub pair_code: String,
+        pub phone_number: String,
+    }
+
+    /// A message handed to WhatsApp.
+    #[derive(Serialize, ToSchema)]
+    pub struct SentMessage {
+        pub message_id: String,
+        /// sent; later receipts move it to delivered, read, played (see the message).
+        pub status: String,
+        pub chat_jid: String,
+        pub timestamp: DateTime<Utc>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct PresenceSet {
+        /// available or unavailable.
+        pub presence: String,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct ChatPresenceSet {
+        pub chat_jid: String,
+        /// start or stop.
+        pub action: String,
+    }
+
+    /// A message with its status history.
+    #[derive(Serialize, ToSchema)]
+    pub struct MessageDetail {
+        #[serde(flatten)]
+        pub message: Message,
+        /// Every status the message went through, oldest first.
+        pub status_history: Vec<StatusStep>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct MessageDeleted {
+        pub message_id: String,
+        pub deleted: bool,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct Reacted {
+        /// The reaction's own message id.
+        pub message_id: Option<String>,
+        /// The message reacted to.
+        pub reacted_to: String,
+        /// Empty when the reaction was removed.
+        pub emoji: String,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct MarkedRead {
+        pub message_id: String,
+        /// The ids of the messages newly marked read.
+        pub marked_read: Vec<String>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct CallRejected {
+        pub call_id: String,
+        pub rejected: bool,
+    }
+
+    /// What the simulated contact sent: a message (`message_id`, `chat_jid`, `timestamp`)
+    /// or a reaction (`reacted_to`, `emoji`).
+    #[derive(Serialize, ToSchema)]
+    pub struct SandboxInboundResult {
+        pub message_id: Option<String>,
+        pub chat_jid: Option<String>,
+        pub timestamp: Option<DateTime<Utc>>,
+        pub reacted_to: Option<String>,
+        pub emoji: Option<String>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct ReceiptApplied {
+        pub message_id: String,
+        /// The message's status now.
+        pub status: String,
+        pub status_history: Vec<StatusStep>,
+    }
 }
 
 /// A session's status as the API shows it.
@@ -231,8 +723,11 @@ async fn login_qr(caller: Caller) -> Result<Response> {
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PhoneQuery {
+    /// The phone number of the account to link, in international format (`6281234567890`).
+    #[param(required = true)]
     phone: Option<String>,
 }
 
@@ -300,15 +795,21 @@ pub(crate) fn recipient(field: &str, value: &str) -> Result<Jid> {
     Jid::parse_recipient(value).map_err(|e| Error::validation(field, e.to_string()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendMessage {
+    /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
     phone: String,
+    /// The text, 1 to 4096 characters.
     message: String,
+    /// Quote this message (its id).
     reply_message_id: Option<String>,
+    /// Show the message as forwarded.
     #[serde(default)]
     is_forwarded: bool,
+    /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
     duration: Option<u32>,
+    /// People to mention: phone numbers or JIDs, or `@everyone` in a group.
     #[serde(default)]
     mentions: Vec<String>,
 }
@@ -435,14 +936,20 @@ fn listing<T: serde::Serialize>(rows: Vec<T>, total: i64, limit: i64, offset: i6
     .into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ChatsQuery {
+    /// Page size, 1 to 100 (default 25).
     limit: Option<i64>,
+    /// Chats to skip (default 0).
     offset: Option<i64>,
+    /// Only chats whose name or JID contains this.
     search: Option<String>,
+    /// Only chats with media messages.
     #[serde(default)]
     has_media: bool,
+    /// Only archived (true) or only unarchived (false) chats.
     archived: Option<bool>,
 }
 
@@ -465,16 +972,24 @@ async fn list_chats(
     Ok(listing(rows, total, limit, offset))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct MessagesQuery {
+    /// Page size, 1 to 100 (default 50).
     limit: Option<i64>,
+    /// Messages to skip (default 0).
     offset: Option<i64>,
+    /// Only messages sent at or after this time (RFC 3339).
     start_time: Option<DateTime<Utc>>,
+    /// Only messages sent at or before this time (RFC 3339).
     end_time: Option<DateTime<Utc>>,
+    /// Only media messages.
     #[serde(default)]
     media_only: bool,
+    /// Only your own messages (true) or only the other side's (false).
     is_from_me: Option<bool>,
+    /// Only messages whose text contains this.
     search: Option<String>,
 }
 
@@ -527,9 +1042,11 @@ pub(crate) fn sandbox(caller: &Caller) -> Result<&crate::sandbox::SandboxSession
     })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = SandboxScan)]
 #[serde(deny_unknown_fields)]
 struct ScanRequest {
+    /// The simulated phone's number (international format); a made-up one when absent.
     phone: Option<String>,
 }
 
@@ -560,26 +1077,36 @@ async fn sandbox_scan(caller: Caller, body: axum::body::Bytes) -> Result<Respons
     Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxReaction)]
 #[serde(deny_unknown_fields)]
 struct InboundReaction {
+    /// The session's message to react to.
     message_id: String,
+    /// One emoji; empty removes the reaction.
     #[serde(default)]
     emoji: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxInbound)]
 #[serde(deny_unknown_fields)]
 struct InboundRequest {
+    /// The sender's phone number (international format).
     from: String,
     /// Text, or the caption of media.
     message: Option<String>,
+    /// The sender's display name (at most 100 characters).
     push_name: Option<String>,
+    /// Quote this message (its id).
     reply_message_id: Option<String>,
     /// image, video, audio, document or sticker, with `media_base64`.
     media_type: Option<String>,
+    /// The media file, base64-encoded.
     media_base64: Option<String>,
+    /// The media's MIME type; detected from the bytes when absent.
     mime_type: Option<String>,
+    /// The file name shown for a document.
     file_name: Option<String>,
     /// A reaction to one of the session's messages instead of a message.
     reaction: Option<InboundReaction>,
@@ -693,10 +1220,13 @@ async fn sandbox_inbound(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxReceipt)]
 #[serde(deny_unknown_fields)]
 struct ReceiptRequest {
+    /// One of the session's own messages.
     message_id: String,
+    /// delivered, read or played.
     status: String,
 }
 
@@ -735,9 +1265,11 @@ async fn sandbox_receipt(
     .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = SandboxDisconnect)]
 #[serde(deny_unknown_fields)]
 struct DisconnectRequest {
+    /// Also log the device out, as if removed on the phone (a new login is then needed).
     #[serde(default)]
     logout: bool,
 }
@@ -884,14 +1416,19 @@ fn outgoing(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendContact {
+    /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
     phone: String,
+    /// The contact's name (at most 100 characters).
     contact_name: String,
+    /// The contact's phone number (international format).
     contact_phone: String,
+    /// Show the message as forwarded.
     #[serde(default)]
     is_forwarded: bool,
+    /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
     duration: Option<u32>,
 }
 
@@ -932,14 +1469,19 @@ async fn send_contact(
     send(&worker, &caller, message).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendLink {
+    /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
     phone: String,
+    /// An http(s) URL, at most 2048 characters.
     link: String,
+    /// Text sent above the link.
     caption: Option<String>,
+    /// Show the message as forwarded.
     #[serde(default)]
     is_forwarded: bool,
+    /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
     duration: Option<u32>,
 }
 
@@ -985,14 +1527,21 @@ async fn send_link(
     send(&worker, &caller, message).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendLocation {
+    /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
     phone: String,
+    /// Degrees, -90 to 90: a number or a numeric string.
+    #[schema(value_type = f64)]
     latitude: serde_json::Value,
+    /// Degrees, -180 to 180: a number or a numeric string.
+    #[schema(value_type = f64)]
     longitude: serde_json::Value,
+    /// Show the message as forwarded.
     #[serde(default)]
     is_forwarded: bool,
+    /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
     duration: Option<u32>,
 }
 
@@ -1033,13 +1582,18 @@ async fn send_location(
     send(&worker, &caller, message).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendPoll {
+    /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
     phone: String,
+    /// At most 255 characters.
     question: String,
+    /// 2 to 12 different options, each at most 100 characters.
     options: Vec<String>,
+    /// How many options one person may choose: 1 to the number of options.
     max_answer: u32,
+    /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
     duration: Option<u32>,
 }
 
@@ -1087,11 +1641,13 @@ async fn send_poll(
     send(&worker, &caller, message).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendPresence {
+    /// available or unavailable.
     #[serde(rename = "type")]
     kind: String,
+    /// Accepted and ignored.
     #[serde(default)]
     #[allow(dead_code)]
     is_forwarded: bool,
@@ -1117,10 +1673,12 @@ async fn send_presence(caller: Caller, Json(req): Json<SendPresence>) -> Result<
     Ok(ok(json!({ "presence": req.kind })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendChatPresence {
+    /// The chat: a phone number or a JID.
     phone: String,
+    /// start (typing…) or stop.
     action: String,
 }
 
@@ -1188,9 +1746,11 @@ async fn message_now(worker: &WorkerState, caller: &Caller, id: &str) -> Result<
     Ok(ok(value).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = MessageInChat)]
 #[serde(deny_unknown_fields)]
 struct InChat {
+    /// The chat the message is in: a phone number or a JID.
     phone: String,
 }
 
@@ -1247,10 +1807,13 @@ async fn delete_message(
     Ok(ok(json!({ "message_id": message.id, "deleted": true })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ReactMessage)]
 #[serde(deny_unknown_fields)]
 struct ReactRequest {
+    /// The chat the message is in: a phone number or a JID.
     phone: String,
+    /// One emoji; empty removes your reaction.
     #[serde(default)]
     emoji: String,
 }
@@ -1297,10 +1860,13 @@ async fn react_message(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = EditMessage)]
 #[serde(deny_unknown_fields)]
 struct EditRequest {
+    /// The chat the message is in: a phone number or a JID.
     phone: String,
+    /// The new text, 1 to 4096 characters.
     message: String,
 }
 
@@ -1406,11 +1972,15 @@ async fn unstar_message(
     star(&worker, &caller, &id, &req.phone, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ForwardMessage)]
 #[serde(deny_unknown_fields)]
 struct ForwardRequest {
+    /// Where to forward it: a phone number or a JID.
     phone: String,
+    /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
     duration: Option<u32>,
+    /// Accepted and ignored.
     #[serde(default)]
     #[allow(dead_code)]
     force_reupload: bool,
@@ -1459,21 +2029,25 @@ fn kind_of(s: &str) -> Kind {
 
 // ---- operations on a chat --------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PinChat)]
 #[serde(deny_unknown_fields)]
 struct PinRequest {
     pinned: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ArchiveChat)]
 #[serde(deny_unknown_fields)]
 struct ArchiveRequest {
     archived: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DisappearingChat)]
 #[serde(deny_unknown_fields)]
 struct DisappearingRequest {
+    /// 0 (off), 86400, 604800 or 7776000.
     timer_seconds: u32,
 }
 
@@ -1566,10 +2140,12 @@ async fn disappearing_chat(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RejectCall {
+    /// Who is calling: a phone number or a JID.
     caller_jid: String,
+    /// The call's id, from the incoming-call event (at most 128 characters).
     call_id: String,
 }
 
@@ -1655,18 +2231,18 @@ impl MediaForm {
     }
 }
 
-/// Text fields a media form may carry besides the file and its URL.
-const MEDIA_FIELDS: [&str; 10] = [
-    "phone",
-    "caption",
-    "reply_message_id",
-    "view_once",
-    "compress",
-    "hd",
-    "duration",
-    "is_forwarded",
-    "ptt",
-    "gif_playback",
+/// Text fields a media form may carry besides the file and its URL, with what they mean.
+const MEDIA_FIELDS: [(&str, &str); 10] = [
+    ("phone", "The recipient: a phone number in international format or a JID (`…@s.whatsapp.net`, `…@g.us`)."),
+    ("caption", "Text shown with the media (at most 1024 characters); not for audio or stickers."),
+    ("reply_message_id", "Quote this message (its id)."),
+    ("view_once", "`true` to let the recipient open it once."),
+    ("compress", "Accepted and ignored."),
+    ("hd", "`true` to send an image or video in HD."),
+    ("duration", "Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000."),
+    ("is_forwarded", "`true` to show the message as forwarded."),
+    ("ptt", "Audio: `true` to send it as a voice note."),
+    ("gif_playback", "Video: `true` to play it like a GIF."),
 ];
 
 async fn read_form(
@@ -1710,7 +2286,7 @@ async fn read_form(
                 bytes.extend_from_slice(&chunk);
             }
             out.file = Some((bytes, file_name, content_type));
-        } else if name == url_field || MEDIA_FIELDS.contains(&name.as_str()) {
+        } else if name == url_field || MEDIA_FIELDS.iter().any(|(field, _)| *field == name) {
             let value = field.text().await.map_err(bad)?;
             if value.len() > 8192 {
                 return Err(Error::validation(&name, "is too long"));

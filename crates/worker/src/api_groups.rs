@@ -6,6 +6,7 @@ use crate::{
     api::{
         db_error, driver_error, media_error, phone_field, recipient, sandbox, status_json, Caller,
     },
+    apidoc::{doc, Api},
     driver::{DriverError, Kind},
     groups::{self, Change, GroupError, Settings},
     jid::Jid,
@@ -15,73 +16,455 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Router,
 };
 use serde::Deserialize;
 use serde_json::json;
 use wasp_http::error::{created, ok, Error, Json, Query, Result};
 
-pub fn routes() -> Router<WorkerState> {
-    Router::new()
-        .route("/api/v1/group", post(create_group))
-        .route("/api/v1/group/info", get(group_info))
-        .route(
+/// Groups, the user, newsletters and passkey login, as a table of the customer API.
+pub fn api() -> Api {
+    use crate::api::{
+        answers::SessionStatus,
+        code,
+        errors::{CONNECTED, DRIVER, GROUP, LOOKUP, SANDBOX},
+    };
+    use crate::groups::{GroupInfo, Participant, ParticipantResult};
+    use answers::*;
+    use utoipa::openapi::path::HttpMethod::{Get, Post};
+    const GROUP_ID: (&str, &str) = ("group_id", "The group, such as `120363025246125486@g.us`.");
+    Api::default()
+        // ---- groups
+        .post(
+            "/api/v1/group",
+            create_group,
+            doc("group", "Create a group")
+                .json::<CreateGroup>()
+                .created()
+                .returns::<GroupCreated>()
+                .errors(GROUP),
+        )
+        .get(
+            "/api/v1/group/info",
+            group_info,
+            doc("group", "A group's details and members")
+                .query::<GroupQuery>()
+                .returns::<GroupInfo>()
+                .errors(GROUP),
+        )
+        .on(
+            &[Get],
             "/api/v1/group/participants",
-            get(list_participants).post(add_participants),
+            list_participants,
+            doc("group", "A group's members")
+                .query::<GroupQuery>()
+                .returns::<GroupParticipants>()
+                .errors(GROUP),
         )
-        .route(
+        .on(
+            &[Post],
+            "/api/v1/group/participants",
+            add_participants,
+            doc("group", "Add members to a group")
+                .describe("Admins only. Each participant gets its own result.")
+                .json::<ParticipantsRequest>()
+                .returns_list::<ParticipantResult>()
+                .errors(GROUP),
+        )
+        .get(
             "/api/v1/group/participants/export",
-            get(export_participants),
+            export_participants,
+            doc("group", "A group's members as CSV")
+                .query::<GroupQuery>()
+                .returns_file("text/csv", "CSV with the columns jid, phone_number, role")
+                .errors(GROUP),
         )
-        .route(
+        .post(
             "/api/v1/group/participants/remove",
-            post(remove_participants),
+            remove_participants,
+            doc("group", "Remove members from a group")
+                .describe("Admins only.")
+                .json::<ParticipantsRequest>()
+                .returns_list::<ParticipantResult>()
+                .errors(GROUP),
         )
-        .route(
+        .post(
             "/api/v1/group/participants/promote",
-            post(promote_participants),
+            promote_participants,
+            doc("group", "Make members admins")
+                .describe("Admins only.")
+                .json::<ParticipantsRequest>()
+                .returns_list::<ParticipantResult>()
+                .errors(GROUP),
         )
-        .route(
+        .post(
             "/api/v1/group/participants/demote",
-            post(demote_participants),
+            demote_participants,
+            doc("group", "Make admins plain members")
+                .describe("Admins only.")
+                .json::<ParticipantsRequest>()
+                .returns_list::<ParticipantResult>()
+                .errors(GROUP),
         )
-        .route("/api/v1/group/join-with-link", post(join_with_link))
-        .route("/api/v1/group/info-from-link", get(info_from_link))
-        .route(
+        .post(
+            "/api/v1/group/join-with-link",
+            join_with_link,
+            doc("group", "Join a group with an invite link")
+                .json::<LinkRequest>()
+                .returns::<GroupJoined>()
+                .errors(GROUP),
+        )
+        .get(
+            "/api/v1/group/info-from-link",
+            info_from_link,
+            doc("group", "A group's preview from its invite link, without joining")
+                .query::<LinkQuery>()
+                .returns::<GroupPreview>()
+                .errors(GROUP),
+        )
+        .get(
             "/api/v1/group/participant-requests",
-            get(participant_requests),
+            participant_requests,
+            doc("group", "Pending requests to join a group")
+                .describe("Admins only.")
+                .query::<GroupQuery>()
+                .returns_list::<Participant>()
+                .errors(GROUP),
         )
-        .route(
+        .post(
             "/api/v1/group/participant-requests/approve",
-            post(approve_requests),
+            approve_requests,
+            doc("group", "Approve requests to join a group")
+                .describe("Admins only.")
+                .json::<ParticipantsRequest>()
+                .returns_list::<ParticipantResult>()
+                .errors(GROUP),
         )
-        .route(
+        .post(
             "/api/v1/group/participant-requests/reject",
-            post(reject_requests),
+            reject_requests,
+            doc("group", "Reject requests to join a group")
+                .describe("Admins only.")
+                .json::<ParticipantsRequest>()
+                .returns_list::<ParticipantResult>()
+                .errors(GROUP),
         )
-        .route("/api/v1/group/leave", post(leave_group))
-        .route("/api/v1/group/photo", post(group_photo))
-        .route("/api/v1/group/name", post(group_name))
-        .route("/api/v1/group/locked", post(group_locked))
-        .route("/api/v1/group/announce", post(group_announce))
-        .route("/api/v1/group/topic", post(group_topic))
-        .route("/api/v1/group/invite-link", get(group_invite_link))
-        .route("/api/v1/sandbox/group-request", post(sandbox_group_request))
-        .route("/api/v1/user/info", get(user_info))
-        .route("/api/v1/user/avatar", get(user_avatar).post(set_avatar))
-        .route("/api/v1/user/pushname", post(set_push_name))
-        .route("/api/v1/user/my/privacy", get(my_privacy))
-        .route("/api/v1/user/my/groups", get(my_groups))
-        .route("/api/v1/user/my/newsletters", get(my_newsletters))
-        .route("/api/v1/user/my/contacts", get(my_contacts))
-        .route("/api/v1/user/check", get(user_check))
-        .route("/api/v1/user/business-profile", get(business_profile))
-        .route("/api/v1/newsletter/unfollow", post(newsletter_unfollow))
-        .route("/api/v1/newsletter/messages", get(newsletter_messages))
-        .route("/api/v1/app/passkey", get(passkey_status))
-        .route("/api/v1/app/passkey/response", post(passkey_response))
-        .route("/api/v1/app/passkey/confirm", post(passkey_confirm))
+        .post(
+            "/api/v1/group/leave",
+            leave_group,
+            doc("group", "Leave a group")
+                .json::<GroupIdRequest>()
+                .returns::<GroupLeft>()
+                .errors(GROUP),
+        )
+        .post(
+            "/api/v1/group/photo",
+            group_photo,
+            doc("group", "Set a group's photo")
+                .describe("JPEG or PNG. Admins only when the group is locked.")
+                .multipart("photo", false, &[GROUP_ID], &["group_id", "photo"])
+                .returns::<GroupInfo>()
+                .errors(GROUP),
+        )
+        .post(
+            "/api/v1/group/name",
+            group_name,
+            doc("group", "Rename a group")
+                .describe("Admins only when the group is locked.")
+                .json::<NameRequest>()
+                .returns::<GroupInfo>()
+                .errors(GROUP),
+        )
+        .post(
+            "/api/v1/group/locked",
+            group_locked,
+            doc("group", "Lock or unlock a group's info (name, topic, photo) to admins")
+                .describe("Admins only.")
+                .json::<LockedRequest>()
+                .returns::<GroupInfo>()
+                .errors(GROUP),
+        )
+        .post(
+            "/api/v1/group/announce",
+            group_announce,
+            doc("group", "Let only admins send (or everyone again)")
+                .describe("Admins only.")
+                .json::<AnnounceRequest>()
+                .returns::<GroupInfo>()
+                .errors(GROUP),
+        )
+        .post(
+            "/api/v1/group/topic",
+            group_topic,
+            doc("group", "Set or remove a group's description")
+                .describe("Admins only when the group is locked.")
+                .json::<TopicRequest>()
+                .returns::<GroupInfo>()
+                .errors(GROUP),
+        )
+        .get(
+            "/api/v1/group/invite-link",
+            group_invite_link,
+            doc("group", "A group's invite link (`reset=true` makes a new one)")
+                .describe("Admins only.")
+                .query::<GroupQuery>()
+                .returns::<InviteLink>()
+                .errors(GROUP),
+        )
+        .post(
+            "/api/v1/sandbox/group-request",
+            sandbox_group_request,
+            doc("sandbox", "Simulate someone asking to join a group")
+                .describe("A sandbox control: works only on sandbox sessions (an `ak_test_` key, or any key on a sandbox worker); other sessions answer 403 FORBIDDEN. The request then waits for `/group/participant-requests/approve` or `/reject`.")
+                .json::<GroupRequestControl>()
+                .created()
+                .returns::<JoinRequested>()
+                .errors(SANDBOX)
+                .errors(&[wasp_http::error::code::NOT_FOUND]),
+        )
+        // ---- user
+        .get(
+            "/api/v1/user/info",
+            user_info,
+            doc("user", "A WhatsApp user's profile")
+                .query::<PhoneQuery>()
+                .returns::<UserInfo>()
+                .errors(LOOKUP),
+        )
+        .get(
+            "/api/v1/user/avatar",
+            user_avatar,
+            doc("user", "A WhatsApp user's profile photo")
+                .describe("404 when the user has none (or does not show it to you).")
+                .query::<PhoneQuery>()
+                .returns::<Avatar>()
+                .errors(LOOKUP),
+        )
+        .post(
+            "/api/v1/user/avatar",
+            set_avatar,
+            doc("user", "Set your profile photo")
+                .describe("JPEG or PNG.")
+                .multipart("avatar", false, &[], &["avatar"])
+                .returns::<AvatarSet>()
+                .errors(CONNECTED),
+        )
+        .post(
+            "/api/v1/user/pushname",
+            set_push_name,
+            doc("user", "Set your display name")
+                .json::<PushNameRequest>()
+                .returns::<SessionStatus>()
+                .errors(CONNECTED),
+        )
+        .get(
+            "/api/v1/user/my/privacy",
+            my_privacy,
+            doc("user", "Your privacy settings")
+                .returns::<Privacy>()
+                .errors(CONNECTED),
+        )
+        .get(
+            "/api/v1/user/my/groups",
+            my_groups,
+            doc("user", "The groups you are in")
+                .returns_list::<GroupInfo>()
+                .errors(CONNECTED),
+        )
+        .get(
+            "/api/v1/user/my/newsletters",
+            my_newsletters,
+            doc("user", "The newsletters (channels) you follow")
+                .returns_objects()
+                .errors(CONNECTED),
+        )
+        .get(
+            "/api/v1/user/my/contacts",
+            my_contacts,
+            doc("user", "Your contacts: everyone you have a one-to-one chat with")
+                .returns_list::<crate::store::Contact>()
+                .errors(CONNECTED),
+        )
+        .get(
+            "/api/v1/user/check",
+            user_check,
+            doc("user", "Whether a phone number is on WhatsApp")
+                .query::<PhoneQuery>()
+                .returns::<UserCheck>()
+                .errors(DRIVER),
+        )
+        .get(
+            "/api/v1/user/business-profile",
+            business_profile,
+            doc("user", "A business account's profile")
+                .describe("404 when the number is not a business account.")
+                .query::<PhoneQuery>()
+                .errors(LOOKUP),
+        )
+        // ---- newsletters
+        .post(
+            "/api/v1/newsletter/unfollow",
+            newsletter_unfollow,
+            doc("newsletter", "Unfollow a newsletter")
+                .json::<NewsletterRequest>()
+                .errors(CONNECTED)
+                .errors(&[wasp_http::error::code::NOT_FOUND]),
+        )
+        .get(
+            "/api/v1/newsletter/messages",
+            newsletter_messages,
+            doc("newsletter", "A newsletter's messages")
+                .query::<NewsletterQuery>()
+                .errors(CONNECTED)
+                .errors(&[wasp_http::error::code::NOT_FOUND]),
+        )
+        // ---- passkey login
+        .get(
+            "/api/v1/app/passkey",
+            passkey_status,
+            doc("app", "Whether a passkey challenge is pending")
+                .describe("WhatsApp asks some accounts to confirm a login with a passkey on the phone.")
+                .returns::<PasskeyStatus>(),
+        )
+        .post(
+            "/api/v1/app/passkey/response",
+            passkey_response,
+            doc("app", "Answer a pending passkey challenge")
+                .describe("The body is the passkey assertion as the authenticator produced it.")
+                .optional_object_body()
+                .errors(&[code::NO_PENDING_LOGIN]),
+        )
+        .post(
+            "/api/v1/app/passkey/confirm",
+            passkey_confirm,
+            doc("app", "Confirm a passkey login")
+                .errors(&[code::NO_PENDING_LOGIN]),
+        )
+}
+
+/// Schemas of `data` in answers that have no type of their own in the code: each mirrors
+/// the `json!` of its handler.
+#[allow(dead_code)]
+pub(crate) mod answers {
+    use crate::groups::{GroupInfo, ParticipantResult};
+    use chrono::{DateTime, Utc};
+    use serde::Serialize;
+    use utoipa::ToSchema;
+
+    #[derive(Serialize, ToSchema)]
+    pub struct GroupCreated {
+        pub group_id: String,
+        pub group: GroupInfo,
+        /// The outcome for each participant asked for.
+        pub participants: Vec<ParticipantResult>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct GroupParticipants {
+        pub group_id: String,
+        pub name: String,
+        pub participants: Vec<crate::groups::Participant>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct GroupJoined {
+        pub group_id: String,
+    }
+
+    /// What an invite link shows before joining.
+    #[derive(Serialize, ToSchema)]
+    pub struct GroupPreview {
+        pub group_id: String,
+        pub name: String,
+        pub topic: Option<String>,
+        /// When known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub created_at: Option<DateTime<Utc>>,
+        pub is_announce: bool,
+        pub is_locked: bool,
+        pub is_ephemeral: bool,
+        pub participant_count: usize,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct GroupLeft {
+        pub group_id: String,
+        pub left: bool,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct InviteLink {
+        pub group_id: String,
+        /// `https://chat.whatsapp.com/…`
+        pub invite_link: String,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct JoinRequested {
+        pub group_id: String,
+        /// The JID of who asked.
+        pub requested_by: String,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct UserInfo {
+        pub jid: String,
+        /// A business's verified name.
+        pub verified_name: Option<String>,
+        /// The user's about text.
+        pub status: String,
+        pub picture_id: Option<String>,
+        /// The user's devices, as WhatsApp lists them.
+        #[schema(value_type = Vec<Object>)]
+        pub devices: Vec<serde_json::Value>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct Avatar {
+        /// The photo's id.
+        pub id: String,
+        /// image
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// A download URL, when WhatsApp gives one.
+        pub url: Option<String>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct AvatarSet {
+        /// The new photo's id.
+        pub picture_id: String,
+    }
+
+    /// Who may see or do what: all, contacts, contact_blacklist, match_last_seen, known
+    /// or none.
+    #[derive(Serialize, ToSchema)]
+    pub struct Privacy {
+        pub group_add: String,
+        pub last_seen: String,
+        pub status: String,
+        pub profile: String,
+        pub read_receipts: String,
+        pub online: String,
+        pub call_add: String,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct UserCheck {
+        pub phone_number: String,
+        pub is_on_whatsapp: bool,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct PasskeyStatus {
+        /// Whether a challenge is waiting for an answer.
+        pub available: bool,
+        /// The pending challenge, when there is one.
+        #[schema(value_type = Option<Object>)]
+        pub challenge: Option<serde_json::Value>,
+        /// The session's state.
+        pub state: String,
+        pub message: String,
+    }
 }
 
 pub(crate) fn group_error(e: GroupError) -> Error {
@@ -135,10 +518,12 @@ fn participant_list(values: &[String]) -> Result<Vec<Jid>> {
         .collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateGroup {
+    /// The group's name (at most 100 characters).
     title: String,
+    /// Members to add: phone numbers or JIDs.
     #[serde(default)]
     participants: Vec<String>,
 }
@@ -164,10 +549,14 @@ async fn create_group(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct GroupQuery {
+    /// The group, such as `120363025246125486@g.us`.
+    #[param(required = true)]
     group_id: Option<String>,
+    /// Invite link only: revoke the current link and make a new one.
     reset: Option<bool>,
 }
 
@@ -244,10 +633,12 @@ async fn export_participants(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ParticipantsRequest {
+    /// The group, such as `120363025246125486@g.us`.
     group_id: String,
+    /// Phone numbers or JIDs.
     participants: Vec<String>,
 }
 
@@ -326,9 +717,11 @@ async fn participant_requests(
     Ok(ok(list).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupLink)]
 #[serde(deny_unknown_fields)]
 struct LinkRequest {
+    /// An invite link such as `https://chat.whatsapp.com/…`.
     link: String,
 }
 
@@ -354,9 +747,12 @@ async fn join_with_link(
     Ok(ok(json!({ "group_id": jid })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct LinkQuery {
+    /// An invite link such as `https://chat.whatsapp.com/…`.
+    #[param(required = true)]
     link: Option<String>,
 }
 
@@ -389,9 +785,11 @@ async fn info_from_link(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupId)]
 #[serde(deny_unknown_fields)]
 struct GroupIdRequest {
+    /// The group, such as `120363025246125486@g.us`.
     group_id: String,
 }
 
@@ -422,10 +820,13 @@ async fn settings(
     Ok(ok(info).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupName)]
 #[serde(deny_unknown_fields)]
 struct NameRequest {
+    /// The group, such as `120363025246125486@g.us`.
     group_id: String,
+    /// The new name (at most 100 characters).
     name: String,
 }
 
@@ -446,10 +847,13 @@ async fn group_name(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupLocked)]
 #[serde(deny_unknown_fields)]
 struct LockedRequest {
+    /// The group, such as `120363025246125486@g.us`.
     group_id: String,
+    /// Only admins may edit the group's name, topic and photo.
     locked: bool,
 }
 
@@ -470,10 +874,13 @@ async fn group_locked(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupAnnounce)]
 #[serde(deny_unknown_fields)]
 struct AnnounceRequest {
+    /// The group, such as `120363025246125486@g.us`.
     group_id: String,
+    /// Only admins may send messages.
     announce: bool,
 }
 
@@ -494,10 +901,13 @@ async fn group_announce(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupTopic)]
 #[serde(deny_unknown_fields)]
 struct TopicRequest {
+    /// The group, such as `120363025246125486@g.us`.
     group_id: String,
+    /// The new description (at most 2048 characters); empty or absent removes it.
     topic: Option<String>,
 }
 
@@ -609,10 +1019,13 @@ async fn group_invite_link(
     Ok(ok(json!({ "group_id": group, "invite_link": link })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxGroupRequest)]
 #[serde(deny_unknown_fields)]
 struct GroupRequestControl {
+    /// The group, such as `120363025246125486@g.us`.
     group_id: String,
+    /// Who asks to join: a phone number (international format).
     from: String,
 }
 
@@ -633,12 +1046,17 @@ async fn sandbox_group_request(
 
 // ---- user ------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PhoneQuery {
+    /// A phone number (international format) or a JID.
+    #[param(required = true)]
     phone: Option<String>,
+    /// Accepted and ignored.
     #[allow(dead_code)]
     is_preview: Option<bool>,
+    /// Accepted and ignored.
     #[allow(dead_code)]
     is_community: Option<bool>,
 }
@@ -723,9 +1141,11 @@ async fn set_avatar(
     Ok(ok(json!({ "picture_id": &sha[..10] })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PushName)]
 #[serde(deny_unknown_fields)]
 struct PushNameRequest {
+    /// The name others see, 1 to 25 characters.
     push_name: String,
 }
 
@@ -785,9 +1205,11 @@ async fn business_profile(caller: Caller, Query(q): Query<PhoneQuery>) -> Result
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewsletterId)]
 #[serde(deny_unknown_fields)]
 struct NewsletterRequest {
+    /// The newsletter, such as `120363…@newsletter`.
     newsletter_id: String,
 }
 
@@ -816,12 +1238,17 @@ async fn newsletter_unfollow(
     Err(Error::not_found("newsletter (this account follows none)"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct NewsletterQuery {
+    /// The newsletter, such as `120363…@newsletter`.
+    #[param(required = true)]
     newsletter_id: Option<String>,
+    /// Accepted and ignored.
     #[allow(dead_code)]
     count: Option<u32>,
+    /// Accepted and ignored.
     #[allow(dead_code)]
     before: Option<String>,
 }

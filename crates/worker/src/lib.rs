@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod api_groups;
+pub mod apidoc;
 pub mod driver;
 pub mod groups;
 pub mod instances;
