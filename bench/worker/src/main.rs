@@ -203,6 +203,7 @@ async fn main() {
             advertise_url: None,
             data_dir: dir.path().to_path_buf(),
             live_driver: LiveDriver::Sandbox,
+            live: Default::default(),
             sandbox: SandboxConfig {
                 receipt_delay: None,
                 ..Default::default()

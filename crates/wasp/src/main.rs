@@ -98,6 +98,16 @@ struct DriverArgs {
     /// default: such URLs are refused (SSRF). For development only.
     #[arg(long, env = "WASP_MEDIA_ALLOW_PRIVATE", value_name = "WASP_MEDIA_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
     media_allow_private: bool,
+    /// Live sessions: seconds a login waits for WhatsApp's first QR or pair code before it
+    /// answers DRIVER_UNAVAILABLE (WhatsApp unreachable from this server).
+    #[arg(
+        long,
+        env = "WASP_LIVE_LOGIN_TIMEOUT_SECS",
+        value_name = "WASP_LIVE_LOGIN_TIMEOUT_SECS",
+        default_value_t = 20,
+        value_parser = clap::value_parser!(u64).range(1..=300)
+    )]
+    live_login_timeout_secs: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,6 +121,12 @@ impl DriverArgs {
         match self.worker_driver {
             DriverKind::Live => wasp_worker::instances::LiveDriver::Live,
             DriverKind::Sandbox => wasp_worker::instances::LiveDriver::Sandbox,
+        }
+    }
+
+    fn live(&self) -> wasp_worker::live::LiveConfig {
+        wasp_worker::live::LiveConfig {
+            login_timeout: std::time::Duration::from_secs(self.live_login_timeout_secs),
         }
     }
 
@@ -592,6 +608,7 @@ async fn start_local_worker(
             advertise_url: Some(worker_url.clone()),
             data_dir: args.db.data_dir.clone(),
             live_driver: args.driver.live_driver(),
+            live: args.driver.live(),
             sandbox: args.driver.sandbox(),
             media_allow_private: args.driver.media_allow_private,
         },
@@ -652,6 +669,7 @@ async fn worker(args: WorkerArgs) -> Result<()> {
             advertise_url: args.advertise_url.clone(),
             data_dir: args.db.data_dir.clone(),
             live_driver: args.driver.live_driver(),
+            live: args.driver.live(),
             sandbox: args.driver.sandbox(),
             media_allow_private: args.driver.media_allow_private,
         },

@@ -43,6 +43,7 @@ impl Platform {
             ("WASP_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
             ("WASP_SANDBOX_RECEIPT_DELAY_MS", "150".to_owned()),
             ("WASP_SANDBOX_RECONNECT_DELAY_MS", "150".to_owned()),
+            ("WASP_LIVE_LOGIN_TIMEOUT_SECS", "2".to_owned()),
             ("WASP_COOKIE_SECURE", "false".to_owned()),
         ];
         if let Some(pg) = &pg {
@@ -427,6 +428,38 @@ async fn qr_login_send_receive_and_isolation(backend: Backend) {
     );
     let (_, live_chats) = p.get(&live_a, "/chats").await;
     assert_eq!(live_chats["meta"]["total"], 0);
+    // It runs on the live driver (whatsapp-rust), which cannot reach WhatsApp from this
+    // machine: a login says so in the error shape after its wait, and nothing else changes.
+    assert_eq!(live["data"]["driver"], "live");
+    let started = std::time::Instant::now();
+    let (status, body) = p.get(&live_a, "/app/login").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "DRIVER_UNAVAILABLE"),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not reach WhatsApp"),
+        "{body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "bounded by WASP_LIVE_LOGIN_TIMEOUT_SECS"
+    );
+    let (status, body) = p
+        .post(
+            &live_a,
+            "/send/message",
+            json!({ "phone": "6281234567890", "message": "hi" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (_, live) = p.get(&live_a, "/app/status").await;
+    assert_eq!(live["data"]["state"], "disconnected", "{live}");
+    assert_eq!(live["data"]["is_logged_in"], false);
 
     // No key, a bad key: refused by the gateway before any worker sees them.
     let resp = http()

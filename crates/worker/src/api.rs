@@ -372,7 +372,12 @@ fn api() -> Api {
             download_message,
             doc("message", "Download a message's media")
                 .returns_file("application/octet-stream", "The file, with its own Content-Type and a Content-Disposition naming it")
-                .errors(&[code::MEDIA_UNAVAILABLE, wasp_http::error::code::VALIDATION_ERROR]),
+                .errors(&[
+                    code::MEDIA_UNAVAILABLE,
+                    wasp_http::error::code::VALIDATION_ERROR,
+                    code::SESSION_NOT_CONNECTED,
+                    code::DRIVER_UNAVAILABLE,
+                ]),
         )
         .post(
             "/api/v1/message/{message_id}/revoke",
@@ -2008,7 +2013,14 @@ async fn forward_message(
     if let Some(o) = content.as_object_mut() {
         o.remove("reactions");
     }
-    let out = outgoing(to, kind, message.body.clone(), content, true, req.duration)?;
+    let media = match kind {
+        Kind::Image | Kind::Video | Kind::Audio | Kind::Document | Kind::Sticker => {
+            Some(media_file(&worker, &caller, &message.id, &message.content.0).await?)
+        }
+        _ => None,
+    };
+    let mut out = outgoing(to, kind, message.body.clone(), content, true, req.duration)?;
+    out.media = media;
     send(&worker, &caller, out).await
 }
 
@@ -2250,6 +2262,23 @@ async fn read_form(
     file_field: &str,
     kind: Kind,
 ) -> Result<MediaForm> {
+    let read = read_fields(&mut form, file_field, kind).await;
+    if read.is_err() {
+        // Read the rest of the body (the 10 MB limit still holds) before answering: a
+        // client, or the gateway streaming the upload, that is still sending when the
+        // answer comes and the connection closes sees a broken pipe instead of the error.
+        while let Ok(Some(mut field)) = form.next_field().await {
+            while let Ok(Some(_)) = field.chunk().await {}
+        }
+    }
+    read
+}
+
+async fn read_fields(
+    form: &mut axum::extract::Multipart,
+    file_field: &str,
+    kind: Kind,
+) -> Result<MediaForm> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Error::client(
@@ -2427,6 +2456,56 @@ async fn send_sticker(
 }
 
 /// The media file of a message, as bytes with its type and name.
+fn media_unavailable() -> Error {
+    Error::client(
+        StatusCode::NOT_FOUND,
+        code::MEDIA_UNAVAILABLE,
+        "the media of this message is no longer on this server",
+    )
+}
+
+/// The local file of a message's attachment: from the media store, or (for media a live
+/// session received) fetched from WhatsApp and decrypted on first use, then kept.
+async fn media_file(
+    worker: &WorkerState,
+    caller: &Caller,
+    id: &str,
+    content: &Value,
+) -> Result<std::path::PathBuf> {
+    if let Some(path) = content["sha256"]
+        .as_str()
+        .and_then(|sha| worker.media.path(caller.key, sha))
+        .filter(|p| p.exists())
+    {
+        return Ok(path);
+    }
+    if content["wa_media"].is_null() {
+        return Err(if content["sha256"].is_null() {
+            Error::validation("message_id", "this message has no media")
+        } else {
+            media_unavailable()
+        });
+    }
+    let bytes = caller
+        .instance
+        .driver
+        .download(content)
+        .await
+        .map_err(driver_error)?;
+    let sha = worker
+        .media
+        .put(caller.key, &bytes)
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+    store::set_media_sha256(worker.db(), caller.key, id, &sha)
+        .await
+        .map_err(db_error)?;
+    worker
+        .media
+        .path(caller.key, &sha)
+        .ok_or_else(media_unavailable)
+}
+
 async fn download_message(
     State(worker): State<WorkerState>,
     caller: Caller,
@@ -2437,18 +2516,10 @@ async fn download_message(
         .map_err(db_error)?
         .ok_or_else(|| Error::not_found("message"))?;
     let content = &message.content.0;
-    let Some(sha) = content["sha256"].as_str() else {
-        return Err(Error::validation("message_id", "this message has no media"));
-    };
-    let unavailable = || {
-        Error::client(
-            StatusCode::NOT_FOUND,
-            code::MEDIA_UNAVAILABLE,
-            "the media of this message is no longer on this server",
-        )
-    };
-    let path = worker.media.path(caller.key, sha).ok_or_else(unavailable)?;
-    let bytes = tokio::fs::read(&path).await.map_err(|_| unavailable())?;
+    let path = media_file(&worker, &caller, &message.id, content).await?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| media_unavailable())?;
     let mime = content["mime_type"]
         .as_str()
         .unwrap_or("application/octet-stream");

@@ -138,6 +138,7 @@ pub struct Instances {
     db: Db,
     server: Uuid,
     live: LiveDriver,
+    live_config: crate::live::LiveConfig,
     pub network: Arc<SandboxNetwork>,
     map: RwLock<HashMap<SessionKey, Arc<OnceCell<Arc<Instance>>>>>,
     pub counters: Counters,
@@ -155,12 +156,14 @@ impl Instances {
         db: Db,
         server: Uuid,
         live: LiveDriver,
+        live_config: crate::live::LiveConfig,
         network: Arc<SandboxNetwork>,
     ) -> Arc<Instances> {
         Arc::new(Instances {
             db,
             server,
             live,
+            live_config,
             network,
             map: RwLock::new(HashMap::new()),
             counters: Counters::default(),
@@ -275,6 +278,7 @@ impl Instances {
             Arc::new(LiveSession::new(
                 WaStore::new(self.db.clone(), key),
                 sink.clone(),
+                self.live_config.clone(),
             ))
         };
         let session = SessionState {

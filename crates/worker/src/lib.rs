@@ -43,6 +43,8 @@ pub struct WorkerConfig {
     pub data_dir: PathBuf,
     /// Which driver live sessions use (`WASP_WORKER_DRIVER`).
     pub live_driver: instances::LiveDriver,
+    /// Settings of live sessions.
+    pub live: live::LiveConfig,
     /// Timings of the simulated network.
     pub sandbox: sandbox::SandboxConfig,
     /// Let media URLs point to private addresses (development only).
@@ -133,6 +135,7 @@ impl Worker {
                 self.db.clone(),
                 registration.server_id,
                 self.config.live_driver,
+                self.config.live.clone(),
                 sandbox::SandboxNetwork::new(self.config.sandbox.clone()),
             )
         });

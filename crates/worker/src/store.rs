@@ -863,3 +863,39 @@ pub async fn contacts(db: &Db, key: SessionKey) -> Result<Vec<Contact>, sqlx::Er
     .await
     })
 }
+
+/// Records where a message's attachment is in the media store (after it was fetched from
+/// WhatsApp on first download).
+pub async fn set_media_sha256(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+    sha256: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let content: Option<Json<serde_json::Value>> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
+        "SELECT content FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND id = $3"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await)?;
+    let Some(Json(mut content)) = content else {
+        return Ok(());
+    };
+    content["sha256"] = serde_json::Value::String(sha256.to_owned());
+    on_tx!(&mut tx, |conn| sqlx::query(
+        "UPDATE wa_messages SET content = $1, updated_at = $2 \
+         WHERE customer_id = $3 AND mode = $4 AND id = $5"
+    )
+    .bind(Json(&content))
+    .bind(now())
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))?;
+    tx.commit().await
+}

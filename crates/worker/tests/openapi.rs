@@ -496,6 +496,7 @@ async fn every_documented_operation_answers_as_documented() {
             advertise_url: None,
             data_dir: dir.path().to_path_buf(),
             live_driver: LiveDriver::Sandbox,
+            live: Default::default(),
             sandbox: SandboxConfig {
                 receipt_delay: None,
                 ..Default::default()

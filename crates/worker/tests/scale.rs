@@ -69,6 +69,7 @@ async fn start(
             advertise_url: None,
             data_dir: dir.to_path_buf(),
             live_driver: LiveDriver::Sandbox,
+            live: Default::default(),
             sandbox: SandboxConfig {
                 receipt_delay: None,
                 ..Default::default()

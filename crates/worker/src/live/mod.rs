@@ -5,3 +5,21 @@
 pub mod mapping;
 pub mod session;
 pub mod store;
+
+use std::time::Duration;
+
+/// Settings of live sessions.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// How long a login waits for WhatsApp's first QR or pair code before it answers
+    /// `DRIVER_UNAVAILABLE` (`WASP_LIVE_LOGIN_TIMEOUT_SECS`).
+    pub login_timeout: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            login_timeout: Duration::from_secs(20),
+        }
+    }
+}

@@ -32,9 +32,6 @@ use whatsapp_rust::{
     Client, InboundDurabilityHook,
 };
 
-/// How long a login waits for WhatsApp's first QR or pair code.
-const LOGIN_WAIT: Duration = Duration::from_secs(20);
-
 /// What a login in progress is waiting for.
 #[derive(Debug, Clone)]
 enum Login {
@@ -50,11 +47,13 @@ pub struct LiveSession {
     running: tokio::sync::Mutex<Option<BotHandle>>,
     client: Mutex<Option<Arc<Client>>>,
     login: broadcast::Sender<Login>,
+    config: super::LiveConfig,
 }
 
 impl LiveSession {
-    pub fn new(store: WaStore, sink: EventSink) -> LiveSession {
+    pub fn new(store: WaStore, sink: EventSink, config: super::LiveConfig) -> LiveSession {
         LiveSession {
+            config,
             store: Arc::new(store),
             sink,
             running: tokio::sync::Mutex::new(None),
@@ -132,7 +131,7 @@ impl LiveSession {
         }
         let mut signals = self.login.subscribe();
         self.start(pair).await?;
-        let first = tokio::time::timeout(LOGIN_WAIT, async {
+        let first = tokio::time::timeout(self.config.login_timeout, async {
             loop {
                 match signals.recv().await {
                     Ok(signal) => return Some(signal),
@@ -200,7 +199,7 @@ impl Driver for LiveSession {
             // The QR flow starts alongside; the pair code follows it.
             Login::Qr(..) => {
                 let mut signals = self.login.subscribe();
-                match tokio::time::timeout(LOGIN_WAIT, signals.recv()).await {
+                match tokio::time::timeout(self.config.login_timeout, signals.recv()).await {
                     Ok(Ok(Login::PairCode(code))) => Ok(code),
                     _ => Err(DriverError::Unavailable(
                         "WhatsApp did not issue a pair code; try again".into(),
