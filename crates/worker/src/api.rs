@@ -875,10 +875,22 @@ pub(crate) async fn send(
             .await
             .map_err(crate::api_groups::group_error)?;
     }
-    let counters = &worker
+    let instances = worker
         .instances()
-        .ok_or_else(|| Error::internal("instances not ready"))?
-        .counters;
+        .ok_or_else(|| Error::internal("instances not ready"))?;
+    // Every send checks the lease: a worker that lost the session must not send for it.
+    if !instances
+        .still_holds(&caller.instance)
+        .await
+        .map_err(db_error)?
+    {
+        return Err(Error::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::SESSION_MOVED,
+            "this session moved to another server; retry",
+        ));
+    }
+    let counters = &instances.counters;
     let sent = match caller.instance.driver.send(&message).await {
         Ok(sent) => sent,
         Err(e) => {

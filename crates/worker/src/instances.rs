@@ -370,6 +370,67 @@ impl Instances {
         }
     }
 
+    /// Lets go of every instance whose lease another worker took (its epoch moved on, or
+    /// the session was given to another server) and closes its connection, so two
+    /// processes never drive one WhatsApp session for longer than one check interval.
+    /// Returns how many were given up.
+    pub async fn check_leases(&self) -> Result<usize, sqlx::Error> {
+        let owned: HashMap<SessionKey, i64> = store::sessions_of(&self.db, self.server)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                let mode = Mode::parse(&row.mode)?;
+                Some((
+                    SessionKey {
+                        customer: row.customer_id,
+                        mode,
+                    },
+                    row.epoch,
+                ))
+            })
+            .collect();
+        let mut lost = 0;
+        for instance in self.list() {
+            if owned.get(&instance.key) == Some(&instance.epoch) || instance.status().moved {
+                continue;
+            }
+            tracing::warn!(session = %instance.key, "lease lost to another worker; closing the session here");
+            self.lose(&instance).await;
+            lost += 1;
+        }
+        Ok(lost)
+    }
+
+    /// Marks an instance as moved away, closes it and forgets it.
+    pub async fn lose(&self, instance: &Arc<Instance>) {
+        instance.status.send_modify(|s| s.moved = true);
+        instance.driver.close().await;
+        let removed = {
+            let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+            match map.get(&instance.key).and_then(|c| c.get()) {
+                Some(current) if Arc::ptr_eq(current, instance) => map.remove(&instance.key),
+                _ => None,
+            }
+        };
+        if removed.is_some() {
+            metrics::gauge!("wasp_worker_instances").decrement(1.0);
+        }
+    }
+
+    /// Whether this worker still holds `instance`'s lease; an instance that lost it is
+    /// given up at once.
+    pub async fn still_holds(&self, instance: &Arc<Instance>) -> Result<bool, sqlx::Error> {
+        if instance.status().moved {
+            return Ok(false);
+        }
+        let held = store::holds_lease(&self.db, instance.key, self.server, instance.epoch).await?;
+        if !held {
+            tracing::warn!(session = %instance.key, "lease lost to another worker; closing the session here");
+            self.lose(instance).await;
+        }
+        Ok(held)
+    }
+
     /// Restores every session this server owns, a few at a time so a restart does not
     /// reconnect thousands of sessions in the same second.
     pub async fn restore_all(self: &Arc<Self>) -> Result<usize, sqlx::Error> {

@@ -156,6 +156,9 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
+/// How often a worker checks that it still holds the leases of its sessions.
+pub const LEASE_CHECK: Duration = Duration::from_secs(10);
+
 /// Registers (retrying while management is unreachable), then serves the worker API on
 /// `listener` and heartbeats until `shutdown` completes.
 pub async fn run(
@@ -199,10 +202,26 @@ pub async fn run(
             }
         })
     });
+    // The lease watchdog: sessions another worker took over are closed here.
+    let watchdog = instances.clone().map(|instances| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(LEASE_CHECK);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = instances.check_leases().await {
+                    tracing::warn!(error = %e, "lease check failed");
+                }
+            }
+        })
+    });
     let served = server
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     heartbeats.abort();
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
     if let Some(restoring) = restoring {
         restoring.abort();
     }

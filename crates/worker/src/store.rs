@@ -899,3 +899,25 @@ pub async fn set_media_sha256(
     .map(|_| ()))?;
     tx.commit().await
 }
+
+/// Whether `server` still holds the lease of a session at `epoch` (no other worker took
+/// it over since).
+pub async fn holds_lease(
+    db: &Db,
+    key: SessionKey,
+    server: Uuid,
+    epoch: i64,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_pool!(db, |pool| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM wa_sessions WHERE customer_id = $1 AND mode = $2 AND server_id = $3 AND epoch = $4"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(server)
+    .bind(epoch)
+    .fetch_one(pool)
+    .await
+    })?;
+    Ok(n == 1)
+}
