@@ -420,7 +420,7 @@ async fn main() {
         let in_2gib = ((2u64 << 30).saturating_sub(base_rss)) as f64 / per.max(1.0);
         let _ = writeln!(
             r,
-            "\nAt this rate 2 GiB hold about **{:.0} sessions** (goal: ≥ 2,000 in ≤ 2 GiB).",
+            "\nAt this rate 2 GiB hold about **{:.0} sandbox sessions** (goal: ≥ 2,000 in ≤ 2 GiB). A live session also holds its whatsapp-rust client and its Signal state (below).",
             in_2gib
         );
     }

@@ -548,6 +548,18 @@ async fn soft_delete(tx: &mut Tx, customer: &Customer) -> Result<u64> {
         .await.map(|r| r.rows_affected())
     })?;
     let revoked = keys::revoke_all(tx, customer.id, None).await?;
+    // Its sessions belong to no worker any more: the worker closes them at its next lease
+    // check even if the release call does not reach it, and never restores them.
+    on_tx!(tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_sessions SET server_id = NULL, epoch = epoch + 1, updated_at = $1 WHERE customer_id = $2"
+    )
+    .bind(now)
+    .bind(customer.id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    })?;
     if let Some(server_id) = customer.assigned_server_id {
         servers::refresh_load(tx, server_id).await?;
     }

@@ -78,6 +78,15 @@ impl SandboxNetwork {
         })
     }
 
+    /// Whether `owner` may link a device to `phone` (it is free, or its own).
+    fn may_claim(&self, phone: &str, owner: uuid::Uuid) -> bool {
+        self.owners
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(phone)
+            .is_none_or(|o| *o == owner)
+    }
+
     /// Records `owner` as the account holder of `phone`; false when it is another
     /// customer's number.
     fn claim_number(&self, phone: &str, owner: uuid::Uuid) -> bool {
@@ -229,7 +238,19 @@ impl SandboxSession {
         let mut inner = self.lock();
         let phone = match (&inner.phase, phone) {
             (Phase::Qr, Some(p)) => p.to_owned(),
-            (Phase::Qr, None) => sandbox_phone(),
+            (Phase::Qr, None) => {
+                // A fictional number of this customer's own, on WhatsApp.
+                let mut phone = sandbox_phone();
+                for _ in 0..64 {
+                    if SandboxNetwork::is_registered(&phone)
+                        && self.network.may_claim(&phone, self.owner)
+                    {
+                        break;
+                    }
+                    phone = sandbox_phone();
+                }
+                phone
+            }
             (Phase::Pair { phone: expected }, given) => {
                 if given.is_some_and(|g| g != expected) {
                     return Err(DriverError::Invalid(format!(

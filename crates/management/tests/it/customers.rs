@@ -151,6 +151,32 @@ async fn deleting_a_customer_revokes_its_keys_and_erasure_removes_personal_data(
             .data()["current_load"],
         1
     );
+    // Its WhatsApp session and chats (as a worker stores them, on its server).
+    let customer = uuid::Uuid::parse_str(&id).unwrap();
+    let now = chrono::Utc::now();
+    let mut tx = app.db.begin().await.unwrap();
+    wasp_management::on_tx!(&mut tx, |pool| {
+        sqlx::query(
+            "INSERT INTO wa_sessions (customer_id, mode, server_id, epoch, driver, state, logged_in, phone_number, \
+             state_changed_at, created_at, updated_at) VALUES ($1, 'test', $3, 1, 'sandbox', 'connected', TRUE, '15550100001', $2, $2, $2)",
+        )
+        .bind(customer)
+        .bind(now)
+        .bind(uuid::Uuid::parse_str(&server).unwrap())
+        .execute(&mut *pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO wa_chats (customer_id, mode, jid, kind, name, created_at, updated_at) \
+             VALUES ($1, 'test', '6281234567890@s.whatsapp.net', 'user', 'Budi', $2, $2)",
+        )
+        .bind(customer)
+        .bind(now)
+        .execute(&mut *pool)
+        .await
+        .unwrap();
+    });
+    tx.commit().await.unwrap();
 
     assert_eq!(
         app.delete(&format!("/api/admin/customers/{id}"), &token)
@@ -164,6 +190,16 @@ async fn deleting_a_customer_revokes_its_keys_and_erasure_removes_personal_data(
             .status,
         StatusCode::NOT_FOUND
     );
+    // The deleted customer's session belongs to no worker any more (never restored; a
+    // worker still holding it gives it up at its next lease check).
+    let lease: (Option<uuid::Uuid>, i64) = wasp_management::on_pool!(&app.db, |pool| {
+        sqlx::query_as("SELECT server_id, epoch FROM wa_sessions WHERE customer_id = $1")
+            .bind(customer)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(lease, (None, 2));
     let refused = app.get("/api/v1/keys", &key).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(refused.code(), "INVALID_API_KEY");
@@ -186,31 +222,6 @@ async fn deleting_a_customer_revokes_its_keys_and_erasure_removes_personal_data(
         StatusCode::CREATED
     );
 
-    // Its WhatsApp session and chats (as a worker stores them) go with the erasure.
-    let customer = uuid::Uuid::parse_str(&id).unwrap();
-    let now = chrono::Utc::now();
-    let mut tx = app.db.begin().await.unwrap();
-    wasp_management::on_tx!(&mut tx, |pool| {
-        sqlx::query(
-            "INSERT INTO wa_sessions (customer_id, mode, driver, state, logged_in, phone_number, \
-             state_changed_at, created_at, updated_at) VALUES ($1, 'test', 'sandbox', 'connected', TRUE, '15550100001', $2, $2, $2)",
-        )
-        .bind(customer)
-        .bind(now)
-        .execute(&mut *pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO wa_chats (customer_id, mode, jid, kind, name, created_at, updated_at) \
-             VALUES ($1, 'test', '6281234567890@s.whatsapp.net', 'user', 'Budi', $2, $2)",
-        )
-        .bind(customer)
-        .bind(now)
-        .execute(&mut *pool)
-        .await
-        .unwrap();
-    });
-    tx.commit().await.unwrap();
     let erased = app
         .post(
             &format!("/api/admin/customers/{id}/erase"),
