@@ -18,19 +18,14 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::sync::Semaphore;
 use uuid::Uuid;
-use wasp_db::{on_tx, Db};
-use wasp_protocol::{
-    registry::Registration,
-    service_token::{Mode, TokenSigner},
-};
+use wasp_db::Db;
+use wasp_protocol::service_token::{Mode, TokenSigner};
 use wasp_worker::{
-    instances::LiveDriver,
     live::store::WaStore,
-    sandbox::SandboxConfig,
     store::{self, SessionKey},
-    Worker, WorkerConfig,
+    testkit,
 };
 
 struct Args {
@@ -93,35 +88,6 @@ fn mib(bytes: f64) -> String {
 
 fn kib(bytes: f64) -> String {
     format!("{:.1} KiB", bytes / 1024.0)
-}
-
-async fn seed(db: &Db, server: Uuid, customers: &[Uuid]) {
-    let now = chrono::Utc::now();
-    let mut tx = db.begin().await.expect("begin");
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, cpu_cores, ram_gb, status, created_at, updated_at) \
-         VALUES ($1, 'bench', '127.0.0.1', 'http://127.0.0.1:9', 'hash', 'hint', 2, 4, 'active', $2, $2)"
-    )
-    .bind(server)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ()))
-    .expect("server");
-    for (i, id) in customers.iter().enumerate() {
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "INSERT INTO customers (id, email, assigned_server_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)"
-        )
-        .bind(id)
-        .bind(format!("bench{i}@example.com"))
-        .bind(server)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ()))
-        .expect("customer");
-    }
-    tx.commit().await.expect("commit");
 }
 
 struct Load {
@@ -193,46 +159,18 @@ async fn main() {
     db.migrate().await.expect("migrate");
     let server = Uuid::new_v4();
     let customers: Vec<Uuid> = (0..max).map(|_| Uuid::now_v7()).collect();
-    seed(&db, server, &customers).await;
+    testkit::seed_server(&db, server, "bench")
+        .await
+        .expect("server");
+    testkit::seed_customers(&db, Some(server), &customers)
+        .await
+        .expect("customers");
 
     let signer = Arc::new(TokenSigner::from_seed([7; 32]));
-    let worker = Worker::new(
-        WorkerConfig {
-            management_url: "http://127.0.0.1:9".into(),
-            server_key: String::new(),
-            advertise_url: None,
-            data_dir: dir.path().to_path_buf(),
-            live_driver: LiveDriver::Sandbox,
-            live: Default::default(),
-            sandbox: SandboxConfig {
-                receipt_delay: None,
-                ..Default::default()
-            },
-            media_allow_private: false,
-        },
-        db.clone(),
-        None,
-    );
-    worker
-        .registered(&Registration {
-            server_id: server,
-            name: "bench".into(),
-            heartbeat_interval_secs: 5,
-            service_token_key: signer.public_key(),
-        })
-        .expect("registered");
-    worker
-        .registration
-        .send_replace(wasp_worker::registration::Status::Registered {
-            server_id: server,
-            name: "bench".into(),
-        });
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = wasp_worker::router::router(worker.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let served = testkit::serve(testkit::sandbox_config(dir.path()), &db, server, &signer)
+        .await
+        .expect("worker");
+    let (worker, url) = (served.worker.clone(), served.url.clone());
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(args.concurrency * 2)

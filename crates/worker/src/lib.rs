@@ -18,6 +18,8 @@ pub mod router;
 pub mod sandbox;
 pub mod stats;
 pub mod store;
+#[doc(hidden)]
+pub mod testkit;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::{

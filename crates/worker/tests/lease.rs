@@ -4,52 +4,15 @@
 
 use std::time::Duration;
 use uuid::Uuid;
-use wasp_db::{on_tx, Db};
+use wasp_db::Db;
 use wasp_protocol::service_token::Mode;
 use wasp_worker::{
     driver::State,
     instances::{Instances, LiveDriver},
     sandbox::{SandboxConfig, SandboxNetwork},
     store::{self, SessionKey},
+    testkit,
 };
-
-async fn database(dir: &std::path::Path) -> Db {
-    let db = Db::connect(&format!("sqlite://{}/wasp.db", dir.display()), 4)
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    db
-}
-
-async fn seed(db: &Db, servers: &[Uuid], customer: Uuid) {
-    let now = chrono::Utc::now();
-    let mut tx = db.begin().await.unwrap();
-    for (i, server) in servers.iter().enumerate() {
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, cpu_cores, ram_gb, status, created_at, updated_at) \
-             VALUES ($1, $2, '127.0.0.1', 'http://127.0.0.1:9', $3, 'hint', 2, 4, 'active', $4, $4)"
-        )
-        .bind(server)
-        .bind(format!("w{i}"))
-        .bind(format!("hash{i}"))
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ()))
-        .unwrap();
-    }
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "INSERT INTO customers (id, email, assigned_server_id, created_at, updated_at) VALUES ($1, 'lease@example.com', $2, $3, $3)"
-    )
-    .bind(customer)
-    .bind(servers[0])
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    tx.commit().await.unwrap();
-}
 
 fn instances(db: &Db, server: Uuid) -> std::sync::Arc<Instances> {
     Instances::new(
@@ -67,9 +30,13 @@ fn instances(db: &Db, server: Uuid) -> std::sync::Arc<Instances> {
 #[tokio::test]
 async fn a_worker_that_lost_the_lease_closes_the_session_and_leaves_the_new_owner_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path()).await;
+    let db = testkit::sqlite(dir.path()).await.unwrap();
     let (a, b, customer) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    seed(&db, &[a, b], customer).await;
+    testkit::seed_server(&db, a, "a").await.unwrap();
+    testkit::seed_server(&db, b, "b").await.unwrap();
+    testkit::seed_customers(&db, Some(a), &[customer])
+        .await
+        .unwrap();
     let key = SessionKey {
         customer,
         mode: Mode::Test,

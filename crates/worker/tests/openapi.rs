@@ -9,14 +9,9 @@ use std::{
     collections::{BTreeSet, HashMap},
     time::Duration,
 };
-use tokio::net::TcpListener;
 use uuid::Uuid;
-use wasp_db::{on_tx, Db};
-use wasp_protocol::{
-    registry::Registration,
-    service_token::{Mode, TokenSigner},
-};
-use wasp_worker::{instances::LiveDriver, sandbox::SandboxConfig, Worker, WorkerConfig};
+use wasp_protocol::service_token::{Mode, TokenSigner};
+use wasp_worker::testkit;
 
 fn document() -> Value {
     serde_json::to_value(wasp_worker::api::openapi()).unwrap()
@@ -449,75 +444,21 @@ fn png(field: &str) -> reqwest::multipart::Form {
     )
 }
 
-async fn seed(db: &Db, server: Uuid, customers: &[Uuid]) {
-    let now = chrono::Utc::now();
-    let mut tx = db.begin().await.unwrap();
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, cpu_cores, ram_gb, status, created_at, updated_at) \
-         VALUES ($1, 'docs', '127.0.0.1', 'http://127.0.0.1:9', 'hash', 'hint', 2, 4, 'active', $2, $2)"
-    )
-    .bind(server)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    for (i, id) in customers.iter().enumerate() {
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "INSERT INTO customers (id, email, assigned_server_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)"
-        )
-        .bind(id)
-        .bind(format!("docs{i}@example.com"))
-        .bind(server)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ()))
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_documented_operation_answers_as_documented() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&format!("sqlite://{}/wasp.db", dir.path().display()), 4)
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
+    let db = testkit::sqlite(dir.path()).await.unwrap();
     let server = Uuid::new_v4();
     let (customer, fresh) = (Uuid::new_v4(), Uuid::new_v4());
-    seed(&db, server, &[customer, fresh]).await;
-    let signer = TokenSigner::from_seed([7; 32]);
-    let worker = Worker::new(
-        WorkerConfig {
-            management_url: "http://127.0.0.1:9".into(),
-            server_key: String::new(),
-            advertise_url: None,
-            data_dir: dir.path().to_path_buf(),
-            live_driver: LiveDriver::Sandbox,
-            live: Default::default(),
-            sandbox: SandboxConfig {
-                receipt_delay: None,
-                ..Default::default()
-            },
-            media_allow_private: false,
-        },
-        db.clone(),
-        None,
-    );
-    worker
-        .registered(&Registration {
-            server_id: server,
-            name: "docs".into(),
-            heartbeat_interval_secs: 5,
-            service_token_key: signer.public_key(),
-        })
+    testkit::seed_server(&db, server, "docs").await.unwrap();
+    testkit::seed_customers(&db, Some(server), &[customer, fresh])
+        .await
         .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = wasp_worker::router::router(worker.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let signer = TokenSigner::from_seed([7; 32]);
+    let served = testkit::serve(testkit::sandbox_config(dir.path()), &db, server, &signer)
+        .await
+        .unwrap();
+    let url = served.url.clone();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .no_proxy()

@@ -5,112 +5,38 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::{sync::Arc, time::Duration};
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::sync::Semaphore;
 use uuid::Uuid;
-use wasp_db::{on_tx, Db};
-use wasp_protocol::{
-    registry::Registration,
-    service_token::{Mode, TokenSigner},
-};
-use wasp_worker::{
-    instances::LiveDriver, sandbox::SandboxConfig, Worker, WorkerConfig, WorkerState,
-};
+use wasp_db::Db;
+use wasp_protocol::service_token::{Mode, TokenSigner};
+use wasp_worker::{testkit, WorkerState};
 
 const SESSIONS: usize = 1_000;
 
-async fn database(dir: &std::path::Path) -> Db {
-    let db = Db::connect(&format!("sqlite://{}/wasp.db", dir.display()), 8)
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    db
-}
-
-async fn seed(db: &Db, server: Uuid, customers: &[Uuid]) {
-    let now = chrono::Utc::now();
-    let mut tx = db.begin().await.unwrap();
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, cpu_cores, ram_gb, status, created_at, updated_at) \
-         VALUES ($1, 'scale', '127.0.0.1', 'http://127.0.0.1:9', 'hash', 'hint', 2, 4, 'active', $2, $2)"
-    )
-    .bind(server)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    for (i, id) in customers.iter().enumerate() {
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "INSERT INTO customers (id, email, assigned_server_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)"
-        )
-        .bind(id)
-        .bind(format!("c{i}@example.com"))
-        .bind(server)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ()))
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
-/// A worker serving on a local port, registered as `server` with `signer`'s public key.
 async fn start(
     db: &Db,
     server: Uuid,
     signer: &TokenSigner,
     dir: &std::path::Path,
-) -> (WorkerState, String, tokio::sync::oneshot::Sender<()>) {
-    let worker = Worker::new(
-        WorkerConfig {
-            management_url: "http://127.0.0.1:9".into(),
-            server_key: String::new(),
-            advertise_url: None,
-            data_dir: dir.to_path_buf(),
-            live_driver: LiveDriver::Sandbox,
-            live: Default::default(),
-            sandbox: SandboxConfig {
-                receipt_delay: None,
-                ..Default::default()
-            },
-            media_allow_private: false,
-        },
-        db.clone(),
-        None,
-    );
-    worker
-        .registered(&Registration {
-            server_id: server,
-            name: "scale".into(),
-            heartbeat_interval_secs: 5,
-            service_token_key: signer.public_key(),
-        })
+) -> (WorkerState, String, testkit::Served) {
+    let served = testkit::serve(testkit::sandbox_config(dir), db, server, signer)
+        .await
         .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = wasp_worker::router::router(worker.clone());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (worker, url, stop)
+    (served.worker.clone(), served.url.clone(), served)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_worker_holds_a_thousand_sandbox_sessions_and_restores_them() {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path()).await;
+    let db = testkit::sqlite(dir.path()).await.unwrap();
     let server = Uuid::new_v4();
     let customers: Vec<Uuid> = (0..SESSIONS).map(|_| Uuid::new_v4()).collect();
-    seed(&db, server, &customers).await;
+    testkit::seed_server(&db, server, "scale").await.unwrap();
+    testkit::seed_customers(&db, Some(server), &customers)
+        .await
+        .unwrap();
     let signer = Arc::new(TokenSigner::from_seed([42; 32]));
-    let (worker, url, stop) = start(&db, server, &signer, dir.path()).await;
+    let (worker, url, mut served) = start(&db, server, &signer, dir.path()).await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .no_proxy()
@@ -193,10 +119,10 @@ async fn one_worker_holds_a_thousand_sandbox_sessions_and_restores_them() {
     }
 
     // Restart: a new worker on the same database restores all of them.
-    let _ = stop.send(());
+    served.stop();
     instances.shutdown().await;
     drop(worker);
-    let (worker, _url, _stop) = start(&db, server, &signer, dir.path()).await;
+    let (worker, _url, _served) = start(&db, server, &signer, dir.path()).await;
     let instances = worker.instances().unwrap().clone();
     let restored = instances.restore_all().await.unwrap();
     assert_eq!(restored, SESSIONS);

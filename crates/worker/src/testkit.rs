@@ -1,0 +1,140 @@
+//! Building blocks for the worker's tests and benchmarks, which run a worker without
+//! management: a migrated database holding a server and its customers, and a registered
+//! worker on the sandbox driver serving on a local port. Not used by the product itself.
+
+use crate::{
+    instances::LiveDriver, registration::Status, router, sandbox::SandboxConfig, Worker,
+    WorkerConfig, WorkerState,
+};
+use std::path::Path;
+use tokio::{net::TcpListener, sync::oneshot};
+use uuid::Uuid;
+use wasp_db::{on_tx, Db};
+use wasp_protocol::{registry::Registration, service_token::TokenSigner};
+
+/// A migrated SQLite database in `dir`.
+pub async fn sqlite(dir: &Path) -> Result<Db, sqlx::Error> {
+    let db = Db::connect(&format!("sqlite://{}/wasp.db", dir.display()), 8).await?;
+    db.migrate()
+        .await
+        .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+    Ok(db)
+}
+
+/// Adds an active server named `name`.
+pub async fn seed_server(db: &Db, server: Uuid, name: &str) -> Result<(), sqlx::Error> {
+    let now = chrono::Utc::now();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "INSERT INTO servers (id, name, ip_address, api_url, api_key_hash, api_key_hint, cpu_cores, ram_gb, status, created_at, updated_at) \
+         VALUES ($1, $2, '127.0.0.1', 'http://127.0.0.1:9', $3, 'hint', 2, 4, 'active', $4, $4)"
+    )
+    .bind(server)
+    .bind(name)
+    .bind(format!("hash-{server}"))
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    })?;
+    tx.commit().await
+}
+
+/// Adds customers, placed on `server` when given, in one transaction.
+pub async fn seed_customers(
+    db: &Db,
+    server: Option<Uuid>,
+    customers: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    let now = chrono::Utc::now();
+    let mut tx = db.begin().await?;
+    for id in customers {
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "INSERT INTO customers (id, email, assigned_server_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)"
+        )
+        .bind(id)
+        .bind(format!("{id}@example.com"))
+        .bind(server)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        })?;
+    }
+    tx.commit().await
+}
+
+/// A worker configuration for tests: every session on the sandbox, no automatic receipts,
+/// data in `dir`.
+pub fn sandbox_config(dir: &Path) -> WorkerConfig {
+    WorkerConfig {
+        management_url: "http://127.0.0.1:9".into(),
+        server_key: String::new(),
+        advertise_url: None,
+        data_dir: dir.to_path_buf(),
+        live_driver: LiveDriver::Sandbox,
+        live: Default::default(),
+        sandbox: SandboxConfig {
+            receipt_delay: None,
+            ..Default::default()
+        },
+        media_allow_private: false,
+    }
+}
+
+/// A worker registered as `server` (trusting `signer`'s service tokens), serving on a local
+/// port until [`Served::stop`].
+pub struct Served {
+    pub worker: WorkerState,
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Served {
+    /// Stops serving HTTP (the worker's instances stay as they are).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a worker on `db` with `config`, registered as `server`.
+pub async fn serve(
+    config: WorkerConfig,
+    db: &Db,
+    server: Uuid,
+    signer: &TokenSigner,
+) -> std::io::Result<Served> {
+    let worker = Worker::new(config, db.clone(), None);
+    worker
+        .registered(&Registration {
+            server_id: server,
+            name: "test".into(),
+            heartbeat_interval_secs: 5,
+            service_token_key: signer.public_key(),
+        })
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    worker.registration.send_replace(Status::Registered {
+        server_id: server,
+        name: "test".into(),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = router::router(worker.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(Served {
+        worker,
+        url,
+        stop: Some(stop),
+    })
+}
