@@ -353,9 +353,14 @@ pub async fn apply_receipt(
     )
     .await?;
     let advances = Receipt::parse(&current).is_none_or(|c| status > c) && current != "failed";
-    // In a group, the message is "read" only once every participant read it; a single
-    // participant's receipt is kept in the history.
-    let result = if advances && participant.is_none() {
+    // In a group, the message is "read" only once every other member read it (and
+    // "delivered" once delivered to all); until then a participant's receipt is kept in the
+    // history only. Groups whose members are not known here never advance on receipts.
+    let everyone = match participant {
+        Some(_) if advances => group_reached_all(&mut tx, key, message_id, status).await?,
+        _ => false,
+    };
+    let result = if advances && (participant.is_none() || everyone) {
         on_tx!(&mut tx, |conn| {
             sqlx::query(
             "UPDATE wa_messages SET status = $1, updated_at = $2 WHERE customer_id = $3 AND mode = $4 AND id = $5"
@@ -375,6 +380,46 @@ pub async fn apply_receipt(
     };
     tx.commit().await?;
     Ok(Some(result))
+}
+
+/// Whether every other member of the group a message of ours went to has a receipt of at
+/// least `status` for it.
+async fn group_reached_all(
+    tx: &mut wasp_db::Tx,
+    key: SessionKey,
+    message_id: &str,
+    status: Receipt,
+) -> Result<bool, sqlx::Error> {
+    let at_least: Vec<&str> = [Receipt::Delivered, Receipt::Read, Receipt::Played]
+        .into_iter()
+        .filter(|r| *r >= status)
+        .map(Receipt::as_str)
+        .collect();
+    let placeholders = (0..at_least.len())
+        .map(|i| format!("${}", i + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT \
+           (SELECT COUNT(*) FROM wa_group_participants p \
+             WHERE p.customer_id = m.customer_id AND p.mode = m.mode AND p.group_jid = m.chat_jid \
+               AND p.status = 'active' AND p.jid <> m.sender_jid), \
+           (SELECT COUNT(DISTINCT r.participant) FROM wa_receipts r \
+             WHERE r.customer_id = m.customer_id AND r.mode = m.mode AND r.message_id = m.id \
+               AND r.participant <> '' AND r.status IN ({placeholders})) \
+         FROM wa_messages m WHERE m.customer_id = $1 AND m.mode = $2 AND m.id = $3"
+    );
+    let counts: Option<(i64, i64)> = on_tx!(tx, |conn| {
+        let mut q = sqlx::query_as(&sql)
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(message_id);
+        for s in &at_least {
+            q = q.bind(*s);
+        }
+        q.fetch_optional(&mut *conn).await
+    })?;
+    Ok(matches!(counts, Some((members, reached)) if members > 0 && reached >= members))
 }
 
 /// A chat as listed by `GET /chats`.
