@@ -460,6 +460,23 @@ async fn qr_login_send_receive_and_isolation(backend: Backend) {
     let (_, live) = p.get(&live_a, "/app/status").await;
     assert_eq!(live["data"]["state"], "disconnected", "{live}");
     assert_eq!(live["data"]["is_logged_in"], false);
+    // Groups and profile go through the live driver too: not connected, so 409 for each.
+    for (status, body) in [
+        p.get(&live_a, "/user/my/groups").await,
+        p.get(&live_a, "/user/info?phone=6281234567890").await,
+        p.post(
+            &live_a,
+            "/group",
+            json!({ "title": "Team", "participants": ["6281234567890"] }),
+        )
+        .await,
+    ] {
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, "SESSION_NOT_CONNECTED"),
+            "{body}"
+        );
+    }
 
     // No key, a bad key: refused by the gateway before any worker sees them.
     let resp = http()

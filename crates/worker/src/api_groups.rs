@@ -8,7 +8,7 @@ use crate::{
     },
     apidoc::{doc, Api},
     driver::{DriverError, Kind},
-    groups::{self, Change, GroupError, Settings},
+    groups::{self, Change, GroupError, GroupInfo, Settings},
     jid::Jid,
     store, WorkerState,
 };
@@ -486,11 +486,10 @@ fn me(caller: &Caller) -> Result<String> {
     if status.session.state != "connected" {
         return Err(driver_error(DriverError::NotConnected));
     }
-    // Live sessions reach groups through their driver, which is not in this build yet.
-    if caller.instance.driver.sandbox().is_none() {
+    // Live sessions reach groups through their driver; other drivers have no groups.
+    if caller.instance.driver.sandbox().is_none() && caller.instance.driver.live().is_none() {
         return Err(driver_error(DriverError::Unavailable(
-            "groups need the live WhatsApp driver, which is not available on this worker yet"
-                .into(),
+            "groups need the live WhatsApp driver, which is not available on this worker".into(),
         )));
     }
     Ok(status.session.jid.unwrap_or_default())
@@ -506,6 +505,25 @@ fn group_jid(value: &str) -> Result<String> {
         ));
     }
     Ok(jid.to_string())
+}
+
+/// The settings checks of `groups::update`, for the live path.
+fn live_settings(s: &Settings) -> Result<crate::live::groups::LiveSettings> {
+    let subject = s
+        .subject
+        .as_deref()
+        .map(groups::check_subject)
+        .transpose()
+        .map_err(group_error)?;
+    if let Some(Some(t)) = &s.topic {
+        groups::check_topic(t).map_err(group_error)?;
+    }
+    Ok(crate::live::groups::LiveSettings {
+        subject,
+        topic: s.topic.clone(),
+        announce: s.announce,
+        locked: s.locked,
+    })
 }
 
 fn participant_list(values: &[String]) -> Result<Vec<Jid>> {
@@ -535,14 +553,33 @@ async fn create_group(
 ) -> Result<Response> {
     let me = me(&caller)?;
     let members = participant_list(&req.participants)?;
-    let (info, results) = groups::create(worker.db(), caller.key, &me, &req.title, &members)
-        .await
-        .map_err(|e| match e {
-            GroupError::Invalid(m) if m.starts_with("name: ") => {
-                Error::validation("title", m.trim_start_matches("name: "))
-            }
-            e => group_error(e),
-        })?;
+    let create_error = |e| match e {
+        GroupError::Invalid(m) if m.starts_with("name: ") => {
+            Error::validation("title", m.trim_start_matches("name: "))
+        }
+        e => group_error(e),
+    };
+    let (info, results) = if let Some(live) = caller.instance.driver.live() {
+        let subject = groups::check_subject(&req.title).map_err(create_error)?;
+        if members.is_empty() {
+            return Err(create_error(GroupError::Invalid(
+                "participants: add at least one participant".into(),
+            )));
+        }
+        if members.len() + 1 > groups::MAX_PARTICIPANTS {
+            return Err(create_error(GroupError::Invalid(format!(
+                "participants: a group holds at most {} members",
+                groups::MAX_PARTICIPANTS
+            ))));
+        }
+        live.create_group(&subject, &members)
+            .await
+            .map_err(driver_error)?
+    } else {
+        groups::create(worker.db(), caller.key, &me, &req.title, &members)
+            .await
+            .map_err(create_error)?
+    };
     Ok(
         created(json!({ "group_id": info.group_id, "group": info, "participants": results }))
             .into_response(),
@@ -570,15 +607,24 @@ impl GroupQuery {
     }
 }
 
+/// A group's details: from WhatsApp on live sessions, from the simulated network on
+/// sandbox ones.
+async fn group_details(worker: &WorkerState, caller: &Caller, group: &str) -> Result<GroupInfo> {
+    if let Some(live) = caller.instance.driver.live() {
+        return live.group_info(group).await.map_err(driver_error);
+    }
+    groups::info(worker.db(), caller.key, group)
+        .await
+        .map_err(group_error)
+}
+
 async fn group_info(
     State(worker): State<WorkerState>,
     caller: Caller,
     Query(q): Query<GroupQuery>,
 ) -> Result<Response> {
     me(&caller)?;
-    let info = groups::info(worker.db(), caller.key, &q.jid()?)
-        .await
-        .map_err(group_error)?;
+    let info = group_details(&worker, &caller, &q.jid()?).await?;
     Ok(ok(info).into_response())
 }
 
@@ -588,9 +634,7 @@ async fn list_participants(
     Query(q): Query<GroupQuery>,
 ) -> Result<Response> {
     me(&caller)?;
-    let info = groups::info(worker.db(), caller.key, &q.jid()?)
-        .await
-        .map_err(group_error)?;
+    let info = group_details(&worker, &caller, &q.jid()?).await?;
     Ok(ok(
         json!({ "group_id": info.group_id, "name": info.name, "participants": info.participants }),
     )
@@ -604,9 +648,7 @@ async fn export_participants(
     Query(q): Query<GroupQuery>,
 ) -> Result<Response> {
     me(&caller)?;
-    let info = groups::info(worker.db(), caller.key, &q.jid()?)
-        .await
-        .map_err(group_error)?;
+    let info = group_details(&worker, &caller, &q.jid()?).await?;
     let mut csv = String::from("jid,phone_number,role\n");
     for p in &info.participants {
         let phone = p
@@ -651,6 +693,18 @@ async fn participants(
     let me = me(&caller)?;
     let group = group_jid(&req.group_id)?;
     let who = participant_list(&req.participants)?;
+    if let Some(live) = caller.instance.driver.live() {
+        if who.is_empty() {
+            return Err(group_error(GroupError::Invalid(
+                "participants: name at least one participant".into(),
+            )));
+        }
+        let results = live
+            .change_participants(&group, change, &who)
+            .await
+            .map_err(driver_error)?;
+        return Ok(ok(results).into_response());
+    }
     let results = groups::change_participants(worker.db(), caller.key, &me, &group, change, &who)
         .await
         .map_err(group_error)?;
@@ -711,7 +765,15 @@ async fn participant_requests(
     Query(q): Query<GroupQuery>,
 ) -> Result<Response> {
     let me = me(&caller)?;
-    let list = groups::requests(worker.db(), caller.key, &me, &q.jid()?)
+    let group = q.jid()?;
+    if let Some(live) = caller.instance.driver.live() {
+        let list = live
+            .participant_requests(&group)
+            .await
+            .map_err(driver_error)?;
+        return Ok(ok(list).into_response());
+    }
+    let list = groups::requests(worker.db(), caller.key, &me, &group)
         .await
         .map_err(group_error)?;
     Ok(ok(list).into_response())
@@ -741,6 +803,10 @@ async fn join_with_link(
 ) -> Result<Response> {
     let me = me(&caller)?;
     let code = code_of(&req.link)?;
+    if let Some(live) = caller.instance.driver.live() {
+        let jid = live.join_with_code(&code).await.map_err(driver_error)?;
+        return Ok(ok(json!({ "group_id": jid })).into_response());
+    }
     let jid = groups::join(worker.db(), caller.key, &me, &code)
         .await
         .map_err(group_error)?;
@@ -763,6 +829,10 @@ async fn info_from_link(
 ) -> Result<Response> {
     me(&caller)?;
     let code = code_of(q.link.as_deref().unwrap_or(""))?;
+    if let Some(live) = caller.instance.driver.live() {
+        let preview = live.group_preview(&code).await.map_err(driver_error)?;
+        return Ok(ok(preview).into_response());
+    }
     if let Some(jid) = groups::find_by_code(worker.db(), caller.key, &code)
         .await
         .map_err(group_error)?
@@ -800,6 +870,10 @@ async fn leave_group(
 ) -> Result<Response> {
     let me = me(&caller)?;
     let group = group_jid(&req.group_id)?;
+    if let Some(live) = caller.instance.driver.live() {
+        live.leave_group(&group).await.map_err(driver_error)?;
+        return Ok(ok(json!({ "group_id": group, "left": true })).into_response());
+    }
     groups::leave(worker.db(), caller.key, &me, &group)
         .await
         .map_err(group_error)?;
@@ -814,6 +888,14 @@ async fn settings(
 ) -> Result<Response> {
     let me = me(&caller)?;
     let group = group_jid(group_id)?;
+    if let Some(live) = caller.instance.driver.live() {
+        let settings = live_settings(&s)?;
+        let info = live
+            .update_group(&group, &settings)
+            .await
+            .map_err(driver_error)?;
+        return Ok(ok(info).into_response());
+    }
     let info = groups::update(worker.db(), caller.key, &me, &group, &s)
         .await
         .map_err(group_error)?;
@@ -983,6 +1065,15 @@ async fn group_photo(
 ) -> Result<Response> {
     let (group, bytes) = photo_form(form, "photo").await?;
     let group = group.ok_or_else(|| Error::validation("group_id", "is required"))?;
+    if let Some(live) = caller.instance.driver.live() {
+        me(&caller)?;
+        let group = group_jid(&group)?;
+        let info = live
+            .set_group_photo(&group, bytes)
+            .await
+            .map_err(driver_error)?;
+        return Ok(ok(info).into_response());
+    }
     let sha = worker
         .media
         .put(caller.key, &bytes)
@@ -1007,6 +1098,13 @@ async fn group_invite_link(
 ) -> Result<Response> {
     let me = me(&caller)?;
     let group = q.jid()?;
+    if let Some(live) = caller.instance.driver.live() {
+        let link = live
+            .invite_link(&group, q.reset.unwrap_or(false))
+            .await
+            .map_err(driver_error)?;
+        return Ok(ok(json!({ "group_id": group, "invite_link": link })).into_response());
+    }
     let link = groups::invite_link(
         worker.db(),
         caller.key,
@@ -1091,6 +1189,10 @@ async fn registered_contact(caller: &Caller, phone: Option<&str>) -> Result<Stri
 async fn user_info(caller: Caller, Query(q): Query<PhoneQuery>) -> Result<Response> {
     me(&caller)?;
     let phone = registered_contact(&caller, q.phone.as_deref()).await?;
+    if let Some(live) = caller.instance.driver.live() {
+        let info = live.user_info(&phone).await.map_err(driver_error)?;
+        return Ok(ok(info).into_response());
+    }
     Ok(ok(json!({
         "jid": Jid::user(&phone).to_string(),
         "verified_name": null,
@@ -1108,6 +1210,12 @@ async fn user_avatar(
 ) -> Result<Response> {
     me(&caller)?;
     let phone = registered_contact(&caller, q.phone.as_deref()).await?;
+    if let Some(live) = caller.instance.driver.live() {
+        return match live.avatar(&phone).await.map_err(driver_error)? {
+            Some(avatar) => Ok(ok(avatar).into_response()),
+            None => Err(Error::not_found("profile photo")),
+        };
+    }
     let own = caller.instance.status().session.phone;
     let row = store::session(worker.db(), caller.key)
         .await
@@ -1130,6 +1238,10 @@ async fn set_avatar(
 ) -> Result<Response> {
     me(&caller)?;
     let (_, bytes) = photo_form(form, "avatar").await?;
+    if let Some(live) = caller.instance.driver.live() {
+        let id = live.set_avatar(bytes).await.map_err(driver_error)?;
+        return Ok(ok(json!({ "picture_id": id })).into_response());
+    }
     let sha = worker
         .media
         .put(caller.key, &bytes)
@@ -1159,6 +1271,9 @@ async fn set_push_name(
     if name.is_empty() || name.chars().count() > 25 || name.contains('\0') {
         return Err(Error::validation("push_name", "must be 1 to 25 characters"));
     }
+    if let Some(live) = caller.instance.driver.live() {
+        live.set_push_name(&name).await.map_err(driver_error)?;
+    }
     caller
         .instance
         .set_push_name(worker.db(), &name)
@@ -1169,6 +1284,10 @@ async fn set_push_name(
 
 async fn my_privacy(caller: Caller) -> Result<Response> {
     me(&caller)?;
+    if let Some(live) = caller.instance.driver.live() {
+        let privacy = live.privacy().await.map_err(driver_error)?;
+        return Ok(ok(privacy).into_response());
+    }
     Ok(ok(json!({
         "group_add": "all", "last_seen": "all", "status": "all", "profile": "all", "read_receipts": "all",
         "online": "all", "call_add": "all",
@@ -1178,6 +1297,10 @@ async fn my_privacy(caller: Caller) -> Result<Response> {
 
 async fn my_groups(State(worker): State<WorkerState>, caller: Caller) -> Result<Response> {
     me(&caller)?;
+    if let Some(live) = caller.instance.driver.live() {
+        let list = live.my_groups().await.map_err(driver_error)?;
+        return Ok(ok(list).into_response());
+    }
     let list = groups::mine(worker.db(), caller.key)
         .await
         .map_err(group_error)?;
@@ -1186,6 +1309,10 @@ async fn my_groups(State(worker): State<WorkerState>, caller: Caller) -> Result<
 
 async fn my_newsletters(caller: Caller) -> Result<Response> {
     me(&caller)?;
+    if let Some(live) = caller.instance.driver.live() {
+        let list = live.newsletters().await.map_err(driver_error)?;
+        return Ok(ok(list).into_response());
+    }
     Ok(ok(Vec::<serde_json::Value>::new()).into_response())
 }
 
@@ -1199,7 +1326,12 @@ async fn my_contacts(State(worker): State<WorkerState>, caller: Caller) -> Resul
 
 async fn business_profile(caller: Caller, Query(q): Query<PhoneQuery>) -> Result<Response> {
     me(&caller)?;
-    registered_contact(&caller, q.phone.as_deref()).await?;
+    let phone = registered_contact(&caller, q.phone.as_deref()).await?;
+    if let Some(live) = caller.instance.driver.live() {
+        if let Some(profile) = live.business_profile(&phone).await.map_err(driver_error)? {
+            return Ok(ok(profile).into_response());
+        }
+    }
     Err(Error::not_found(
         "business profile (the number is not a business account)",
     ))

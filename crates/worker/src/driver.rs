@@ -308,6 +308,10 @@ pub trait Driver: Send + Sync + 'static {
     fn sandbox(&self) -> Option<&crate::sandbox::SandboxSession> {
         None
     }
+    /// The live session, when this is one (groups and profile operations go through it).
+    fn live(&self) -> Option<&crate::live::session::LiveSession> {
+        None
+    }
 }
 
 /// A driver that cannot connect, for sessions whose driver is not available in this build

@@ -252,7 +252,8 @@ pub async fn check_can_send(
     Ok(())
 }
 
-fn check_subject(subject: &str) -> Result<String, GroupError> {
+/// A group name as WhatsApp takes it: 1 to 100 characters once trimmed.
+pub(crate) fn check_subject(subject: &str) -> Result<String, GroupError> {
     let s = subject.trim();
     if s.is_empty() || s.chars().count() > MAX_SUBJECT_CHARS || s.contains('\0') {
         return Err(GroupError::Invalid(format!(
@@ -260,6 +261,16 @@ fn check_subject(subject: &str) -> Result<String, GroupError> {
         )));
     }
     Ok(s.to_owned())
+}
+
+/// A group description: at most 2,048 characters.
+pub(crate) fn check_topic(topic: &str) -> Result<(), GroupError> {
+    if topic.chars().count() > MAX_TOPIC_CHARS || topic.contains('\0') {
+        return Err(GroupError::Invalid(format!(
+            "topic: must be at most {MAX_TOPIC_CHARS} characters"
+        )));
+    }
+    Ok(())
 }
 
 async fn insert_participant(
@@ -581,11 +592,7 @@ pub async fn update(
         None => None,
     };
     if let Some(Some(t)) = &s.topic {
-        if t.chars().count() > MAX_TOPIC_CHARS || t.contains('\0') {
-            return Err(GroupError::Invalid(format!(
-                "topic: must be at most {MAX_TOPIC_CHARS} characters"
-            )));
-        }
+        check_topic(t)?;
     }
     let now = now();
     let mut tx = db.begin().await?;

@@ -2,6 +2,7 @@
 //! implementation of the library's storage traits on sqlx, in the shared database), the
 //! mappings between the library's types and ours, and the driver itself.
 
+pub mod groups;
 pub mod mapping;
 pub mod session;
 pub mod store;

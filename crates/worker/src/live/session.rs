@@ -75,6 +75,12 @@ impl LiveSession {
         Ok(client)
     }
 
+    /// The connected client, for the live group and profile operations
+    /// (`DriverError::NotConnected` when the session is not connected).
+    pub(crate) fn connected_client(&self) -> Result<Arc<Client>, DriverError> {
+        self.client()
+    }
+
     /// Whether the store holds a paired device.
     async fn paired(&self) -> bool {
         match self.store.load().await {
@@ -171,6 +177,10 @@ fn address(jid: &crate::jid::Jid) -> Result<whatsapp_rust::Jid, DriverError> {
 impl Driver for LiveSession {
     fn name(&self) -> &'static str {
         "live"
+    }
+
+    fn live(&self) -> Option<&LiveSession> {
+        Some(self)
     }
 
     async fn restore(&self, _credentials: &Credentials) -> Result<(), DriverError> {
