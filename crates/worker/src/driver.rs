@@ -207,6 +207,12 @@ pub enum Event {
         participant: Option<Jid>,
         at: DateTime<Utc>,
     },
+    /// WhatsApp's server refused one of our messages after it left (a nack): it will not
+    /// be delivered.
+    SendFailed {
+        message_id: String,
+        reason: String,
+    },
 }
 
 /// Something done on WhatsApp that is not a new chat message.

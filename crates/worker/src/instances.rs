@@ -597,6 +597,13 @@ async fn apply(
             store::set_reaction(&instances.db, key, message_id, &sender.to_string(), emoji).await?;
             None
         }
+        Event::SendFailed { message_id, reason } => {
+            if store::mark_failed(&instances.db, key, message_id).await? {
+                instances.counters.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(session = %key, %reason, "a sent message was refused by WhatsApp");
+            }
+            None
+        }
         Event::Receipt {
             message_id,
             status,

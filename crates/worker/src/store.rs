@@ -966,3 +966,29 @@ pub async fn holds_lease(
     })?;
     Ok(n == 1)
 }
+
+/// Marks one of our messages as failed (WhatsApp refused it after it left; `reason` is
+/// logged by the caller), with the step in its status history. False when there is no
+/// such message of ours, or it was already delivered.
+pub async fn mark_failed(db: &Db, key: SessionKey, id: &str) -> Result<bool, sqlx::Error> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "UPDATE wa_messages SET status = 'failed', updated_at = $1 \
+         WHERE customer_id = $2 AND mode = $3 AND id = $4 AND from_me = TRUE AND status IN ('pending', 'sent')"
+    )
+    .bind(now)
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if n == 1 {
+        insert_receipt(&mut tx, key, id, "failed", "", now).await?;
+    }
+    tx.commit().await?;
+    Ok(n == 1)
+}

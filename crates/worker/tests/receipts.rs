@@ -148,4 +148,24 @@ async fn group_messages_advance_when_every_member_got_there() {
         history.len() >= 4,
         "every member's receipt is in the history"
     );
+
+    // WhatsApp refuses a message after it left: failed, with the reason in the history;
+    // no later receipt revives it, and a delivered message cannot fail any more.
+    sent(&db, key, "3EB0REFUSED", MEMBERS[1]).await;
+    assert!(store::mark_failed(&db, key, "3EB0REFUSED").await.unwrap());
+    assert_eq!(
+        receipt(&db, key, "3EB0REFUSED", Receipt::Delivered, None).await,
+        "failed"
+    );
+    let (message, history) = store::message(&db, key, "3EB0REFUSED")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(message.status, "failed");
+    assert!(
+        history.iter().any(|step| step.status == "failed"),
+        "the failure is in the history: {history:?}"
+    );
+    assert!(!store::mark_failed(&db, key, "3EB0DIRECT").await.unwrap());
+    assert!(!store::mark_failed(&db, key, "3EB0UNKNOWN").await.unwrap());
 }

@@ -326,6 +326,19 @@ pub fn receipts(receipt: &WaReceipt) -> Vec<Event> {
         .collect()
 }
 
+/// A server's refusal (nack) of one of our messages as a failure event; `None` for plain
+/// acks and for acks of other stanzas (receipts, notifications, calls).
+pub fn nack(ack: &whatsapp_rust::wacore::types::events::ServerAck) -> Option<Event> {
+    let code = ack.error.as_deref()?;
+    if ack.class.as_deref().is_some_and(|c| c != "message") {
+        return None;
+    }
+    Some(Event::SendFailed {
+        message_id: ack.id.clone(),
+        reason: format!("server_refused_{code}"),
+    })
+}
+
 /// Why a connection attempt failed, as the `state_reason` the API shows.
 pub fn failure_reason(reason: &ConnectFailureReason) -> &'static str {
     match reason {
@@ -795,6 +808,38 @@ mod tests {
         // Media and polls are built elsewhere (upload, poll API).
         assert!(super::outgoing(&outgoing(Kind::Image, None, json!({}))).is_none());
         assert!(super::outgoing(&outgoing(Kind::Poll, None, json!({}))).is_none());
+    }
+
+    #[test]
+    fn a_server_nack_of_a_message_fails_it_and_plain_acks_do_not() {
+        use whatsapp_rust::wacore::types::events::ServerAck;
+        let nack = ServerAck::builder()
+            .id("3EB0FAIL".to_owned())
+            .class("message".to_owned())
+            .error("479".to_owned())
+            .build();
+        match nack_of(&nack) {
+            Some(Event::SendFailed { message_id, reason }) => {
+                assert_eq!(message_id, "3EB0FAIL");
+                assert_eq!(reason, "server_refused_479");
+            }
+            other => panic!("{other:?}"),
+        }
+        let ack = ServerAck::builder()
+            .id("3EB0OK".to_owned())
+            .class("message".to_owned())
+            .build();
+        assert!(nack_of(&ack).is_none());
+        let receipt_nack = ServerAck::builder()
+            .id("x".to_owned())
+            .class("receipt".to_owned())
+            .error("400".to_owned())
+            .build();
+        assert!(nack_of(&receipt_nack).is_none());
+    }
+
+    fn nack_of(ack: &whatsapp_rust::wacore::types::events::ServerAck) -> Option<Event> {
+        super::nack(ack)
     }
 
     #[test]

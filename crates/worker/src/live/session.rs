@@ -686,6 +686,7 @@ pub fn forward(event: &WaEvent) -> Vec<Event> {
             .filter_map(|m| mapping::inbound(&m.message, &m.info))
             .collect(),
         WaEvent::Receipt(receipt) => mapping::receipts(receipt),
+        WaEvent::ServerAck(ack) => mapping::nack(ack).into_iter().collect(),
         _ => Vec::new(),
     }
 }
