@@ -622,9 +622,10 @@ pub async fn erase_customer(
         Some(None) => {}
     }
     let live = get(&state.db, id).await.ok();
-    // Its worker closes the sessions first, so nothing writes them while they are erased.
+    // Its worker closes the sessions and deletes the media files first, so nothing writes
+    // them while they are erased.
     if let Some(server) = live.as_ref().and_then(|c| c.assigned_server_id) {
-        gateway::place(&state, server, id, Placement::Release).await;
+        gateway::place(&state, server, id, Placement::Purge).await;
     }
     let mut tx = state.db.begin().await?;
     if let Some(customer) = &live {

@@ -159,6 +159,8 @@ pub enum Placement {
     /// Give them up (close the connections, release the lease) so another worker may
     /// take them, or because the customer is gone.
     Release,
+    /// Give them up and delete the customer's media files there (GDPR erasure).
+    Purge,
 }
 
 /// Tells the worker `server` to hold or release `customer`'s sessions, through the internal
@@ -192,6 +194,9 @@ pub async fn place(state: &AppState, server: Uuid, customer: Uuid, what: Placeme
         Placement::Release => state
             .worker_http
             .delete(format!("{base}/internal/instances/{customer}")),
+        Placement::Purge => state
+            .worker_http
+            .delete(format!("{base}/internal/instances/{customer}?purge=true")),
     };
     match request.bearer_auth(token).send().await {
         Ok(resp) if resp.status().is_success() => true,

@@ -1347,6 +1347,9 @@ async fn create_instance(
 #[serde(deny_unknown_fields)]
 struct ModeQuery {
     mode: Option<Mode>,
+    /// Also delete the customer's media files (a GDPR erasure).
+    #[serde(default)]
+    purge: bool,
 }
 
 async fn remove_instance(
@@ -1366,6 +1369,14 @@ async fn remove_instance(
                 .await
                 .map_err(db_error)?,
         );
+    }
+    if q.purge {
+        worker
+            .media
+            .purge(customer)
+            .await
+            .map_err(|e| Error::internal(format!("media purge: {e}")))?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
     }
     if removed == 0 {
         return Err(Error::not_found("instance"));

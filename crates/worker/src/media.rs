@@ -175,6 +175,14 @@ impl MediaStore {
             .join(key.mode.as_str())
     }
 
+    /// Deletes every media file of a customer (both modes), for a GDPR erasure.
+    pub async fn purge(&self, customer: uuid::Uuid) -> Result<(), std::io::Error> {
+        match tokio::fs::remove_dir_all(self.root.join(customer.to_string())).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// Where a stored file is; `sha256` must be 64 hex digits (anything else names nothing).
     pub fn path(&self, key: SessionKey, sha256: &str) -> Option<PathBuf> {
         (sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_hexdigit()))
