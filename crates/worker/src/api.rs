@@ -899,6 +899,18 @@ pub(crate) async fn send(
         }
     };
     let own = caller.instance.status().session.jid.unwrap_or_default();
+    let mut content = message.content.clone();
+    if let (true, Some(live)) = (message.to.is_group(), caller.instance.driver.live()) {
+        // How many others the message went to, for its delivered/read ticks.
+        if let Ok(group) = live.group_info(&message.to.to_string()).await {
+            let others = group
+                .participants
+                .iter()
+                .filter(|p| p.status == "active" && p.jid != own)
+                .count();
+            content["recipients"] = json!(others);
+        }
+    }
     store::store_message(
         worker.db(),
         caller.key,
@@ -911,7 +923,7 @@ pub(crate) async fn send(
             from_me: true,
             kind: message.kind,
             body: message.body.clone(),
-            content: message.content.clone(),
+            content,
             status: "sent",
             reply_to: message.reply_to.clone(),
             forwarded: message.forwarded,

@@ -383,7 +383,8 @@ pub async fn apply_receipt(
 }
 
 /// Whether every other member of the group a message of ours went to has a receipt of at
-/// least `status` for it.
+/// least `status` for it. The members are the group's active participants when the group
+/// is kept here (sandbox), else the `recipients` count recorded when it was sent (live).
 async fn group_reached_all(
     tx: &mut wasp_db::Tx,
     key: SessionKey,
@@ -406,10 +407,11 @@ async fn group_reached_all(
                AND p.status = 'active' AND p.jid <> m.sender_jid), \
            (SELECT COUNT(DISTINCT r.participant) FROM wa_receipts r \
              WHERE r.customer_id = m.customer_id AND r.mode = m.mode AND r.message_id = m.id \
-               AND r.participant <> '' AND r.status IN ({placeholders})) \
+               AND r.participant <> '' AND r.status IN ({placeholders})), \
+           m.content \
          FROM wa_messages m WHERE m.customer_id = $1 AND m.mode = $2 AND m.id = $3"
     );
-    let counts: Option<(i64, i64)> = on_tx!(tx, |conn| {
+    let counts: Option<(i64, i64, Json<serde_json::Value>)> = on_tx!(tx, |conn| {
         let mut q = sqlx::query_as(&sql)
             .bind(key.customer)
             .bind(key.mode.as_str())
@@ -419,7 +421,16 @@ async fn group_reached_all(
         }
         q.fetch_optional(&mut *conn).await
     })?;
-    Ok(matches!(counts, Some((members, reached)) if members > 0 && reached >= members))
+    let Some((known, reached, Json(content))) = counts else {
+        return Ok(false);
+    };
+    // Members of a live group are not stored here; its size was recorded at send time.
+    let members = if known > 0 {
+        known
+    } else {
+        content["recipients"].as_i64().unwrap_or(0)
+    };
+    Ok(members > 0 && reached >= members)
 }
 
 /// A chat as listed by `GET /chats`.

@@ -138,3 +138,54 @@ pub async fn serve(
         stop: Some(stop),
     })
 }
+
+/// A PostgreSQL database for one test (`WASP_TEST_POSTGRES_URL` names the server, default
+/// the local one with trust authentication), dropped when this goes out of scope.
+pub struct PgDb {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDb {
+    /// Creates a fresh database; panics when PostgreSQL cannot be reached (tests only).
+    pub fn create(tag: &str) -> PgDb {
+        let admin_url = std::env::var("WASP_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("wasp_t_{tag}_{}", Uuid::new_v4().simple());
+        assert!(
+            psql(&admin_url, &format!("CREATE DATABASE {name}")),
+            "PostgreSQL reachable at WASP_TEST_POSTGRES_URL"
+        );
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(base, _)| base)
+            .unwrap_or(&admin_url);
+        let url = format!("{base}/{name}");
+        PgDb {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Runs one statement with `psql`; false when it failed.
+pub fn psql(url: &str, sql: &str) -> bool {
+    std::process::Command::new("psql")
+        .arg(url)
+        .arg("-qAtc")
+        .arg(sql)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}

@@ -89,6 +89,32 @@ async fn sent(db: &Db, key: SessionKey, id: &str, chat: &str) {
     .unwrap();
 }
 
+/// A group message as the live driver stores it: the group is not kept here, its size is
+/// recorded with the message.
+async fn sent_to_live_group(db: &Db, key: SessionKey, id: &str, recipients: usize) {
+    store::store_message(
+        db,
+        key,
+        &NewMessage {
+            id: id.into(),
+            chat_jid: "120363000000000999@g.us".into(),
+            chat_kind: "group",
+            chat_name: None,
+            sender_jid: ME.into(),
+            from_me: true,
+            kind: Kind::Text,
+            body: Some("hello".into()),
+            content: serde_json::json!({ "recipients": recipients }),
+            status: "sent",
+            reply_to: None,
+            forwarded: false,
+            sent_at: store::now(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
 async fn receipt(db: &Db, key: SessionKey, id: &str, status: Receipt, who: Option<&str>) -> String {
     store::apply_receipt(db, key, id, status, who, store::now())
         .await
@@ -97,52 +123,62 @@ async fn receipt(db: &Db, key: SessionKey, id: &str, status: Receipt, who: Optio
 }
 
 #[tokio::test]
-async fn group_messages_advance_when_every_member_got_there() {
+async fn sqlite_group_messages_advance_when_every_member_got_there() {
     let dir = tempfile::tempdir().unwrap();
     let db = testkit::sqlite(dir.path()).await.unwrap();
-    let key = setup(&db).await;
+    group_messages_advance_when_every_member_got_there(&db).await;
+}
+
+#[tokio::test]
+async fn postgres_group_messages_advance_when_every_member_got_there() {
+    let pg = testkit::PgDb::create("receipts");
+    let db = Db::connect(&pg.url, 4).await.unwrap();
+    db.migrate().await.unwrap();
+    group_messages_advance_when_every_member_got_there(&db).await;
+    db.close().await;
+}
+
+async fn group_messages_advance_when_every_member_got_there(db: &Db) {
+    let key = setup(db).await;
 
     // A direct message: each receipt advances it, a late one does not go back.
-    sent(&db, key, "3EB0DIRECT", MEMBERS[0]).await;
+    sent(db, key, "3EB0DIRECT", MEMBERS[0]).await;
     assert_eq!(
-        receipt(&db, key, "3EB0DIRECT", Receipt::Read, None).await,
+        receipt(db, key, "3EB0DIRECT", Receipt::Read, None).await,
         "read"
     );
     assert_eq!(
-        receipt(&db, key, "3EB0DIRECT", Receipt::Delivered, None).await,
+        receipt(db, key, "3EB0DIRECT", Receipt::Delivered, None).await,
         "read"
     );
 
     // A group message of ours, to two other members.
-    sent(&db, key, "3EB0GROUP", GROUP).await;
+    sent(db, key, "3EB0GROUP", GROUP).await;
     let one = Some(MEMBERS[0]);
     let two = Some(MEMBERS[1]);
     assert_eq!(
-        receipt(&db, key, "3EB0GROUP", Receipt::Delivered, one).await,
+        receipt(db, key, "3EB0GROUP", Receipt::Delivered, one).await,
         "sent"
     );
     assert_eq!(
-        receipt(&db, key, "3EB0GROUP", Receipt::Read, one).await,
+        receipt(db, key, "3EB0GROUP", Receipt::Read, one).await,
         "sent"
     );
     // Delivered to the second member too: delivered to all.
     assert_eq!(
-        receipt(&db, key, "3EB0GROUP", Receipt::Delivered, two).await,
+        receipt(db, key, "3EB0GROUP", Receipt::Delivered, two).await,
         "delivered"
     );
     // The same member twice does not count as two.
     assert_eq!(
-        receipt(&db, key, "3EB0GROUP", Receipt::Read, one).await,
+        receipt(db, key, "3EB0GROUP", Receipt::Read, one).await,
         "delivered"
     );
     assert_eq!(
-        receipt(&db, key, "3EB0GROUP", Receipt::Read, two).await,
+        receipt(db, key, "3EB0GROUP", Receipt::Read, two).await,
         "read"
     );
-    let (message, history) = store::message(&db, key, "3EB0GROUP")
-        .await
-        .unwrap()
-        .unwrap();
+    let (message, history) = store::message(db, key, "3EB0GROUP").await.unwrap().unwrap();
     assert_eq!(message.status, "read");
     assert!(
         history.len() >= 4,
@@ -151,13 +187,13 @@ async fn group_messages_advance_when_every_member_got_there() {
 
     // WhatsApp refuses a message after it left: failed, with the reason in the history;
     // no later receipt revives it, and a delivered message cannot fail any more.
-    sent(&db, key, "3EB0REFUSED", MEMBERS[1]).await;
-    assert!(store::mark_failed(&db, key, "3EB0REFUSED").await.unwrap());
+    sent(db, key, "3EB0REFUSED", MEMBERS[1]).await;
+    assert!(store::mark_failed(db, key, "3EB0REFUSED").await.unwrap());
     assert_eq!(
-        receipt(&db, key, "3EB0REFUSED", Receipt::Delivered, None).await,
+        receipt(db, key, "3EB0REFUSED", Receipt::Delivered, None).await,
         "failed"
     );
-    let (message, history) = store::message(&db, key, "3EB0REFUSED")
+    let (message, history) = store::message(db, key, "3EB0REFUSED")
         .await
         .unwrap()
         .unwrap();
@@ -166,6 +202,26 @@ async fn group_messages_advance_when_every_member_got_there() {
         history.iter().any(|step| step.status == "failed"),
         "the failure is in the history: {history:?}"
     );
-    assert!(!store::mark_failed(&db, key, "3EB0DIRECT").await.unwrap());
-    assert!(!store::mark_failed(&db, key, "3EB0UNKNOWN").await.unwrap());
+    assert!(!store::mark_failed(db, key, "3EB0DIRECT").await.unwrap());
+    assert!(!store::mark_failed(db, key, "3EB0UNKNOWN").await.unwrap());
+
+    // A live group of three others: read once all three read it.
+    sent_to_live_group(db, key, "3EB0LIVE", 3).await;
+    let others = [
+        "6281200000011@s.whatsapp.net",
+        "6281200000012@s.whatsapp.net",
+        "6281200000013@s.whatsapp.net",
+    ];
+    assert_eq!(
+        receipt(db, key, "3EB0LIVE", Receipt::Read, Some(others[0])).await,
+        "sent"
+    );
+    assert_eq!(
+        receipt(db, key, "3EB0LIVE", Receipt::Read, Some(others[1])).await,
+        "sent"
+    );
+    assert_eq!(
+        receipt(db, key, "3EB0LIVE", Receipt::Read, Some(others[2])).await,
+        "read"
+    );
 }

@@ -114,47 +114,5 @@ pub async fn wait_healthy(addr: &str) -> serde_json::Value {
     }
 }
 
-/// A PostgreSQL database for one test, dropped at the end.
-pub struct PgDb {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-impl PgDb {
-    pub fn create(tag: &str) -> PgDb {
-        let admin_url = std::env::var("WASP_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("wasp_e2e_{tag}_{}", uuid::Uuid::new_v4().simple());
-        assert!(
-            psql(&admin_url, &format!("CREATE DATABASE {name}")),
-            "PostgreSQL reachable"
-        );
-        let (base, _) = admin_url.rsplit_once('/').unwrap();
-        let url = format!("{base}/{name}");
-        PgDb {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        psql(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
-pub fn psql(url: &str, sql: &str) -> bool {
-    std::process::Command::new("psql")
-        .arg(url)
-        .arg("-qAtc")
-        .arg(sql)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
+#[allow(unused_imports)] // not every test binary uses both
+pub use wasp_worker::testkit::{psql, PgDb};
