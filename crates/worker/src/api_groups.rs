@@ -1366,7 +1366,13 @@ async fn newsletter_unfollow(
     Json(req): Json<NewsletterRequest>,
 ) -> Result<Response> {
     me(&caller)?;
-    newsletter_jid(&req.newsletter_id)?;
+    let jid = newsletter_jid(&req.newsletter_id)?;
+    if let Some(live) = caller.instance.driver.live() {
+        live.unfollow_newsletter(&jid).await.map_err(driver_error)?;
+        return Ok(
+            ok(json!({ "newsletter_id": jid.to_string(), "following": false })).into_response(),
+        );
+    }
     Err(Error::not_found("newsletter (this account follows none)"))
 }
 
@@ -1377,17 +1383,30 @@ struct NewsletterQuery {
     /// The newsletter, such as `120363…@newsletter`.
     #[param(required = true)]
     newsletter_id: Option<String>,
-    /// Accepted and ignored.
-    #[allow(dead_code)]
+    /// How many posts (live sessions; 1 to 100, default 20).
     count: Option<u32>,
-    /// Accepted and ignored.
-    #[allow(dead_code)]
+    /// Only posts older than this post `server_id` (live sessions).
     before: Option<String>,
 }
 
 async fn newsletter_messages(caller: Caller, Query(q): Query<NewsletterQuery>) -> Result<Response> {
     me(&caller)?;
-    newsletter_jid(q.newsletter_id.as_deref().unwrap_or(""))?;
+    let jid = newsletter_jid(q.newsletter_id.as_deref().unwrap_or(""))?;
+    if let Some(live) = caller.instance.driver.live() {
+        let count = q.count.unwrap_or(20).clamp(1, 100);
+        let before = match q.before.as_deref() {
+            Some(b) => Some(
+                b.parse::<u64>()
+                    .map_err(|_| Error::validation("before", "must be a post's server_id"))?,
+            ),
+            None => None,
+        };
+        let posts = live
+            .newsletter_messages(&jid, count, before)
+            .await
+            .map_err(driver_error)?;
+        return Ok(ok(posts).into_response());
+    }
     Err(Error::not_found("newsletter (this account follows none)"))
 }
 

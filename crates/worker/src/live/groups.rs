@@ -343,6 +343,32 @@ impl LiveSession {
     }
 
     /// The newsletters the account follows.
+    /// Stops following a newsletter.
+    pub async fn unfollow_newsletter(&self, jid: &Jid) -> Result<(), DriverError> {
+        let client = self.connected_client()?;
+        client
+            .newsletter()
+            .leave(&wa(jid)?)
+            .await
+            .map_err(newsletter_failure)
+    }
+
+    /// A newsletter's latest `count` posts (older than server id `before` when given).
+    pub async fn newsletter_messages(
+        &self,
+        jid: &Jid,
+        count: u32,
+        before: Option<u64>,
+    ) -> Result<Vec<Value>, DriverError> {
+        let client = self.connected_client()?;
+        let posts = client
+            .newsletter()
+            .get_messages(wa(jid)?, count, before)
+            .await
+            .map_err(newsletter_failure)?;
+        Ok(posts.iter().map(mapping::newsletter_post).collect())
+    }
+
     pub async fn newsletters(&self) -> Result<Vec<Value>, DriverError> {
         let client = self.connected_client()?;
         let list = client

@@ -458,6 +458,26 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// A newsletter post as the API shows it: ids, time, whether we posted it, and its
+/// content like a chat message's.
+pub fn newsletter_post(post: &whatsapp_rust::features::NewsletterMessage) -> Value {
+    let (kind, body, content) = post
+        .message
+        .as_ref()
+        .and_then(content_of)
+        .map(|(k, b, c)| (Some(k.as_str()), b, c))
+        .unwrap_or((None, None, json!({})));
+    json!({
+        "id": post.message_id,
+        "server_id": post.server_id,
+        "timestamp": DateTime::<Utc>::from_timestamp(post.timestamp as i64, 0),
+        "from_me": post.is_sender,
+        "kind": kind,
+        "body": body,
+        "content": content,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -840,6 +860,30 @@ mod tests {
 
     fn nack_of(ack: &whatsapp_rust::wacore::types::events::ServerAck) -> Option<Event> {
         super::nack(ack)
+    }
+
+    #[test]
+    fn newsletter_posts_show_their_ids_time_and_content() {
+        use whatsapp_rust::features::{NewsletterMessage, NewsletterMessageType};
+        let post = NewsletterMessage {
+            message_id: "3EB0NEWS".into(),
+            server_id: 117,
+            timestamp: 1_700_000_000,
+            message_type: NewsletterMessageType::Text,
+            is_sender: false,
+            message: Some(wa::Message {
+                conversation: Some("launch day".into()),
+                ..Default::default()
+            }),
+            reactions: Vec::new(),
+        };
+        let v = newsletter_post(&post);
+        assert_eq!(v["id"], "3EB0NEWS");
+        assert_eq!(v["server_id"], 117);
+        assert_eq!(v["kind"], "text");
+        assert_eq!(v["body"], "launch day");
+        assert_eq!(v["from_me"], false);
+        assert!(v["timestamp"].as_str().unwrap().starts_with("2023-11-14"));
     }
 
     #[test]
