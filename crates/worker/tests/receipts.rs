@@ -62,6 +62,17 @@ async fn setup(db: &Db) -> SessionKey {
 }
 
 async fn sent(db: &Db, key: SessionKey, id: &str, chat: &str) {
+    sent_with(db, key, id, chat, serde_json::json!({})).await;
+}
+
+/// A group message as the live driver stores it: the group is not kept here, its size is
+/// recorded with the message.
+async fn sent_to_live_group(db: &Db, key: SessionKey, id: &str, recipients: usize) {
+    let content = serde_json::json!({ "recipients": recipients });
+    sent_with(db, key, id, "120363000000000999@g.us", content).await;
+}
+
+async fn sent_with(db: &Db, key: SessionKey, id: &str, chat: &str, content: serde_json::Value) {
     store::store_message(
         db,
         key,
@@ -78,33 +89,7 @@ async fn sent(db: &Db, key: SessionKey, id: &str, chat: &str) {
             from_me: true,
             kind: Kind::Text,
             body: Some("hello".into()),
-            content: serde_json::json!({}),
-            status: "sent",
-            reply_to: None,
-            forwarded: false,
-            sent_at: store::now(),
-        },
-    )
-    .await
-    .unwrap();
-}
-
-/// A group message as the live driver stores it: the group is not kept here, its size is
-/// recorded with the message.
-async fn sent_to_live_group(db: &Db, key: SessionKey, id: &str, recipients: usize) {
-    store::store_message(
-        db,
-        key,
-        &NewMessage {
-            id: id.into(),
-            chat_jid: "120363000000000999@g.us".into(),
-            chat_kind: "group",
-            chat_name: None,
-            sender_jid: ME.into(),
-            from_me: true,
-            kind: Kind::Text,
-            body: Some("hello".into()),
-            content: serde_json::json!({ "recipients": recipients }),
+            content,
             status: "sent",
             reply_to: None,
             forwarded: false,
