@@ -18,6 +18,8 @@ pub struct App {
     /// Pooled keep-alive connections to workers, for the customer API.
     pub worker_http: reqwest::Client,
     pub metrics: Option<PrometheusHandle>,
+    /// Plan limits of the customer API (in process).
+    pub limiter: crate::limits::LocalLimiter,
 }
 
 /// Cheap-to-clone handle on [`App`], used as axum state.
@@ -56,6 +58,7 @@ impl AppState {
             http,
             worker_http: crate::gateway::worker_client(),
             metrics,
+            limiter: Default::default(),
         }))
     }
 }
@@ -103,6 +106,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.login_throttle.sweep();
+        state.limiter.sweep();
         if minutes.is_multiple_of(24 * 60) {
             match crate::audit::purge_older_than(&state.db, state.config.audit_retention_days).await
             {

@@ -4,7 +4,15 @@
 //! itself never leaves management). Bodies stream both ways; the worker's answer passes
 //! through unchanged.
 
-use crate::{error::code, http::RequestMeta, keys::CustomerAuth, on_pool, AppState, Error, Result};
+use crate::{
+    audit::AuditEvent,
+    error::code,
+    http::RequestMeta,
+    keys::CustomerAuth,
+    limits::{self, Decision},
+    on_pool, AppState, Error, Result,
+};
+use axum::response::IntoResponse;
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -75,14 +83,80 @@ async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
     })
 }
 
-/// `/api/v1/*`: authenticate, route, proxy.
+/// Whether a request sends a message (counted against the plan's messages per day).
+fn sends_a_message(method: &axum::http::Method, path: &str) -> bool {
+    *method == axum::http::Method::POST
+        && ((path.starts_with("/api/v1/send/")
+            && !matches!(path, "/api/v1/send/presence" | "/api/v1/send/chat-presence"))
+            || (path.starts_with("/api/v1/message/") && path.ends_with("/forward")))
+}
+
+fn set_limit_headers(headers: &mut HeaderMap, decision: &Decision) {
+    let Some(rule) = decision.rule else { return };
+    let reset = decision.reset_after.as_secs_f64().ceil() as u64;
+    for (name, value) in [
+        ("x-ratelimit-limit", rule.limit.to_string()),
+        ("x-ratelimit-remaining", decision.remaining.to_string()),
+        ("x-ratelimit-reset", reset.to_string()),
+    ] {
+        if let Ok(v) = value.parse() {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    }
+}
+
+/// `/api/v1/*`: authenticate, apply the plan's limits, route, proxy. Every answer carries
+/// the `X-RateLimit-*` headers of the limit closest to being reached.
 pub async fn proxy(
     State(state): State<AppState>,
     auth: CustomerAuth,
     meta: RequestMeta,
     req: Request,
 ) -> Result<Response> {
-    let route = route(&state, auth.customer_id).await?;
+    let mut rules = limits::request_rules(auth.plan);
+    if sends_a_message(req.method(), req.uri().path()) {
+        rules.extend(limits::message_rule(auth.plan));
+    }
+    let decision = state.limiter.check(auth.customer_id, &rules);
+    let mut response = if decision.allowed {
+        match forward(&state, &auth, &meta, req).await {
+            Ok(response) => response,
+            Err(e) => e.into_response(),
+        }
+    } else {
+        let rule = decision.rule.map(|r| r.name).unwrap_or("limit");
+        let retry_after = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        AuditEvent::security_event(
+            "customer",
+            Some(auth.customer_id),
+            "rate_limit_exceeded",
+            &meta,
+        )
+        .resource("customer", auth.customer_id)
+        .metadata(serde_json::json!({ "rule": rule, "plan": auth.plan.as_str() }))
+        .write_alone(&state.db)
+        .await?;
+        Error::RateLimited {
+            code: code::RATE_LIMIT_EXCEEDED,
+            message: format!(
+                "your plan's {} limit is reached; retry in {retry_after} seconds",
+                rule.replace('_', " ")
+            ),
+            retry_after,
+        }
+        .into_response()
+    };
+    set_limit_headers(response.headers_mut(), &decision);
+    Ok(response)
+}
+
+async fn forward(
+    state: &AppState,
+    auth: &CustomerAuth,
+    meta: &RequestMeta,
+    req: Request,
+) -> Result<Response> {
+    let route = route(state, auth.customer_id).await?;
     let mode = match auth.mode {
         KeyKind::Live => Mode::Live,
         _ => Mode::Test,
@@ -208,5 +282,32 @@ pub async fn place(state: &AppState, server: Uuid, customer: Uuid, what: Placeme
             tracing::warn!(%server, %customer, error = %e, ?what, "worker unreachable for a placement");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sends_a_message;
+    use axum::http::Method;
+
+    #[test]
+    fn only_message_sends_count_against_the_daily_message_quota() {
+        assert!(sends_a_message(&Method::POST, "/api/v1/send/message"));
+        assert!(sends_a_message(&Method::POST, "/api/v1/send/image"));
+        assert!(sends_a_message(
+            &Method::POST,
+            "/api/v1/message/3EB0AA/forward"
+        ));
+        assert!(!sends_a_message(&Method::POST, "/api/v1/send/presence"));
+        assert!(!sends_a_message(
+            &Method::POST,
+            "/api/v1/send/chat-presence"
+        ));
+        assert!(!sends_a_message(&Method::GET, "/api/v1/send/message"));
+        assert!(!sends_a_message(
+            &Method::POST,
+            "/api/v1/message/3EB0AA/reaction"
+        ));
+        assert!(!sends_a_message(&Method::GET, "/api/v1/chats"));
     }
 }

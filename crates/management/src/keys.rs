@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use wasp_protocol::{KeyKind, SecretKey};
+use wasp_protocol::{KeyKind, Plan, SecretKey};
 
 /// Scopes a key can carry; `*` grants everything.
 pub const SCOPES: &[&str] = &[
@@ -364,6 +364,8 @@ pub struct CustomerAuth {
     pub key_id: Uuid,
     pub mode: KeyKind,
     pub scopes: Vec<String>,
+    /// The customer's plan, for its limits.
+    pub plan: Plan,
 }
 
 impl CustomerAuth {
@@ -409,6 +411,7 @@ struct AuthRow {
     last_used_at: Option<DateTime<Utc>>,
     customer_status: String,
     deleted_at: Option<DateTime<Utc>>,
+    plan: String,
 }
 
 impl FromRequestParts<AppState> for CustomerAuth {
@@ -437,7 +440,7 @@ impl FromRequestParts<AppState> for CustomerAuth {
             _ => return refuse("malformed key").await,
         };
         let sql = "SELECT k.id AS key_id, k.customer_id, k.permissions, k.is_active, k.revoked_at, k.expires_at, \
-                   k.last_used_at, c.status AS customer_status, c.deleted_at \
+                   k.last_used_at, c.status AS customer_status, c.deleted_at, c.plan \
                    FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.key_hash = $1";
         let digest = key.digest(&state.secrets.key_pepper);
         let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, AuthRow>(sql)
@@ -482,6 +485,7 @@ impl FromRequestParts<AppState> for CustomerAuth {
             key_id: row.key_id,
             mode: key.kind(),
             scopes: row.permissions.0,
+            plan: row.plan.parse().unwrap_or(Plan::Basic),
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod health;
 pub mod http;
 pub mod keys;
+pub mod limits;
 pub mod operators;
 pub mod pagination;
 pub mod placement;

@@ -7,4 +7,5 @@ mod audit;
 mod customers;
 mod errors;
 mod keys;
+mod limits;
 mod servers;

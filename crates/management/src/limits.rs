@@ -1,0 +1,250 @@
+//! Plan limits on the customer API (PRD §6.2.1): requests per minute, hour and day, and
+//! messages per day, each a GCRA (generic cell rate algorithm) bucket per customer.
+//!
+//! GCRA keeps one number per bucket, the theoretical arrival time (TAT): a request of cost
+//! `c` is allowed when `max(TAT, now) + c·T − now ≤ period`, where `T = period / limit`;
+//! allowed requests move the TAT. Every rule of a request is checked before any is
+//! committed, so a request refused by one rule consumes nothing from the others.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+use uuid::Uuid;
+use wasp_protocol::Plan;
+
+/// One limit: `limit` units per `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub name: &'static str,
+    pub limit: u32,
+    pub period: Duration,
+}
+
+impl Rule {
+    fn interval(&self) -> Duration {
+        self.period / self.limit.max(1)
+    }
+}
+
+/// What a check answered, for the `X-RateLimit-*` headers and a 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// The rule the headers describe: the one that refused, or else the one with the least
+    /// room left.
+    pub rule: Option<Rule>,
+    pub remaining: u32,
+    /// Until the bucket is full again.
+    pub reset_after: Duration,
+    /// When refused: how long until the request would be allowed.
+    pub retry_after: Duration,
+}
+
+impl Decision {
+    fn unlimited() -> Decision {
+        Decision {
+            allowed: true,
+            rule: None,
+            remaining: u32::MAX,
+            reset_after: Duration::ZERO,
+            retry_after: Duration::ZERO,
+        }
+    }
+}
+
+/// The request rules of a plan (enterprise: none).
+pub fn request_rules(plan: Plan) -> Vec<Rule> {
+    let l = plan.limits();
+    [
+        ("requests_per_minute", l.requests_per_minute, 60),
+        ("requests_per_hour", l.requests_per_hour, 3_600),
+        ("requests_per_day", l.requests_per_day, 86_400),
+    ]
+    .into_iter()
+    .filter_map(|(name, limit, secs)| {
+        limit.map(|limit| Rule {
+            name,
+            limit,
+            period: Duration::from_secs(secs),
+        })
+    })
+    .collect()
+}
+
+/// The message rule of a plan, for send operations (enterprise: none).
+pub fn message_rule(plan: Plan) -> Option<Rule> {
+    plan.limits().messages_per_day.map(|limit| Rule {
+        name: "messages_per_day",
+        limit,
+        period: Duration::from_secs(86_400),
+    })
+}
+
+/// In-process limiter (one management process, `WASP_REDIS_URL` unset).
+pub struct LocalLimiter {
+    epoch: Instant,
+    /// TAT per (customer, rule), as time since `epoch`.
+    buckets: Mutex<HashMap<(Uuid, &'static str), Duration>>,
+}
+
+impl Default for LocalLimiter {
+    fn default() -> Self {
+        LocalLimiter {
+            epoch: Instant::now(),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl LocalLimiter {
+    /// Checks `rules` for one request of `customer` and, when every rule allows it, counts it.
+    pub fn check(&self, customer: Uuid, rules: &[Rule]) -> Decision {
+        self.check_at(customer, rules, self.epoch.elapsed())
+    }
+
+    fn check_at(&self, customer: Uuid, rules: &[Rule], now: Duration) -> Decision {
+        if rules.is_empty() {
+            return Decision::unlimited();
+        }
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut outcomes = Vec::with_capacity(rules.len());
+        for rule in rules {
+            let tat = buckets
+                .get(&(customer, rule.name))
+                .copied()
+                .unwrap_or(now)
+                .max(now);
+            outcomes.push((rule, gcra(rule, tat, now)));
+        }
+        let refused = outcomes.iter().find(|(_, o)| !o.allowed);
+        if refused.is_none() {
+            for (rule, o) in &outcomes {
+                buckets.insert((customer, rule.name), o.new_tat);
+            }
+        }
+        let (rule, o) = refused
+            .or_else(|| outcomes.iter().min_by_key(|(_, o)| o.remaining))
+            .copied()
+            .expect("at least one rule");
+        Decision {
+            allowed: refused.is_none(),
+            rule: Some(*rule),
+            remaining: o.remaining,
+            reset_after: o.reset_after,
+            retry_after: o.retry_after,
+        }
+    }
+
+    /// Forgets buckets that are full again (their TAT is in the past), so memory follows
+    /// the active customers.
+    pub fn sweep(&self) {
+        let now = self.epoch.elapsed();
+        self.buckets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, tat| *tat > now);
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Outcome {
+    allowed: bool,
+    new_tat: Duration,
+    remaining: u32,
+    reset_after: Duration,
+    retry_after: Duration,
+}
+
+/// One GCRA step for a request of cost 1, the bucket's TAT already at least `now`.
+fn gcra(rule: &Rule, tat: Duration, now: Duration) -> Outcome {
+    let t = rule.interval();
+    let new_tat = tat + t;
+    let used = new_tat - now;
+    if used <= rule.period {
+        let room = rule.period - used;
+        Outcome {
+            allowed: true,
+            new_tat,
+            remaining: (room.as_nanos() / t.as_nanos().max(1)) as u32,
+            reset_after: used,
+            retry_after: Duration::ZERO,
+        }
+    } else {
+        Outcome {
+            allowed: false,
+            new_tat: tat,
+            remaining: 0,
+            reset_after: tat - now,
+            retry_after: used - rule.period,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(limit: u32, secs: u64) -> Rule {
+        Rule {
+            name: "r",
+            limit,
+            period: Duration::from_secs(secs),
+        }
+    }
+
+    #[test]
+    fn a_full_bucket_allows_exactly_the_limit_then_refuses_until_a_unit_drips_back() {
+        let l = LocalLimiter::default();
+        let c = Uuid::new_v4();
+        let r = [rule(60, 60)];
+        let t0 = Duration::from_secs(100);
+        for i in 0..60 {
+            let d = l.check_at(c, &r, t0);
+            assert!(d.allowed, "request {i}");
+            assert_eq!(d.remaining, 59 - i);
+        }
+        let d = l.check_at(c, &r, t0);
+        assert!(!d.allowed);
+        assert_eq!(d.remaining, 0);
+        assert_eq!(d.retry_after, Duration::from_secs(1), "one unit per second");
+        assert!(!l.check_at(c, &r, t0 + Duration::from_millis(999)).allowed);
+        assert!(l.check_at(c, &r, t0 + Duration::from_secs(1)).allowed);
+        // Customers are independent.
+        assert!(l.check_at(Uuid::new_v4(), &r, t0).allowed);
+    }
+
+    #[test]
+    fn a_refusal_by_one_rule_consumes_nothing_from_the_others() {
+        let l = LocalLimiter::default();
+        let c = Uuid::new_v4();
+        let minute = Rule {
+            name: "minute",
+            ..rule(2, 60)
+        };
+        let day = Rule {
+            name: "day",
+            ..rule(100, 86_400)
+        };
+        let t = Duration::from_secs(10);
+        assert!(l.check_at(c, &[minute, day], t).allowed);
+        assert!(l.check_at(c, &[minute, day], t).allowed);
+        let refused = l.check_at(c, &[minute, day], t);
+        assert!(!refused.allowed);
+        assert_eq!(refused.rule.map(|r| r.name), Some("minute"));
+        let d = l.check_at(c, &[day], t);
+        assert_eq!(d.remaining, 97, "only the two allowed requests counted");
+    }
+
+    #[test]
+    fn plans_have_their_table_limits_and_enterprise_none() {
+        assert_eq!(request_rules(Plan::Basic)[0].limit, 60);
+        assert_eq!(request_rules(Plan::Pro).len(), 3);
+        assert!(request_rules(Plan::Enterprise).is_empty());
+        assert_eq!(message_rule(Plan::Basic).map(|r| r.limit), Some(1_000));
+        assert_eq!(message_rule(Plan::Enterprise), None);
+        let l = LocalLimiter::default();
+        assert!(l.check(Uuid::new_v4(), &[]).allowed);
+    }
+}
