@@ -18,8 +18,8 @@ pub struct App {
     /// Pooled keep-alive connections to workers, for the customer API.
     pub worker_http: reqwest::Client,
     pub metrics: Option<PrometheusHandle>,
-    /// Plan limits of the customer API (in process).
-    pub limiter: crate::limits::LocalLimiter,
+    /// Plan limits of the customer API (in process, or shared through Redis).
+    pub limiter: crate::limits::Limiter,
 }
 
 /// Cheap-to-clone handle on [`App`], used as axum state.
@@ -47,6 +47,14 @@ impl AppState {
             .build()
             .unwrap_or_default();
         let secrets = Secrets::derive(secret);
+        let limiter = crate::limits::Limiter::new(
+            config.redis_url.as_deref(),
+            &config.redis_prefix,
+        )
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "WASP_REDIS_URL unusable; counting plan limits in process");
+            crate::limits::Limiter::Local(Default::default())
+        });
         AppState(Arc::new(App {
             tokens: wasp_protocol::service_token::TokenSigner::from_seed(
                 secrets.service_token_seed,
@@ -58,7 +66,7 @@ impl AppState {
             http,
             worker_http: crate::gateway::worker_client(),
             metrics,
-            limiter: Default::default(),
+            limiter,
         }))
     }
 }

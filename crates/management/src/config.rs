@@ -22,6 +22,11 @@ pub struct Config {
     /// Seconds without a heartbeat before a server counts as degraded / offline.
     pub heartbeat_degraded_secs: i64,
     pub heartbeat_offline_secs: i64,
+    /// Redis for counters shared by every management replica (plan limits); `None` counts
+    /// in this process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key wasp writes.
+    pub redis_prefix: String,
 }
 
 impl Config {
@@ -37,6 +42,8 @@ impl Config {
             audit_retention_days: 365,
             heartbeat_degraded_secs: 60,
             heartbeat_offline_secs: 300,
+            redis_url: None,
+            redis_prefix: "wasp:".into(),
         }
     }
 }

@@ -117,7 +117,7 @@ pub async fn proxy(
     if sends_a_message(req.method(), req.uri().path()) {
         rules.extend(limits::message_rule(auth.plan));
     }
-    let decision = state.limiter.check(auth.customer_id, &rules);
+    let decision = state.limiter.check(auth.customer_id, &rules).await;
     let mut response = if decision.allowed {
         match forward(&state, &auth, &meta, req).await {
             Ok(response) => response,

@@ -148,6 +148,131 @@ impl LocalLimiter {
     }
 }
 
+/// The plan limiter of this deployment: in process, or shared through Redis
+/// (`WASP_REDIS_URL`). Both run the same GCRA and answer the same decisions.
+pub enum Limiter {
+    Local(LocalLimiter),
+    Redis(Box<RedisLimiter>),
+}
+
+impl Limiter {
+    pub fn new(redis_url: Option<&str>, prefix: &str) -> Result<Limiter, redis::RedisError> {
+        Ok(match redis_url {
+            None => Limiter::Local(LocalLimiter::default()),
+            Some(url) => Limiter::Redis(Box::new(RedisLimiter::new(url, prefix)?)),
+        })
+    }
+
+    /// Checks `rules` for one request of `customer` and counts it when all allow it. When
+    /// Redis cannot be reached the request is allowed (and logged): the API stays up.
+    pub async fn check(&self, customer: Uuid, rules: &[Rule]) -> Decision {
+        match self {
+            Limiter::Local(l) => l.check(customer, rules),
+            Limiter::Redis(r) => match r.check(customer, rules).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!(error = %e, "plan limits unavailable (Redis); request allowed");
+                    Decision::unlimited()
+                }
+            },
+        }
+    }
+
+    pub fn sweep(&self) {
+        if let Limiter::Local(l) = self {
+            l.sweep();
+        }
+    }
+}
+
+/// GCRA over every rule of a request in one atomic script, on Redis's clock (so replicas
+/// agree). KEYS: one bucket per rule; ARGV: interval and period of each rule, in µs.
+/// Answers {allowed, rule index (1-based), remaining, reset µs, retry µs}.
+const GCRA_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local refused, best, best_remaining, reset, retry = 0, 0, -1, 0, 0
+local new_tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local period = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local used = new_tat - now
+  if used <= period then
+    new_tats[i] = new_tat
+    local remaining = math.floor((period - used) / interval)
+    if refused == 0 and (best_remaining < 0 or remaining < best_remaining) then
+      best, best_remaining, reset = i, remaining, used
+    end
+  elseif refused == 0 then
+    refused, reset, retry = i, tat - now, used - period
+  end
+end
+if refused > 0 then
+  return {0, refused, 0, reset, retry}
+end
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], new_tats[i], 'PX', math.floor((new_tats[i] - now) / 1000) + 1000)
+end
+return {1, best, best_remaining, reset, 0}
+";
+
+/// Plan limits counted in Redis, shared by every management replica.
+pub struct RedisLimiter {
+    client: redis::Client,
+    conn: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
+    prefix: String,
+    script: redis::Script,
+}
+
+impl RedisLimiter {
+    pub fn new(url: &str, prefix: &str) -> Result<RedisLimiter, redis::RedisError> {
+        Ok(RedisLimiter {
+            client: redis::Client::open(url)?,
+            conn: tokio::sync::OnceCell::new(),
+            prefix: prefix.to_owned(),
+            script: redis::Script::new(GCRA_SCRIPT),
+        })
+    }
+
+    async fn connection(&self) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
+        self.conn
+            .get_or_try_init(|| redis::aio::ConnectionManager::new(self.client.clone()))
+            .await
+            .cloned()
+    }
+
+    pub async fn check(
+        &self,
+        customer: Uuid,
+        rules: &[Rule],
+    ) -> Result<Decision, redis::RedisError> {
+        if rules.is_empty() {
+            return Ok(Decision::unlimited());
+        }
+        let mut invocation = self.script.prepare_invoke();
+        for rule in rules {
+            invocation
+                .key(format!("{}rl:{customer}:{}", self.prefix, rule.name))
+                .arg(rule.interval().as_micros() as u64)
+                .arg(rule.period.as_micros() as u64);
+        }
+        let mut conn = self.connection().await?;
+        let (allowed, index, remaining, reset, retry): (i64, i64, i64, i64, i64) =
+            invocation.invoke_async(&mut conn).await?;
+        let rule = rules.get((index.max(1) - 1) as usize).copied();
+        Ok(Decision {
+            allowed: allowed == 1,
+            rule,
+            remaining: remaining.max(0) as u32,
+            reset_after: Duration::from_micros(reset.max(0) as u64),
+            retry_after: Duration::from_micros(retry.max(0) as u64),
+        })
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Outcome {
     allowed: bool,

@@ -180,6 +180,23 @@ struct ServeArgs {
     /// Public base URL (for links shown to customers); defaults to http://<http addr>.
     #[arg(long, env = "WASP_PUBLIC_URL", value_name = "WASP_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Redis (`redis://host:6379/0`) for plan-limit counters shared by every management
+    /// replica; unset counts in this process.
+    #[arg(
+        long,
+        env = "WASP_REDIS_URL",
+        value_name = "WASP_REDIS_URL",
+        hide_env_values = true
+    )]
+    redis_url: Option<String>,
+    /// Prefix of the Redis keys wasp writes.
+    #[arg(
+        long,
+        env = "WASP_REDIS_PREFIX",
+        value_name = "WASP_REDIS_PREFIX",
+        default_value = "wasp:"
+    )]
+    redis_prefix: String,
     /// Email of the first super admin, created on an empty database.
     #[arg(long, env = "WASP_ADMIN_EMAIL", value_name = "WASP_ADMIN_EMAIL")]
     admin_email: Option<String>,
@@ -507,6 +524,11 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
     config.hsts = args.hsts;
     config.trust_proxy = args.trust_proxy;
     config.audit_retention_days = args.audit_retention_days;
+    if let Some(url) = &args.redis_url {
+        check_redis(url).await?;
+    }
+    config.redis_url = args.redis_url.clone();
+    config.redis_prefix = args.redis_prefix.clone();
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("WASP_HTTP_ADDR: cannot listen on {}", args.http_addr))?;
@@ -788,6 +810,25 @@ async fn admin(command: AdminCommand) -> Result<()> {
 
 fn serde_json_value(email: &str, role: &str) -> serde_json::Value {
     serde_json::json!({ "email": email, "role": role })
+}
+
+/// Refuses to start with a Redis that cannot be used, naming the variable (the URL, which
+/// may hold a password, is not printed).
+async fn check_redis(url: &str) -> anyhow::Result<()> {
+    let client = redis::Client::open(url)
+        .map_err(|_| anyhow::anyhow!("WASP_REDIS_URL: not a valid Redis URL"))?;
+    let mut conn = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        client.get_multiplexed_async_connection(),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("WASP_REDIS_URL: Redis did not answer within 5 seconds"))?
+    .map_err(|e| anyhow::anyhow!("WASP_REDIS_URL: cannot connect to Redis ({:?})", e.kind()))?;
+    let _: String = redis::cmd("PING")
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("WASP_REDIS_URL: Redis refused PING ({:?})", e.kind()))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -146,8 +146,11 @@ fn run(args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
 fn bad_configuration_stops_start_up_with_a_line_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 7] = [
         ("WASP_HTTP_ADDR", "not-an-address", "WASP_HTTP_ADDR"),
+        ("WASP_REDIS_URL", "not a url", "WASP_REDIS_URL"),
+        // Nothing listens on port 1: a Redis that cannot be reached stops start-up too.
+        ("WASP_REDIS_URL", "redis://127.0.0.1:1", "WASP_REDIS_URL"),
         (
             "WASP_DATABASE_URL",
             "mysql://localhost/wasp",

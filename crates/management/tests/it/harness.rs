@@ -44,6 +44,11 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, |_| {}).await
+    }
+
+    /// [`TestApp::start`] with a configuration change.
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_database) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/wasp.db", dir.path().display()), None),
@@ -73,6 +78,7 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let mut config = Config::local(addr);
         config.cookie_secure = false;
+        configure(&mut config);
         let state = AppState::new(
             db.clone(),
             config,

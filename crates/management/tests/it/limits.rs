@@ -9,6 +9,39 @@ use serde_json::json;
 
 on_both_databases!(the_minute_limit_is_reached_exactly_with_headers_and_per_customer,);
 
+/// The same test with the counters in Redis (`WASP_TEST_REDIS_URL`, default the local one),
+/// under a key prefix of its own.
+mod redis_limiter {
+    use wasp_management::db::Backend;
+
+    async fn start(backend: Backend) -> crate::harness::TestApp {
+        let url = std::env::var("WASP_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+        let prefix = format!("wasp-test-{}:", uuid::Uuid::new_v4().simple());
+        crate::harness::TestApp::start_with(backend, |config| {
+            config.redis_url = Some(url);
+            config.redis_prefix = prefix;
+        })
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::the_minute_limit_is_reached_exactly_with_headers_and_per_customer(
+            start(Backend::Sqlite).await,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::the_minute_limit_is_reached_exactly_with_headers_and_per_customer(
+            start(Backend::Postgres).await,
+        )
+        .await
+    }
+}
+
 async fn customer(app: &TestApp, token: &str, email: &str, plan: &str) -> String {
     let r = app
         .post(
