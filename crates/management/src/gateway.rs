@@ -91,6 +91,25 @@ fn sends_a_message(method: &axum::http::Method, path: &str) -> bool {
             || (path.starts_with("/api/v1/message/") && path.ends_with("/forward")))
 }
 
+/// The scope a key needs for a customer API call (`*` grants all).
+pub fn required_scope(method: &axum::http::Method, path: &str) -> &'static str {
+    let rest = path.strip_prefix("/api/v1/").unwrap_or(path);
+    let read = *method == axum::http::Method::GET;
+    let area = rest.split('/').next().unwrap_or("");
+    match area {
+        "send" => "messages:send",
+        "message" if read => "messages:read",
+        "message" => "messages:send",
+        "chats" => "chats:read",
+        "chat" if read => "chats:read",
+        "chat" => "messages:send",
+        "group" => "groups:manage",
+        "user" if rest == "user/my/groups" => "groups:manage",
+        "user" | "newsletter" if read => "chats:read",
+        _ => "session:manage", // app, user and newsletter changes, call, sandbox
+    }
+}
+
 fn set_limit_headers(headers: &mut HeaderMap, decision: &Decision) {
     let Some(rule) = decision.rule else { return };
     let reset = decision.reset_after.as_secs_f64().ceil() as u64;
@@ -113,6 +132,7 @@ pub async fn proxy(
     meta: RequestMeta,
     req: Request,
 ) -> Result<Response> {
+    auth.require_scope(required_scope(req.method(), req.uri().path()))?;
     let mut rules = limits::request_rules(auth.plan);
     if sends_a_message(req.method(), req.uri().path()) {
         rules.extend(limits::message_rule(auth.plan));
@@ -289,6 +309,50 @@ pub async fn place(state: &AppState, server: Uuid, customer: Uuid, what: Placeme
 mod tests {
     use super::sends_a_message;
     use axum::http::Method;
+
+    #[test]
+    fn each_customer_call_needs_the_scope_of_its_area() {
+        use super::required_scope;
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(
+            required_scope(&post, "/api/v1/send/message"),
+            "messages:send"
+        );
+        assert_eq!(
+            required_scope(&post, "/api/v1/message/X/revoke"),
+            "messages:send"
+        );
+        assert_eq!(
+            required_scope(&get, "/api/v1/message/X/download"),
+            "messages:read"
+        );
+        assert_eq!(required_scope(&get, "/api/v1/chats"), "chats:read");
+        assert_eq!(
+            required_scope(&get, "/api/v1/chat/J/messages"),
+            "chats:read"
+        );
+        assert_eq!(required_scope(&post, "/api/v1/chat/J/pin"), "messages:send");
+        assert_eq!(required_scope(&post, "/api/v1/group"), "groups:manage");
+        assert_eq!(
+            required_scope(&get, "/api/v1/user/my/groups"),
+            "groups:manage"
+        );
+        assert_eq!(required_scope(&get, "/api/v1/user/info"), "chats:read");
+        assert_eq!(
+            required_scope(&post, "/api/v1/user/pushname"),
+            "session:manage"
+        );
+        assert_eq!(required_scope(&get, "/api/v1/app/login"), "session:manage");
+        assert_eq!(
+            required_scope(&post, "/api/v1/sandbox/scan"),
+            "session:manage"
+        );
+        assert_eq!(
+            required_scope(&post, "/api/v1/call/reject"),
+            "session:manage"
+        );
+    }
 
     #[test]
     fn only_message_sends_count_against_the_daily_message_quota() {

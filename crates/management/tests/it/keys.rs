@@ -10,7 +10,46 @@ on_both_databases!(
     a_customer_key_never_reaches_another_customers_keys,
     regenerating_replaces_every_key_of_that_mode,
     malformed_and_unknown_keys_get_invalid_api_key,
+    a_key_reaches_only_the_areas_of_its_scopes,
 );
+
+async fn a_key_reaches_only_the_areas_of_its_scopes(app: TestApp) {
+    let token = app.root_token().await;
+    let (id, _) = new_customer(&app, &token, "scoped@x.io").await;
+    let reader = app
+        .post(
+            &format!("/api/admin/customers/{id}/keys"),
+            &token,
+            json!({ "name": "dashboard", "mode": "test", "scopes": ["chats:read"] }),
+        )
+        .await;
+    assert_eq!(reader.status, StatusCode::CREATED, "{}", reader.body);
+    let reader = reader.data()["api_key"].as_str().unwrap().to_owned();
+    // Within its scope the call goes on (to the worker: none is assigned here, so 503).
+    let r = app.get("/api/v1/chats", &reader).await;
+    assert_eq!(r.code(), "WORKER_UNAVAILABLE", "{}", r.body);
+    // Outside it: 403 FORBIDDEN naming the scope, before any worker is asked.
+    for (method, path) in [
+        (Method::POST, "/api/v1/send/message"),
+        (Method::POST, "/api/v1/group"),
+        (Method::GET, "/api/v1/app/login"),
+    ] {
+        let r = app
+            .call(
+                method,
+                path,
+                Some(&reader),
+                Some(json!({ "phone": "6281234567890", "message": "hi" })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+        assert_eq!(r.code(), "FORBIDDEN");
+        assert!(r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("scope"));
+    }
+}
 
 async fn new_customer(app: &TestApp, token: &str, email: &str) -> (String, String) {
     let r = app
