@@ -215,17 +215,7 @@ impl Instances {
         // Another worker took this session over, and management now sends it here again
         // (it moved back): drop the stale instance and take the lease anew.
         tracing::info!(session = %key, "session moved back to this worker; taking it over");
-        let stale = {
-            let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-            match map.get(&key) {
-                Some(current) if Arc::ptr_eq(current, &cell) => map.remove(&key),
-                _ => None,
-            }
-        };
-        if stale.is_some() {
-            self.close_instance(&instance).await;
-            metrics::gauge!("wasp_worker_instances").decrement(1.0);
-        }
+        self.lose(&instance).await;
         let cell = self.cell(key);
         let instance = cell
             .get_or_try_init(|| async { self.create(key).await })
@@ -403,8 +393,6 @@ impl Instances {
 
     /// Marks an instance as moved away, closes it and forgets it.
     pub async fn lose(&self, instance: &Arc<Instance>) {
-        instance.status.send_modify(|s| s.moved = true);
-        instance.driver.close().await;
         let removed = {
             let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
             match map.get(&instance.key).and_then(|c| c.get()) {
@@ -412,6 +400,9 @@ impl Instances {
                 _ => None,
             }
         };
+        instance.status.send_modify(|s| s.moved = true);
+        // Also ends its event loop (which holds the instance), so nothing of it lingers.
+        self.close_instance(instance).await;
         if removed.is_some() {
             metrics::gauge!("wasp_worker_instances").decrement(1.0);
         }

@@ -733,6 +733,32 @@ pub async fn set_reaction(
     by: &str,
     emoji: &str,
 ) -> Result<bool, sqlx::Error> {
+    update_content(db, key, id, |content| {
+        if !content.is_object() {
+            *content = serde_json::json!({});
+        }
+        let reactions = content.as_object_mut().map(|o| {
+            o.entry("reactions")
+                .or_insert_with(|| serde_json::json!({}))
+        });
+        if let Some(serde_json::Value::Object(map)) = reactions {
+            if emoji.is_empty() {
+                map.remove(by);
+            } else {
+                map.insert(by.to_owned(), serde_json::Value::String(emoji.to_owned()));
+            }
+        }
+    })
+    .await
+}
+
+/// Changes a message's `content` in one transaction; false when there is no such message.
+async fn update_content(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+    change: impl FnOnce(&mut serde_json::Value),
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
     let content: Option<Json<serde_json::Value>> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
         "SELECT content FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND id = $3"
@@ -745,20 +771,7 @@ pub async fn set_reaction(
     let Some(Json(mut content)) = content else {
         return Ok(false);
     };
-    if !content.is_object() {
-        content = serde_json::json!({});
-    }
-    let reactions = content.as_object_mut().map(|o| {
-        o.entry("reactions")
-            .or_insert_with(|| serde_json::json!({}))
-    });
-    if let Some(serde_json::Value::Object(map)) = reactions {
-        if emoji.is_empty() {
-            map.remove(by);
-        } else {
-            map.insert(by.to_owned(), serde_json::Value::String(emoji.to_owned()));
-        }
-    }
+    change(&mut content);
     on_tx!(&mut tx, |conn| {
         sqlx::query(
         "UPDATE wa_messages SET content = $1, updated_at = $2 WHERE customer_id = $3 AND mode = $4 AND id = $5"
@@ -928,32 +941,11 @@ pub async fn set_media_sha256(
     id: &str,
     sha256: &str,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let content: Option<Json<serde_json::Value>> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
-        "SELECT content FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND id = $3"
-    )
-    .bind(key.customer)
-    .bind(key.mode.as_str())
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await)?;
-    let Some(Json(mut content)) = content else {
-        return Ok(());
-    };
-    content["sha256"] = serde_json::Value::String(sha256.to_owned());
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "UPDATE wa_messages SET content = $1, updated_at = $2 \
-         WHERE customer_id = $3 AND mode = $4 AND id = $5"
-    )
-    .bind(Json(&content))
-    .bind(now())
-    .bind(key.customer)
-    .bind(key.mode.as_str())
-    .bind(id)
-    .execute(&mut *conn)
+    update_content(db, key, id, |content| {
+        content["sha256"] = serde_json::Value::String(sha256.to_owned());
+    })
     .await
-    .map(|_| ()))?;
-    tx.commit().await
+    .map(|_| ())
 }
 
 /// Whether `server` still holds the lease of a session at `epoch` (no other worker took

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use whatsapp_rust::{
     buffa::MessageField,
     wacore::{
+        download::Downloadable,
         proto_helpers::MessageExt,
         types::{
             events::{ConnectFailureReason, Receipt as WaReceipt},
@@ -49,36 +50,32 @@ fn non_empty(s: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn b64(bytes: Option<&Vec<u8>>) -> Value {
+fn b64(bytes: Option<&[u8]>) -> Value {
     bytes
         .map(|b| Value::String(base64::engine::general_purpose::STANDARD.encode(b)))
         .unwrap_or(Value::Null)
 }
 
 /// What the library needs to download an inbound attachment later (`message/{id}/download`
-/// fetches and decrypts it on demand, then keeps it in the media store).
-#[allow(clippy::too_many_arguments)]
+/// fetches and decrypts it on demand, then keeps it in the media store), read through the
+/// library's own [`Downloadable`] view of the media message.
 fn media_content(
     kind: Kind,
     mime: Option<&str>,
-    size: Option<u64>,
     file_name: Option<&str>,
-    direct_path: Option<&str>,
-    media_key: Option<&Vec<u8>>,
-    file_sha256: Option<&Vec<u8>>,
-    file_enc_sha256: Option<&Vec<u8>>,
+    media: &dyn Downloadable,
 ) -> Value {
     json!({
         "mime_type": mime,
-        "file_size": size,
+        "file_size": media.file_length(),
         "file_name": file_name,
         "wa_media": {
             "kind": kind.as_str(),
-            "direct_path": direct_path,
-            "media_key": b64(media_key),
-            "file_sha256": b64(file_sha256),
-            "file_enc_sha256": b64(file_enc_sha256),
-            "file_length": size,
+            "direct_path": media.direct_path(),
+            "media_key": b64(media.media_key()),
+            "file_sha256": b64(media.file_sha256()),
+            "file_enc_sha256": b64(media.file_enc_sha256()),
+            "file_length": media.file_length(),
         },
     })
 }
@@ -106,42 +103,15 @@ pub fn content_of(message: &wa::Message) -> Option<(Kind, Option<String>, Value)
         });
     }
     if let Some(img) = m.image_message.as_option() {
-        let content = media_content(
-            Kind::Image,
-            img.mimetype.as_deref(),
-            img.file_length,
-            None,
-            img.direct_path.as_deref(),
-            img.media_key.as_ref(),
-            img.file_sha256.as_ref(),
-            img.file_enc_sha256.as_ref(),
-        );
+        let content = media_content(Kind::Image, img.mimetype.as_deref(), None, img);
         return Some((Kind::Image, img.caption.clone(), content));
     }
     if let Some(v) = m.video_message.as_option() {
-        let content = media_content(
-            Kind::Video,
-            v.mimetype.as_deref(),
-            v.file_length,
-            None,
-            v.direct_path.as_deref(),
-            v.media_key.as_ref(),
-            v.file_sha256.as_ref(),
-            v.file_enc_sha256.as_ref(),
-        );
+        let content = media_content(Kind::Video, v.mimetype.as_deref(), None, v);
         return Some((Kind::Video, v.caption.clone(), content));
     }
     if let Some(a) = m.audio_message.as_option() {
-        let mut content = media_content(
-            Kind::Audio,
-            a.mimetype.as_deref(),
-            a.file_length,
-            None,
-            a.direct_path.as_deref(),
-            a.media_key.as_ref(),
-            a.file_sha256.as_ref(),
-            a.file_enc_sha256.as_ref(),
-        );
+        let mut content = media_content(Kind::Audio, a.mimetype.as_deref(), None, a);
         content["ptt"] = json!(a.ptt.unwrap_or(false));
         content["seconds"] = json!(a.seconds);
         return Some((Kind::Audio, None, content));
@@ -150,26 +120,13 @@ pub fn content_of(message: &wa::Message) -> Option<(Kind, Option<String>, Value)
         let content = media_content(
             Kind::Document,
             d.mimetype.as_deref(),
-            d.file_length,
             d.file_name.as_deref(),
-            d.direct_path.as_deref(),
-            d.media_key.as_ref(),
-            d.file_sha256.as_ref(),
-            d.file_enc_sha256.as_ref(),
+            d,
         );
         return Some((Kind::Document, d.caption.clone(), content));
     }
     if let Some(s) = m.sticker_message.as_option() {
-        let content = media_content(
-            Kind::Sticker,
-            s.mimetype.as_deref(),
-            s.file_length,
-            None,
-            s.direct_path.as_deref(),
-            s.media_key.as_ref(),
-            s.file_sha256.as_ref(),
-            s.file_enc_sha256.as_ref(),
-        );
+        let content = media_content(Kind::Sticker, s.mimetype.as_deref(), None, s);
         return Some((Kind::Sticker, None, content));
     }
     if let Some(c) = m.contact_message.as_option() {
