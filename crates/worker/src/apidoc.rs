@@ -94,10 +94,13 @@ pub fn status_of(code: &str) -> u16 {
     }
 }
 
-/// Errors any customer call can meet on its way (management's gateway, the worker).
-const COMMON_ERRORS: [&str; 7] = [
+/// Errors any customer call can meet on its way (management's gateway: key, scope, plan
+/// limits; the worker).
+const COMMON_ERRORS: [&str; 9] = [
     http::INVALID_API_KEY,
     http::CUSTOMER_SUSPENDED,
+    http::FORBIDDEN,
+    http::RATE_LIMIT_EXCEEDED,
     http::INTERNAL_ERROR,
     http::WORKER_UNAVAILABLE,
     crate::api::code::SESSION_MOVED,
