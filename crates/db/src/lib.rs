@@ -7,6 +7,8 @@
 //! two databases store differently (INET, DECIMAL) have newtypes here that map onto the
 //! native PostgreSQL type and onto TEXT in SQLite.
 
+pub mod usage;
+
 use sqlx::{
     encode::IsNull,
     error::BoxDynError,

@@ -32,7 +32,12 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const CUSTOMER_SUSPENDED: &str = "CUSTOMER_SUSPENDED";
     pub const RATE_LIMIT_EXCEEDED: &str = "RATE_LIMIT_EXCEEDED";
+    pub const IP_BANNED: &str = "IP_BANNED";
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+    pub const IDEMPOTENCY_IN_PROGRESS: &str = "IDEMPOTENCY_IN_PROGRESS";
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const URI_TOO_LONG: &str = "URI_TOO_LONG";
+    pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     pub const SERVER_NOT_EMPTY: &str = "SERVER_NOT_EMPTY";
     pub const NO_SERVER_AVAILABLE: &str = "NO_SERVER_AVAILABLE";

@@ -3,5 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod sanitize;
+pub mod serve;
 
 pub use error::{Error, Result};

@@ -20,6 +20,12 @@ pub struct App {
     pub metrics: Option<PrometheusHandle>,
     /// Plan limits of the customer API (in process, or shared through Redis).
     pub limiter: crate::limits::Limiter,
+    /// Keys, routes and bans, invalidated across replicas.
+    pub cache: Arc<crate::cache::GatewayCache>,
+    /// Audit rows written in batches (customer API calls, refusals).
+    pub audit: crate::audit::AuditWriter,
+    /// Usage counts written in batches.
+    pub usage: wasp_db::usage::UsageMeter,
 }
 
 /// Cheap-to-clone handle on [`App`], used as axum state.
@@ -55,7 +61,18 @@ impl AppState {
             tracing::error!(error = %e, "WASP_REDIS_URL unusable; counting plan limits in process");
             crate::limits::Limiter::Local(Default::default())
         });
+        let cache = crate::cache::GatewayCache::new(
+            config.redis_url.as_deref(),
+            &config.redis_prefix,
+        )
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "WASP_REDIS_URL unusable; cache invalidations stay in this process");
+            crate::cache::GatewayCache::new(None, "").expect("no Redis, no error")
+        });
         AppState(Arc::new(App {
+            cache: Arc::new(cache),
+            audit: Default::default(),
+            usage: Default::default(),
             tokens: wasp_protocol::service_token::TokenSigner::from_seed(
                 secrets.service_token_seed,
             ),
@@ -96,15 +113,51 @@ pub async fn serve_with(
     customer_api: utoipa::openapi::OpenApi,
 ) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let flusher = tokio::spawn(flusher(state.clone()));
+    let listener_task = tokio::spawn(state.cache.clone().listen());
     let app = router::router_with(state.clone(), customer_api);
-    let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let limits = state.config.transport.clone();
+    let result = wasp_http::serve::serve(listener, app, shutdown, limits).await;
     housekeeping.abort();
+    listener_task.abort();
+    flusher.abort();
+    // Every request has been answered: write what they left in memory.
+    flush(&state).await;
     result
+}
+
+/// Writes the batched audit rows (every second), usage counts and key uses (every ten).
+async fn flusher(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seconds = 0u64;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.audit.flush(&state.db).await {
+            tracing::warn!(error = %e, "audit flush failed; retried");
+        }
+        seconds += 1;
+        if seconds.is_multiple_of(10) {
+            flush_counters(&state).await;
+        }
+    }
+}
+
+async fn flush_counters(state: &AppState) {
+    if let Err(e) = state.usage.flush(&state.db).await {
+        tracing::warn!(error = %e, "usage flush failed; retried");
+    }
+    if let Err(e) = state.cache.flush_key_uses(&state.db).await {
+        tracing::warn!(error = %e, "key usage flush failed");
+    }
+}
+
+/// Writes everything batched in memory now (graceful shutdown; before reading usage).
+pub async fn flush(state: &AppState) {
+    flush_counters(state).await;
+    if let Err(e) = state.audit.flush(&state.db).await {
+        tracing::error!(error = %e, "audit rows could not be written at shutdown");
+    }
 }
 
 /// Periodic jobs: audit retention (daily) and throttle-map sweeping.
@@ -115,6 +168,12 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         state.login_throttle.sweep();
         state.limiter.sweep();
+        state.cache.sweep();
+        if minutes.is_multiple_of(60) {
+            if let Err(e) = crate::idempotency::purge_expired(&state).await {
+                tracing::warn!(error = %e, "idempotency purge failed");
+            }
+        }
         if minutes.is_multiple_of(24 * 60) {
             match crate::audit::purge_older_than(&state.db, state.config.audit_retention_days).await
             {

@@ -35,6 +35,8 @@ pub struct AuditEvent {
     pub status: &'static str,
     pub error_message: Option<String>,
     pub duration_ms: Option<i32>,
+    /// When it happened (rows written in batches keep the time of the event).
+    pub timestamp: DateTime<Utc>,
 }
 
 impl AuditEvent {
@@ -59,6 +61,7 @@ impl AuditEvent {
             status: "success",
             error_message: None,
             duration_ms: Some(meta.elapsed_ms()),
+            timestamp: Utc::now(),
         }
     }
 
@@ -132,13 +135,33 @@ impl AuditEvent {
         self
     }
 
+    /// A customer API call (PRD §6.5): endpoint, status, latency, key, address, user agent
+    /// and request id; never a body, a key or a query string.
+    pub fn api_call(
+        customer_id: Uuid,
+        key_id: Uuid,
+        endpoint: String,
+        status: u16,
+        meta: &RequestMeta,
+    ) -> Self {
+        let mut event = AuditEvent::new("api_call", "customer", &endpoint, meta);
+        event.actor_id = Some(customer_id);
+        event.resource_type = Some("api_key");
+        event.resource_id = Some(key_id.to_string());
+        event.metadata = Some(serde_json::json!({ "status_code": status }));
+        if status >= 400 {
+            event.status = "failure";
+        }
+        event
+    }
+
     /// Writes the row inside the caller's transaction.
     pub async fn write(self, tx: &mut Tx) -> Result<()> {
         let sql = "INSERT INTO audit_logs (timestamp, event_type, severity, actor_type, actor_id, action, \
                    resource_type, resource_id, ip_address, user_agent, request_id, metadata, status, \
                    error_message, duration_ms) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-        let now = Utc::now();
+        let now = self.timestamp;
         let ip = self.ip.map(Inet);
         let metadata = self.metadata.map(sqlx::types::Json);
         on_tx!(tx, |conn| sqlx::query(sql)
@@ -171,6 +194,95 @@ impl AuditEvent {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Audit rows recorded off the request path (customer API calls, refused keys, limits),
+/// written in batches by the flusher and on graceful shutdown. A process that is killed
+/// loses at most the last second of them; a full buffer drops rows (counted) rather than
+/// slow the API down.
+pub struct AuditWriter {
+    pending: std::sync::Mutex<Vec<AuditEvent>>,
+}
+
+/// Rows kept waiting at most; beyond, rows are dropped and counted.
+const MAX_PENDING: usize = 100_000;
+/// Rows per INSERT statement (15 parameters each, under both databases' limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Default for AuditWriter {
+    fn default() -> Self {
+        AuditWriter {
+            pending: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl AuditWriter {
+    /// Queues a row for the next flush.
+    pub fn record(&self, event: AuditEvent) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.len() >= MAX_PENDING {
+            metrics::counter!("wasp_audit_rows_dropped_total").increment(1);
+            return;
+        }
+        pending.push(event);
+    }
+
+    /// Writes every queued row, in one transaction. Rows that could not be written are
+    /// queued again.
+    pub async fn flush(&self, db: &Db) -> Result<usize> {
+        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let n = batch.len();
+        match write_batch(db, &batch).await {
+            Ok(()) => Ok(n),
+            Err(e) => {
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                let room = MAX_PENDING.saturating_sub(pending.len());
+                pending.extend(batch.into_iter().take(room));
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn write_batch(db: &Db, batch: &[AuditEvent]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+        on_tx!(&mut tx, |conn| {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO audit_logs (timestamp, event_type, severity, actor_type, actor_id, action, \
+                 resource_type, resource_id, ip_address, user_agent, request_id, metadata, status, \
+                 error_message, duration_ms) ",
+            );
+            insert.push_values(chunk, |mut row, e| {
+                row.push_bind(e.timestamp)
+                    .push_bind(e.event_type)
+                    .push_bind(e.severity)
+                    .push_bind(e.actor_type)
+                    .push_bind(e.actor_id)
+                    .push_bind(e.action.clone())
+                    .push_bind(e.resource_type)
+                    .push_bind(e.resource_id.clone())
+                    .push_bind(e.ip.map(Inet))
+                    .push_bind(e.user_agent.clone())
+                    .push_bind(e.request_id.clone())
+                    .push_bind(e.metadata.clone().map(sqlx::types::Json))
+                    .push_bind(e.status)
+                    .push_bind(e.error_message.clone())
+                    .push_bind(e.duration_ms);
+            });
+            insert
+                .build()
+                .execute(&mut *conn)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// An audit row as listed.
@@ -313,6 +425,10 @@ pub async fn list_logs(
     Query(filters): Query<LogFilters>,
 ) -> Result<AxumJson<Envelope<Vec<AuditLog>>>> {
     admin.require(Role::Viewer)?;
+    // Rows batched in this process are written first, so the list is up to date.
+    if let Err(e) = state.audit.flush(&state.db).await {
+        tracing::warn!(error = %e, "audit flush before listing failed");
+    }
     let (rows, total) = list(&state.db, &filters).await?;
     let page = PageParams {
         page: filters.page,

@@ -27,6 +27,11 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key wasp writes.
     pub redis_prefix: String,
+    /// Bounds on what one client may make the HTTP server hold (header size, URL length,
+    /// slow headers and bodies).
+    pub transport: wasp_http::serve::Limits,
+    /// Per-address limits on uncredentialed and refused requests, and bans.
+    pub abuse: crate::abuse::AbuseLimits,
 }
 
 impl Config {
@@ -44,6 +49,8 @@ impl Config {
             heartbeat_offline_secs: 300,
             redis_url: None,
             redis_prefix: "wasp:".into(),
+            transport: wasp_http::serve::Limits::default(),
+            abuse: Default::default(),
         }
     }
 }

@@ -458,6 +458,10 @@ async fn apply_update(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::Customer(id))
+        .await;
     get(&state.db, id).await
 }
 
@@ -595,6 +599,10 @@ pub async fn delete_customer(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::Customer(id))
+        .await;
     release_sessions(&state, &customer);
     Ok(ok(json!({ "id": id, "deleted": true })))
 }
@@ -663,6 +671,10 @@ pub async fn erase_customer(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::Customer(id))
+        .await;
     Ok(ok(json!({ "id": id, "erased": true })))
 }
 
@@ -722,6 +734,10 @@ pub async fn reassign_customer(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::Customer(id))
+        .await;
     // The old worker lets go first (a session is driven by one process at a time), then the
     // new one takes the sessions over and reconnects them.
     if let Some(from) = customer.assigned_server_id {
@@ -777,5 +793,9 @@ pub async fn regenerate_key(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::Customer(id))
+        .await;
     Ok(created::<CreatedKey>(new_key))
 }

@@ -12,16 +12,29 @@ use crate::{
     limits::{self, Decision},
     on_pool, AppState, Error, Result,
 };
+use crate::{cache::Route, idempotency};
 use axum::response::IntoResponse;
 use axum::{
     body::Body,
     extract::{Request, State},
     http::{header, HeaderMap, HeaderName, StatusCode},
+    middleware::Next,
     response::Response,
 };
-use std::time::Duration;
+use futures_util::StreamExt;
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, OnceLock,
+    },
+    time::Duration,
+};
 use uuid::Uuid;
+use wasp_db::usage::Usage;
 use wasp_protocol::{service_token::Mode, KeyKind};
+
+/// The header that makes a send idempotent.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// How long a worker may take to answer one customer call.
 pub const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -31,7 +44,9 @@ pub fn worker_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))
         .timeout(WORKER_TIMEOUT)
-        .pool_idle_timeout(Duration::from_secs(90))
+        // Below the workers' idle-connection cut (their header read timeout, 10 s), so a
+        // pooled connection is never reused just as the worker closes it.
+        .pool_idle_timeout(Duration::from_secs(8))
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -58,14 +73,19 @@ const FORWARDED_RESPONSE: [HeaderName; 4] = [
 ];
 
 #[derive(sqlx::FromRow)]
-struct Route {
+struct RouteRow {
     server_id: Uuid,
     api_url: String,
 }
 
-/// The worker that holds a customer's sessions.
+/// The worker that holds a customer's sessions, from the routing table in memory (filled
+/// from the database, dropped on reassignment).
 async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
-    let route: Option<Route> = on_pool!(&state.db, |pool| {
+    if let Some(route) = state.cache.route(customer) {
+        return Ok(route);
+    }
+    let generation = state.cache.generation();
+    let row: Option<RouteRow> = on_pool!(&state.db, |pool| {
         sqlx::query_as(
         "SELECT s.id AS server_id, s.api_url FROM customers c JOIN servers s ON s.id = c.assigned_server_id \
          WHERE c.id = $1 AND s.deleted_at IS NULL"
@@ -74,13 +94,19 @@ async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
     .fetch_optional(pool)
     .await
     })?;
-    route.ok_or_else(|| {
+    let row = row.ok_or_else(|| {
         Error::client(
             StatusCode::SERVICE_UNAVAILABLE,
             code::WORKER_UNAVAILABLE,
             "your account has no WhatsApp server assigned yet; contact support",
         )
-    })
+    })?;
+    let route = Route {
+        server_id: row.server_id,
+        api_url: Arc::from(row.api_url.trim_end_matches('/')),
+    };
+    state.cache.put_route(generation, customer, route.clone());
+    Ok(route)
 }
 
 /// Whether a request sends a message (counted against the plan's messages per day).
@@ -110,6 +136,120 @@ pub fn required_scope(method: &axum::http::Method, path: &str) -> &'static str {
     }
 }
 
+/// What kind of media a send carries, for the usage counts.
+fn media_kind(path: &str) -> Option<&'static str> {
+    match path.strip_prefix("/api/v1/send/")? {
+        "image" | "sticker" => Some("image"),
+        "video" => Some("video"),
+        "file" | "audio" => Some("file"),
+        _ => None,
+    }
+}
+
+/// Filled by [`CustomerAuth`]'s extractor when a request to the customer API is
+/// authenticated, so [`account`] can meter and audit it afterwards.
+#[derive(Clone, Default)]
+pub struct AuthSlot(Arc<OnceLock<CustomerAuth>>);
+
+impl AuthSlot {
+    pub fn fill(&self, auth: &CustomerAuth) {
+        let _ = self.0.set(auth.clone());
+    }
+}
+
+/// Calls `done` with the number of bytes `body` carries: at once when its size is known,
+/// else when it has been read to its end (or dropped).
+fn counted(body: Body, done: impl FnOnce(u64) + Send + 'static) -> Body {
+    use axum::body::HttpBody;
+    if let Some(n) = body.size_hint().exact() {
+        done(n);
+        return body;
+    }
+    struct Count<F: FnOnce(u64)>(u64, Option<F>);
+    impl<F: FnOnce(u64)> Drop for Count<F> {
+        fn drop(&mut self) {
+            if let Some(done) = self.1.take() {
+                done(self.0);
+            }
+        }
+    }
+    let mut count = Count(0, Some(done));
+    Body::from_stream(body.into_data_stream().map(move |chunk| {
+        // The whole counter moves into the stream (not just its number), so `done` runs
+        // when the stream is dropped.
+        let count = &mut count;
+        if let Ok(bytes) = &chunk {
+            count.0 += bytes.len() as u64;
+        }
+        chunk
+    }))
+}
+
+/// Meters and audits every authenticated customer API call (usage per day; one `api_call`
+/// audit row with endpoint, status, latency, key, address and request id — never a body,
+/// a key or a query string). Both are batched off the request path.
+pub async fn account(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if !req.uri().path().starts_with("/api/v1/") {
+        return next.run(req).await;
+    }
+    let slot = AuthSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let bytes_in = Arc::new(AtomicU64::new(0));
+    let (parts, body) = req.into_parts();
+    let counter = bytes_in.clone();
+    let body = counted(body, move |n| {
+        counter.fetch_add(n, Ordering::Relaxed);
+    });
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let Some(auth) = slot.0.get() else {
+        return response;
+    };
+    let status = response.status();
+    let mut usage = Usage {
+        api_requests: 1,
+        bytes_in: bytes_in.load(Ordering::Relaxed) as i64,
+        ..Usage::default()
+    };
+    let replayed = response.headers().contains_key(idempotency::REPLAYED);
+    if status.is_success() && !replayed && sends_a_message(&method, &path) {
+        usage.messages_sent = 1;
+        match media_kind(&path) {
+            Some("image") => usage.images_sent = 1,
+            Some("video") => usage.videos_sent = 1,
+            Some(_) => usage.files_sent = 1,
+            None => {}
+        }
+    }
+    state.usage.add(auth.customer_id, usage);
+    let endpoint = format!("{method} {}", wasp_http::sanitize::sanitize(&path));
+    state.audit.record(AuditEvent::api_call(
+        auth.customer_id,
+        auth.key_id,
+        endpoint,
+        status.as_u16(),
+        &meta,
+    ));
+    let (parts, body) = response.into_parts();
+    let (usage_state, customer) = (state.clone(), auth.customer_id);
+    let body = counted(body, move |n| {
+        usage_state.usage.add(
+            customer,
+            Usage {
+                bytes_out: n as i64,
+                ..Usage::default()
+            },
+        );
+    });
+    Response::from_parts(parts, body)
+}
+
 fn set_limit_headers(headers: &mut HeaderMap, decision: &Decision) {
     let Some(rule) = decision.rule else { return };
     let reset = decision.reset_after.as_secs_f64().ceil() as u64;
@@ -125,7 +265,8 @@ fn set_limit_headers(headers: &mut HeaderMap, decision: &Decision) {
 }
 
 /// `/api/v1/*`: authenticate, apply the plan's limits, route, proxy. Every answer carries
-/// the `X-RateLimit-*` headers of the limit closest to being reached.
+/// the `X-RateLimit-*` headers of the limit closest to being reached. A send with an
+/// `Idempotency-Key` is sent once and answered the same on every retry.
 pub async fn proxy(
     State(state): State<AppState>,
     auth: CustomerAuth,
@@ -133,41 +274,137 @@ pub async fn proxy(
     req: Request,
 ) -> Result<Response> {
     auth.require_scope(required_scope(req.method(), req.uri().path()))?;
+    let sends = sends_a_message(req.method(), req.uri().path());
+    let (req, claim) = match req.headers().get(IDEMPOTENCY_KEY).cloned() {
+        Some(key) if sends => {
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, crate::router::MAX_BODY_BYTES)
+                .await
+                .map_err(|_| {
+                    Error::client(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        code::PAYLOAD_TOO_LARGE,
+                        "request body too large",
+                    )
+                })?;
+            let mode = match auth.mode {
+                KeyKind::Live => "live",
+                _ => "test",
+            };
+            let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+            let claim = idempotency::Claim::new(
+                auth.customer_id,
+                mode,
+                &key,
+                parts.method.as_str(),
+                path,
+                &body,
+            )?;
+            // A retry of an answered request: its answer, counted as a request but not as a
+            // message (nothing is sent).
+            if let Some(idempotency::Outcome::Replay(mut answer)) =
+                idempotency::lookup(&state, &claim).await?
+            {
+                let decision = state
+                    .limiter
+                    .check(auth.customer_id, &limits::request_rules(auth.plan))
+                    .await;
+                if !decision.allowed {
+                    return Ok(refuse(&state, &auth, &meta, &decision).await);
+                }
+                set_limit_headers(answer.headers_mut(), &decision);
+                return Ok(answer);
+            }
+            (Request::from_parts(parts, Body::from(body)), Some(claim))
+        }
+        _ => (req, None),
+    };
     let mut rules = limits::request_rules(auth.plan);
-    if sends_a_message(req.method(), req.uri().path()) {
+    if sends {
         rules.extend(limits::message_rule(auth.plan));
     }
     let decision = state.limiter.check(auth.customer_id, &rules).await;
-    let mut response = if decision.allowed {
-        match forward(&state, &auth, &meta, req).await {
-            Ok(response) => response,
-            Err(e) => e.into_response(),
-        }
-    } else {
-        let rule = decision.rule.map(|r| r.name).unwrap_or("limit");
-        let retry_after = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    if !decision.allowed {
+        return Ok(refuse(&state, &auth, &meta, &decision).await);
+    }
+    let mut response = match &claim {
+        None => forward(&state, &auth, &meta, req)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Some(claim) => match idempotency::claim(&state, claim).await? {
+            idempotency::Outcome::Replay(answer) => answer,
+            idempotency::Outcome::Proceed => forward_once(&state, &auth, &meta, req, claim).await?,
+        },
+    };
+    set_limit_headers(response.headers_mut(), &decision);
+    Ok(response)
+}
+
+/// The 429 of a refused request, audited as a security event.
+async fn refuse(
+    state: &AppState,
+    auth: &CustomerAuth,
+    meta: &RequestMeta,
+    decision: &Decision,
+) -> Response {
+    let rule = decision.rule.map(|r| r.name).unwrap_or("limit");
+    let retry_after = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    state.audit.record(
         AuditEvent::security_event(
             "customer",
             Some(auth.customer_id),
             "rate_limit_exceeded",
-            &meta,
+            meta,
         )
         .resource("customer", auth.customer_id)
-        .metadata(serde_json::json!({ "rule": rule, "plan": auth.plan.as_str() }))
-        .write_alone(&state.db)
-        .await?;
-        Error::RateLimited {
-            code: code::RATE_LIMIT_EXCEEDED,
-            message: format!(
-                "your plan's {} limit is reached; retry in {retry_after} seconds",
-                rule.replace('_', " ")
-            ),
-            retry_after,
+        .metadata(serde_json::json!({ "rule": rule, "plan": auth.plan.as_str() })),
+    );
+    let mut response = Error::RateLimited {
+        code: code::RATE_LIMIT_EXCEEDED,
+        message: format!(
+            "your plan's {} limit is reached; retry in {retry_after} seconds",
+            rule.replace('_', " ")
+        ),
+        retry_after,
+    }
+    .into_response();
+    set_limit_headers(response.headers_mut(), decision);
+    response
+}
+
+/// Forwards a request whose idempotency key this process has claimed, and keeps its answer.
+async fn forward_once(
+    state: &AppState,
+    auth: &CustomerAuth,
+    meta: &RequestMeta,
+    req: Request,
+    claim: &idempotency::Claim,
+) -> Result<Response> {
+    let response = match forward(state, auth, meta, req).await {
+        Ok(response) => response,
+        Err(e) => {
+            // Nothing reached WhatsApp when the worker could not be reached: the key is
+            // given up so a retry sends. Any other failure is kept like an answer.
+            if e.code() == code::WORKER_UNAVAILABLE {
+                idempotency::abandon(state, claim).await?;
+                return Ok(e.into_response());
+            }
+            e.into_response()
         }
-        .into_response()
     };
-    set_limit_headers(response.headers_mut(), &decision);
-    Ok(response)
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, idempotency::MAX_STORED_BODY)
+        .await
+        .map_err(|e| Error::internal(format!("worker answer unreadable: {e}")))?;
+    idempotency::finish(
+        state,
+        claim,
+        parts.status,
+        parts.headers.get(header::CONTENT_TYPE),
+        &body,
+    )
+    .await?;
+    Ok(Response::from_parts(parts, Body::from(body)))
 }
 
 async fn forward(
@@ -193,7 +430,7 @@ async fn forward(
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let url = format!("{}{}", route.api_url.trim_end_matches('/'), path_and_query);
+    let url = format!("{}{}", route.api_url, path_and_query);
     let mut headers = reqwest::header::HeaderMap::new();
     copy_headers(&parts.headers, &mut headers, &FORWARDED_REQUEST);
     if let Some(id) = &meta.request_id {

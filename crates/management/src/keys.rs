@@ -3,6 +3,7 @@
 //! optional expiry; revocable; with `last_used_at`/IP. The admin manages them under
 //! `/api/admin/customers/{id}/keys`, a customer under `/api/v1/keys` with any of its keys.
 
+use crate::cache::CachedKey;
 use crate::{
     audit::AuditEvent,
     auth::{AdminAuth, Role},
@@ -19,7 +20,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use wasp_protocol::{KeyKind, Plan, SecretKey};
@@ -306,6 +307,7 @@ pub async fn admin_list_keys(
 ) -> Result<AxumJson<Envelope<Vec<ApiKey>>>> {
     admin.require(Role::Viewer)?;
     ensure_customer(&state.db, id).await?;
+    flush_uses(&state).await;
     Ok(ok(list(&state.db, id).await?))
 }
 
@@ -350,6 +352,10 @@ pub async fn admin_revoke_key(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::Customer(id))
+        .await;
     Ok(ok(serde_json::json!({ "id": key_id, "revoked": true })))
 }
 
@@ -363,7 +369,7 @@ pub struct CustomerAuth {
     pub customer_id: Uuid,
     pub key_id: Uuid,
     pub mode: KeyKind,
-    pub scopes: Vec<String>,
+    pub scopes: Arc<[String]>,
     /// The customer's plan, for its limits.
     pub plan: Plan,
 }
@@ -408,85 +414,148 @@ struct AuthRow {
     is_active: bool,
     revoked_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
-    last_used_at: Option<DateTime<Utc>>,
     customer_status: String,
     deleted_at: Option<DateTime<Utc>>,
     plan: String,
+}
+
+/// Why a presented key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// No key in the request.
+    Missing,
+    /// Not a customer key, or its checksum is wrong: refused before any lookup.
+    Malformed,
+    Unknown,
+    Revoked,
+    Expired,
+    Suspended,
+}
+
+impl KeyRefusal {
+    fn reason(self) -> &'static str {
+        match self {
+            KeyRefusal::Missing => "no key",
+            KeyRefusal::Malformed => "malformed key",
+            KeyRefusal::Unknown => "unknown key",
+            KeyRefusal::Revoked => "revoked key",
+            KeyRefusal::Expired => "expired key",
+            KeyRefusal::Suspended => "customer suspended",
+        }
+    }
+}
+
+/// Writes the key uses gathered in memory, so a listing shows the latest.
+async fn flush_uses(state: &AppState) {
+    if let Err(e) = state.cache.flush_key_uses(&state.db).await {
+        tracing::warn!(error = %e, "key usage flush failed");
+    }
+}
+
+/// Checks a presented key: parse and checksum, then the in-process cache, then the
+/// database (filling the cache). The gateway's hot path; see `bench/gateway`.
+pub async fn check_key(
+    state: &AppState,
+    presented: &str,
+) -> std::result::Result<(KeyKind, CachedKey), KeyCheck> {
+    let key = match SecretKey::parse(presented) {
+        Ok(k) if k.kind() != KeyKind::Server => k,
+        _ => return Err(KeyCheck::Refused(KeyRefusal::Malformed)),
+    };
+    let digest = key.digest(&state.secrets.key_pepper);
+    let cached = match state.cache.key(&digest) {
+        Some(cached) => cached,
+        None => {
+            let generation = state.cache.generation();
+            let sql = "SELECT k.id AS key_id, k.customer_id, k.permissions, k.is_active, k.revoked_at, k.expires_at, \
+                       c.status AS customer_status, c.deleted_at, c.plan \
+                       FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.key_hash = $1";
+            let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, AuthRow>(sql)
+                .bind(&digest)
+                .fetch_optional(pool)
+                .await)
+            .map_err(|e| KeyCheck::Failed(e.into()))?;
+            let Some(row) = row else {
+                return Err(KeyCheck::Refused(KeyRefusal::Unknown));
+            };
+            if !row.is_active || row.revoked_at.is_some() || row.deleted_at.is_some() {
+                return Err(KeyCheck::Refused(KeyRefusal::Revoked));
+            }
+            let cached = CachedKey::new(
+                row.key_id,
+                row.customer_id,
+                Arc::from(row.permissions.0),
+                row.expires_at,
+                row.customer_status == "suspended",
+                row.plan.parse().unwrap_or(Plan::Basic),
+            );
+            state.cache.put_key(generation, digest, cached.clone());
+            cached
+        }
+    };
+    if cached.expires_at.is_some_and(|e| e <= Utc::now()) {
+        return Err(KeyCheck::Refused(KeyRefusal::Expired));
+    }
+    if cached.suspended {
+        return Err(KeyCheck::Refused(KeyRefusal::Suspended));
+    }
+    Ok((key.kind(), cached))
+}
+
+/// A key check that did not give a customer.
+#[derive(Debug)]
+pub enum KeyCheck {
+    Refused(KeyRefusal),
+    /// The database could not be asked.
+    Failed(Error),
 }
 
 impl FromRequestParts<AppState> for CustomerAuth {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        if let Some(auth) = parts.extensions.get::<CustomerAuth>() {
+            return Ok(auth.clone());
+        }
         let meta = RequestMeta::from_request_parts(parts, state).await?;
-        let refuse = |reason: &'static str| {
-            let meta = meta.clone();
-            async move {
-                AuditEvent::security_event("anonymous", None, "invalid_api_key", &meta)
-                    .failure(reason)
-                    .write_alone(&state.db)
-                    .await?;
-                Err::<CustomerAuth, _>(invalid_key())
-            }
-        };
         let Some(presented) = presented_key(parts) else {
+            parts.extensions.insert(KeyRefusal::Missing);
             return Err(Error::unauthorized(
                 code::INVALID_API_KEY,
                 "send your API key in the X-API-Key header",
             ));
         };
-        let key = match SecretKey::parse(presented) {
-            Ok(k) if k.kind() != KeyKind::Server => k,
-            _ => return refuse("malformed key").await,
-        };
-        let sql = "SELECT k.id AS key_id, k.customer_id, k.permissions, k.is_active, k.revoked_at, k.expires_at, \
-                   k.last_used_at, c.status AS customer_status, c.deleted_at, c.plan \
-                   FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.key_hash = $1";
-        let digest = key.digest(&state.secrets.key_pepper);
-        let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, AuthRow>(sql)
-            .bind(&digest)
-            .fetch_optional(pool)
-            .await)?;
-        let Some(row) = row else {
-            return refuse("unknown key").await;
-        };
-        let now = Utc::now();
-        if !row.is_active || row.revoked_at.is_some() || row.deleted_at.is_some() {
-            return refuse("revoked key").await;
-        }
-        if row.expires_at.is_some_and(|e| e <= now) {
-            return refuse("expired key").await;
-        }
-        if row.customer_status == "suspended" {
-            return Err(Error::client(
+        match check_key(state, presented).await {
+            Ok((mode, key)) => {
+                state.cache.record_use(key.key_id, meta.ip);
+                let auth = CustomerAuth {
+                    customer_id: key.customer_id,
+                    key_id: key.key_id,
+                    mode,
+                    scopes: key.scopes,
+                    plan: key.plan,
+                };
+                if let Some(slot) = parts.extensions.get::<crate::gateway::AuthSlot>() {
+                    slot.fill(&auth);
+                }
+                parts.extensions.insert(auth.clone());
+                Ok(auth)
+            }
+            Err(KeyCheck::Failed(e)) => Err(e),
+            Err(KeyCheck::Refused(KeyRefusal::Suspended)) => Err(Error::client(
                 StatusCode::FORBIDDEN,
                 code::CUSTOMER_SUSPENDED,
                 "this account is suspended; contact support",
-            ));
+            )),
+            Err(KeyCheck::Refused(refusal)) => {
+                parts.extensions.insert(refusal);
+                state.audit.record(
+                    AuditEvent::security_event("anonymous", None, "invalid_api_key", &meta)
+                        .failure(refusal.reason()),
+                );
+                Err(invalid_key())
+            }
         }
-        // Usage is recorded at most once a minute per key, so reads do not become writes.
-        if row
-            .last_used_at
-            .is_none_or(|t| now - t > chrono::Duration::seconds(60))
-        {
-            let mut tx = state.db.begin().await?;
-            on_tx!(&mut tx, |conn| {
-                sqlx::query("UPDATE api_keys SET last_used_at = $1, last_used_ip = $2, request_count = request_count + 1 WHERE id = $3")
-                .bind(now)
-                .bind(meta.ip.map(Inet))
-                .bind(row.key_id)
-                .execute(&mut *conn)
-                .await.map(|r| r.rows_affected())
-            })?;
-            tx.commit().await?;
-        }
-        Ok(CustomerAuth {
-            customer_id: row.customer_id,
-            key_id: row.key_id,
-            mode: key.kind(),
-            scopes: row.permissions.0,
-            plan: row.plan.parse().unwrap_or(Plan::Basic),
-        })
     }
 }
 
@@ -498,6 +567,7 @@ pub async fn customer_list_keys(
     State(state): State<AppState>,
     auth: CustomerAuth,
 ) -> Result<AxumJson<Envelope<Vec<ApiKey>>>> {
+    flush_uses(&state).await;
     Ok(ok(list(&state.db, auth.customer_id).await?))
 }
 
@@ -549,5 +619,9 @@ pub async fn customer_revoke_key(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::Customer(auth.customer_id))
+        .await;
     Ok(ok(serde_json::json!({ "id": key_id, "revoked": true })))
 }

@@ -3,15 +3,18 @@
 //! library; the `wasp` binary starts it.
 #![forbid(unsafe_code)]
 
+pub mod abuse;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod customers;
 pub mod gateway;
 pub mod health;
 pub mod http;
+pub mod idempotency;
 pub mod keys;
 pub mod limits;
 pub mod operators;
@@ -19,6 +22,7 @@ pub mod pagination;
 pub mod placement;
 pub mod router;
 pub mod servers;
+pub mod usage;
 
 pub use app::{App, AppState};
 pub use config::Config;

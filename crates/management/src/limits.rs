@@ -8,6 +8,8 @@
 
 use std::{
     collections::HashMap,
+    fmt,
+    net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -82,11 +84,38 @@ pub fn message_rule(plan: Plan) -> Option<Rule> {
     })
 }
 
+/// Who a bucket counts: a customer (plan limits) or a client address (abuse limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Customer(Uuid),
+    Ip(IpAddr),
+}
+
+impl From<Uuid> for Subject {
+    fn from(id: Uuid) -> Subject {
+        Subject::Customer(id)
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Customer(id) => write!(f, "{id}"),
+            Subject::Ip(ip) => write!(f, "ip:{ip}"),
+        }
+    }
+}
+
+/// How long abuse strikes of an address are remembered.
+pub const STRIKE_WINDOW: Duration = Duration::from_secs(600);
+
 /// In-process limiter (one management process, `WASP_REDIS_URL` unset).
 pub struct LocalLimiter {
     epoch: Instant,
-    /// TAT per (customer, rule), as time since `epoch`.
-    buckets: Mutex<HashMap<(Uuid, &'static str), Duration>>,
+    /// TAT per (subject, rule), as time since `epoch`.
+    buckets: Mutex<HashMap<(Subject, &'static str), Duration>>,
+    /// Abuse strikes per address: count and when the first was given.
+    strikes: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
 
 impl Default for LocalLimiter {
@@ -94,17 +123,29 @@ impl Default for LocalLimiter {
         LocalLimiter {
             epoch: Instant::now(),
             buckets: Mutex::new(HashMap::new()),
+            strikes: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl LocalLimiter {
-    /// Checks `rules` for one request of `customer` and, when every rule allows it, counts it.
-    pub fn check(&self, customer: Uuid, rules: &[Rule]) -> Decision {
-        self.check_at(customer, rules, self.epoch.elapsed())
+    /// Checks `rules` for one request of `subject` and, when every rule allows it, counts it.
+    pub fn check(&self, subject: impl Into<Subject>, rules: &[Rule]) -> Decision {
+        self.check_at(subject.into(), rules, self.epoch.elapsed())
     }
 
-    fn check_at(&self, customer: Uuid, rules: &[Rule], now: Duration) -> Decision {
+    /// Gives `ip` one more strike and answers how many it has within [`STRIKE_WINDOW`].
+    pub fn strike(&self, ip: IpAddr) -> u32 {
+        let mut strikes = self.strikes.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = strikes.entry(ip).or_insert((0, Instant::now()));
+        if entry.1.elapsed() > STRIKE_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        entry.0
+    }
+
+    fn check_at(&self, customer: Subject, rules: &[Rule], now: Duration) -> Decision {
         if rules.is_empty() {
             return Decision::unlimited();
         }
@@ -145,6 +186,10 @@ impl LocalLimiter {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, tat| *tat > now);
+        self.strikes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (_, first)| first.elapsed() <= STRIKE_WINDOW);
     }
 }
 
@@ -165,16 +210,29 @@ impl Limiter {
 
     /// Checks `rules` for one request of `customer` and counts it when all allow it. When
     /// Redis cannot be reached the request is allowed (and logged): the API stays up.
-    pub async fn check(&self, customer: Uuid, rules: &[Rule]) -> Decision {
+    pub async fn check(&self, subject: impl Into<Subject>, rules: &[Rule]) -> Decision {
+        let subject = subject.into();
         match self {
-            Limiter::Local(l) => l.check(customer, rules),
-            Limiter::Redis(r) => match r.check(customer, rules).await {
+            Limiter::Local(l) => l.check(subject, rules),
+            Limiter::Redis(r) => match r.check(subject, rules).await {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::error!(error = %e, "plan limits unavailable (Redis); request allowed");
                     Decision::unlimited()
                 }
             },
+        }
+    }
+
+    /// Gives `ip` an abuse strike; answers its strikes within [`STRIKE_WINDOW`] (1 when
+    /// Redis cannot be reached).
+    pub async fn strike(&self, ip: IpAddr) -> u32 {
+        match self {
+            Limiter::Local(l) => l.strike(ip),
+            Limiter::Redis(r) => r.strike(ip).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "abuse strikes unavailable (Redis)");
+                1
+            }),
         }
     }
 
@@ -244,9 +302,28 @@ impl RedisLimiter {
             .cloned()
     }
 
+    pub async fn strike(&self, ip: IpAddr) -> Result<u32, redis::RedisError> {
+        let key = format!("{}strikes:{ip}", self.prefix);
+        let mut conn = self.connection().await?;
+        // The window starts at the first strike (SET NX EX works on every Redis version).
+        let (count,): (u32,) = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&key)
+            .arg(0)
+            .arg("EX")
+            .arg(STRIKE_WINDOW.as_secs())
+            .arg("NX")
+            .ignore()
+            .incr(&key, 1)
+            .query_async(&mut conn)
+            .await?;
+        Ok(count)
+    }
+
     pub async fn check(
         &self,
-        customer: Uuid,
+        customer: Subject,
         rules: &[Rule],
     ) -> Result<Decision, redis::RedisError> {
         if rules.is_empty() {
@@ -322,7 +399,7 @@ mod tests {
     #[test]
     fn a_full_bucket_allows_exactly_the_limit_then_refuses_until_a_unit_drips_back() {
         let l = LocalLimiter::default();
-        let c = Uuid::new_v4();
+        let c = Subject::Customer(Uuid::new_v4());
         let r = [rule(60, 60)];
         let t0 = Duration::from_secs(100);
         for i in 0..60 {
@@ -337,13 +414,16 @@ mod tests {
         assert!(!l.check_at(c, &r, t0 + Duration::from_millis(999)).allowed);
         assert!(l.check_at(c, &r, t0 + Duration::from_secs(1)).allowed);
         // Customers are independent.
-        assert!(l.check_at(Uuid::new_v4(), &r, t0).allowed);
+        assert!(
+            l.check_at(Subject::Customer(Uuid::new_v4()), &r, t0)
+                .allowed
+        );
     }
 
     #[test]
     fn a_refusal_by_one_rule_consumes_nothing_from_the_others() {
         let l = LocalLimiter::default();
-        let c = Uuid::new_v4();
+        let c = Subject::Customer(Uuid::new_v4());
         let minute = Rule {
             name: "minute",
             ..rule(2, 60)

@@ -1,7 +1,9 @@
 //! Every route of the management role in one place, registered with utoipa so the OpenAPI
 //! document cannot drift from the router.
 
-use crate::{audit, auth, customers, gateway, health, http, keys, operators, servers, AppState};
+use crate::{
+    abuse, audit, auth, customers, gateway, health, http, keys, operators, servers, usage, AppState,
+};
 use axum::{
     extract::DefaultBodyLimit,
     middleware,
@@ -40,6 +42,7 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
         (name = "customers", description = "Customers, placement and credentials"),
         (name = "keys", description = "Customer API keys (admin)"),
         (name = "customer-keys", description = "Your API keys (customer API)"),
+        (name = "customer-usage", description = "Your usage (customer API)"),
         (name = "audit", description = "Audit log"),
         (name = "internal", description = "Worker registration and heartbeats (server key)"),
         (name = "health", description = "Liveness"),
@@ -123,6 +126,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(keys::admin_revoke_key))
         .routes(routes!(keys::customer_list_keys, keys::customer_create_key))
         .routes(routes!(keys::customer_revoke_key))
+        .routes(routes!(usage::customer_usage))
+        .routes(routes!(usage::admin_usage))
         .routes(routes!(audit::list_logs))
         .split_for_parts()
 }
@@ -170,6 +175,11 @@ pub fn router_with(state: AppState, customer_api: utoipa::openapi::OpenApi) -> R
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(http::fallback)
         .layer(middleware::from_fn(http::method_not_allowed))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            gateway::account,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), abuse::guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(http::payload_limit_shape))

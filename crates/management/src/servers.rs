@@ -514,6 +514,10 @@ pub async fn update_server(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::All)
+        .await;
     Ok(ok(get_row(&state.db, id).await?.into_api(&state)))
 }
 
@@ -554,6 +558,10 @@ pub async fn delete_server(
         .write(&mut tx)
         .await?;
     tx.commit().await?;
+    state
+        .cache
+        .invalidate(crate::cache::Invalidation::All)
+        .await;
     Ok(ok(serde_json::json!({ "id": id, "deleted": true })))
 }
 

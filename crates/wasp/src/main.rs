@@ -391,9 +391,11 @@ async fn run(cli: Cli) -> Result<()> {
 fn init_logging(args: &LogArgs) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
         .with_context(|| format!("WASP_LOG: `{}` is not a valid log filter", args.log))?;
+    // Every line passes the sanitiser: no key, token or password in a log, phone numbers
+    // cut to their last four digits (PRD §6.3.2). One-time secrets go to stdout instead.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(wasp_http::sanitize::SanitizingWriter(std::io::stderr));
     match args.log_format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

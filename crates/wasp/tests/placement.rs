@@ -73,6 +73,25 @@ async fn customer_call(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// A text send with an `Idempotency-Key`.
+async fn send_once(
+    addr: &str,
+    key: &str,
+    text: &str,
+    idempotency_key: &str,
+) -> (StatusCode, Value) {
+    let resp = http()
+        .post(format!("http://{addr}/api/v1/send/message"))
+        .header("X-API-Key", key)
+        .header("Idempotency-Key", idempotency_key)
+        .json(&json!({ "phone": "6281234567890", "message": text }))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
 #[tokio::test]
 async fn sessions_are_placed_moved_with_their_chats_and_closed() {
     let pg = PgDb::create("placement");
@@ -253,6 +272,12 @@ async fn sessions_are_placed_moved_with_their_chats_and_closed() {
     {
         let (process, env, worker_addr) = &mut workers[1];
         assert!(process.stop().success(), "SIGTERM is a clean stop");
+        // While its worker is down the customer gets a 503 in the error shape, and a send
+        // made with an Idempotency-Key can be retried later: nothing was sent, nothing lost.
+        let (status, down) =
+            send_once(&addr, &key, "while b was down", "retry-me-after-b-is-back").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{down}");
+        assert_eq!(down["error"]["code"], "WORKER_UNAVAILABLE", "{down}");
         *process = start_worker(env);
         wait_healthy(worker_addr).await;
     }
@@ -275,6 +300,15 @@ async fn sessions_are_placed_moved_with_their_chats_and_closed() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+
+    // The retry of the refused send goes out now, once, however often it is repeated.
+    let (status, first) =
+        send_once(&addr, &key, "while b was down", "retry-me-after-b-is-back").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, again) =
+        send_once(&addr, &key, "while b was down", "retry-me-after-b-is-back").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["data"]["message_id"], first["data"]["message_id"]);
 
     // And back to worker-a, which took it first: the session follows again.
     let (status, moved) = ops
@@ -306,7 +340,7 @@ async fn sessions_are_placed_moved_with_their_chats_and_closed() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(page["meta"]["total"], 3, "{page}");
+    assert_eq!(page["meta"]["total"], 4, "{page}");
     ops.wait_instances(b, 0, "worker-b let go").await;
 
     // Deleting the customer closes its sessions.

@@ -1572,3 +1572,237 @@ async fn sqlite_groups_users_and_newsletters() {
 async fn postgres_groups_users_and_newsletters() {
     groups_users_and_newsletters(Backend::Postgres).await;
 }
+
+// ---------------------------------------------------------------------------------------
+// The gateway: idempotent sends, usage metering and the audit of API calls.
+// ---------------------------------------------------------------------------------------
+
+impl Platform {
+    /// A text send with an `Idempotency-Key`: (status, replayed?, body).
+    async fn send_idempotent(
+        &self,
+        key: &str,
+        idem: &str,
+        text: &str,
+    ) -> (StatusCode, bool, Value) {
+        let resp = http()
+            .post(format!("http://{}/api/v1/send/message", self.addr))
+            .header("X-API-Key", key)
+            .header("Idempotency-Key", idem)
+            .json(&json!({ "phone": "6281234567890", "message": text }))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let replayed = resp
+            .headers()
+            .get("idempotent-replayed")
+            .is_some_and(|v| v == "true");
+        (status, replayed, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The `api_call` audit rows of a customer, through the admin API.
+    async fn api_calls(&self, customer: &str) -> Vec<Value> {
+        let mut rows = Vec::new();
+        for page in 1.. {
+            let (status, body) = self
+                .admin(
+                    Method::GET,
+                    &format!("/api/admin/logs?event_type=api_call&actor_id={customer}&per_page=100&page={page}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let batch = body["data"].as_array().unwrap().clone();
+            if batch.is_empty() {
+                break;
+            }
+            rows.extend(batch);
+        }
+        rows
+    }
+
+    async fn admin_usage(&self, customer: &str) -> Value {
+        let (status, body) = self
+            .admin(
+                Method::GET,
+                &format!("/api/admin/customers/{customer}/usage"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"]["totals"].clone()
+    }
+}
+
+async fn idempotent_sends_usage_and_audit(backend: Backend) {
+    let p = Platform::start(backend).await;
+    let (customer, _, key) = p.customer("ida@example.com").await;
+    let mut calls = 0; // authenticated customer API calls made so far
+    p.get(&key, "/app/login").await;
+    p.post(&key, "/sandbox/scan", json!({})).await;
+    calls += 2;
+
+    // A send with a key goes out once; its retry answers the same and sends nothing.
+    let (status, replayed, first) = p
+        .send_idempotent(&key, "order-1001", "your order shipped")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(!replayed);
+    let (status, replayed, again) = p
+        .send_idempotent(&key, "order-1001", "your order shipped")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert!(replayed, "the retry is marked as a replay");
+    assert_eq!(again, first, "the very same answer");
+    // The same key with another request is refused; a new key sends.
+    let (status, _, reused) = p
+        .send_idempotent(&key, "order-1001", "something else")
+        .await;
+    assert_eq!(
+        (status, code(&reused)),
+        (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_REUSED"),
+        "{reused}"
+    );
+    let (status, _, other) = p
+        .send_idempotent(&key, "order-1002", "something else")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{other}");
+    assert_ne!(other["data"]["message_id"], first["data"]["message_id"]);
+    calls += 4;
+    let (_, page) = p
+        .get(&key, "/chat/6281234567890@s.whatsapp.net/messages")
+        .await;
+    calls += 1;
+    let shipped = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["body"] == "your order shipped")
+        .count();
+    assert_eq!(shipped, 1, "sent once: {page}");
+
+    // An image and a refused request (bad input) are metered too.
+    let form = reqwest::multipart::Form::new()
+        .text("phone", "6281234567890")
+        .part("image", file(PNG, "logo.png"));
+    let (status, body) = p.upload(&key, "/send/image", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = p.post(&key, "/send/message", json!({ "phone": "x" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    calls += 2;
+
+    // The customer's usage: every call before this one, the sends that went out (the
+    // replay and the refusals excluded), the image, bytes both ways.
+    let (status, usage) = p.get(&key, "/usage").await;
+    assert_eq!(status, StatusCode::OK, "{usage}");
+    let today = &usage["data"]["days"][0];
+    assert_eq!(
+        usage["data"]["days"].as_array().unwrap().len(),
+        1,
+        "{usage}"
+    );
+    assert_eq!(today["api_requests"], calls, "{usage}");
+    assert_eq!(today["messages_sent"], 3, "{usage}");
+    assert_eq!(today["images_sent"], 1, "{usage}");
+    assert!(
+        today["bandwidth_in_bytes"].as_i64().unwrap() > PNG.len() as i64,
+        "{usage}"
+    );
+    assert!(
+        today["bandwidth_out_bytes"].as_i64().unwrap() > 0,
+        "{usage}"
+    );
+    assert_eq!(usage["data"]["totals"]["api_requests"], calls);
+    calls += 1;
+
+    // The operator sees the same, this last call included; and one audit row per call with
+    // its endpoint and status, nothing of the bodies or keys.
+    let totals = p.admin_usage(&customer).await;
+    assert_eq!(totals["api_requests"], calls, "{totals}");
+    assert_eq!(totals["messages_sent"], 3);
+    let rows = p.api_calls(&customer).await;
+    assert_eq!(rows.len(), calls as usize, "one audit row per call");
+    let conflict = rows
+        .iter()
+        .find(|r| r["metadata"]["status_code"] == 409)
+        .expect("the refused reuse is audited");
+    assert_eq!(conflict["action"], "POST /api/v1/send/message");
+    assert_eq!(conflict["status"], "failure");
+    assert!(conflict["request_id"]
+        .as_str()
+        .is_some_and(|r| !r.is_empty()));
+    assert!(conflict["duration_ms"].as_i64().is_some());
+    let all = serde_json::to_string(&rows).unwrap();
+    assert!(!all.contains(&key), "no key in the audit log");
+    assert!(
+        !all.contains("your order shipped"),
+        "no message body in the audit log"
+    );
+    assert!(
+        !all.contains("6281234567890"),
+        "no full phone number in the audit log"
+    );
+
+    // Another customer's key reads its own usage only.
+    let (_, _, other_key) = p.customer("other@example.com").await;
+    let (_, theirs) = p.get(&other_key, "/usage").await;
+    assert_eq!(theirs["data"]["totals"]["api_requests"], 0, "{theirs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_idempotent_sends_usage_and_audit() {
+    idempotent_sends_usage_and_audit(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_idempotent_sends_usage_and_audit() {
+    idempotent_sends_usage_and_audit(Backend::Postgres).await;
+}
+
+/// Load from 4 clients, SIGTERM in the middle: after the restart, usage and the audit log
+/// count exactly the requests that were answered.
+async fn usage_and_audit_survive_a_graceful_stop_mid_load(backend: Backend) {
+    let p = Platform::start(backend).await;
+    let (customer, _, key) = p.customer("load@example.com").await;
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (addr, key, answered) = (p.addr.clone(), key.clone(), answered.clone());
+        clients.push(tokio::spawn(async move {
+            let client = http();
+            loop {
+                let sent = client
+                    .get(format!("http://{addr}/api/v1/app/status"))
+                    .header("X-API-Key", &key)
+                    .send()
+                    .await;
+                let Ok(resp) = sent else { break };
+                if resp.bytes().await.is_err() {
+                    break;
+                }
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let p = p.restart().await;
+    for c in clients {
+        c.await.unwrap();
+    }
+    let answered = answered.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(answered > 50, "the load ran: {answered}");
+    let totals = p.admin_usage(&customer).await;
+    assert_eq!(totals["api_requests"], answered, "{totals}");
+    assert_eq!(p.api_calls(&customer).await.len() as i64, answered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_usage_and_audit_survive_a_graceful_stop_mid_load() {
+    usage_and_audit_survive_a_graceful_stop_mid_load(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_usage_and_audit_survive_a_graceful_stop_mid_load() {
+    usage_and_audit_survive_a_graceful_stop_mid_load(Backend::Postgres).await;
+}

@@ -168,15 +168,25 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    run_with(
+        worker,
+        listener,
+        shutdown,
+        wasp_http::serve::Limits::default(),
+    )
+    .await
+}
+
+/// [`run`] with the HTTP transport bounded by `limits` instead of the defaults.
+pub async fn run_with(
+    worker: WorkerState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    limits: wasp_http::serve::Limits,
+) -> Result<(), StartError> {
     let app = router::router(worker.clone());
-    let mut server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-    });
+    let mut server =
+        tokio::spawn(async move { wasp_http::serve::serve(listener, app, shutdown, limits).await });
     let registrar = registration::Registrar::new(worker.clone());
     let registration = tokio::select! {
         registered = registrar.register_until_accepted() => match registered {

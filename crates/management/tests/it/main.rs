@@ -6,6 +6,8 @@ mod admin_auth;
 mod audit;
 mod customers;
 mod errors;
+mod gateway;
 mod keys;
 mod limits;
 mod servers;
+mod transport;

@@ -1,0 +1,413 @@
+//! The gateway's in-process caches: API keys by their digest, and the routing table
+//! (customer → worker). Entries live a short time and are dropped at once when what they
+//! describe changes — on this replica directly, on the others through Redis pub/sub
+//! (`{prefix}gateway`) when `WASP_REDIS_URL` is set. Key usage (`last_used_at`, IP,
+//! request count) is gathered here too and written in batches, never once per request.
+
+use chrono::{DateTime, Utc};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, RwLock,
+    },
+    time::{Duration, Instant},
+};
+use uuid::Uuid;
+use wasp_protocol::Plan;
+
+/// How long a key or a route is trusted without asking the database again. Changes made
+/// through wasp reach every replica at once; this bounds only changes made behind its back
+/// (and replicas running without Redis).
+pub const TTL: Duration = Duration::from_secs(30);
+
+/// What the gateway needs to know about a valid key.
+#[derive(Debug, Clone)]
+pub struct CachedKey {
+    pub key_id: Uuid,
+    pub customer_id: Uuid,
+    pub scopes: Arc<[String]>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub suspended: bool,
+    pub plan: Plan,
+    cached_at: Instant,
+}
+
+impl CachedKey {
+    pub fn new(
+        key_id: Uuid,
+        customer_id: Uuid,
+        scopes: Arc<[String]>,
+        expires_at: Option<DateTime<Utc>>,
+        suspended: bool,
+        plan: Plan,
+    ) -> CachedKey {
+        CachedKey {
+            key_id,
+            customer_id,
+            scopes,
+            expires_at,
+            suspended,
+            plan,
+            cached_at: Instant::now(),
+        }
+    }
+}
+
+/// The worker that holds a customer's sessions.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub server_id: Uuid,
+    pub api_url: Arc<str>,
+}
+
+/// What changed, as published to the other replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalidation {
+    /// Keys, status, plan or placement of one customer.
+    Customer(Uuid),
+    /// Anything (a server's address, a reconnect to Redis after missing messages).
+    All,
+    /// An address banned for abuse until the given Unix time (seconds).
+    Ban(IpAddr, i64),
+}
+
+impl Invalidation {
+    fn encode(&self) -> String {
+        match self {
+            Invalidation::Customer(id) => format!("customer:{id}"),
+            Invalidation::All => "all".into(),
+            Invalidation::Ban(ip, until) => format!("ban:{until}:{ip}"),
+        }
+    }
+
+    fn decode(text: &str) -> Option<Invalidation> {
+        if text == "all" {
+            return Some(Invalidation::All);
+        }
+        if let Some(id) = text.strip_prefix("customer:") {
+            return id.parse().ok().map(Invalidation::Customer);
+        }
+        let rest = text.strip_prefix("ban:")?;
+        let (until, ip) = rest.split_once(':')?;
+        Some(Invalidation::Ban(ip.parse().ok()?, until.parse().ok()?))
+    }
+}
+
+/// One key's use since the last flush.
+#[derive(Debug, Clone, Copy)]
+struct KeyUse {
+    at: DateTime<Utc>,
+    ip: Option<IpAddr>,
+    count: i64,
+}
+
+/// The caches of one management process.
+pub struct GatewayCache {
+    keys: RwLock<HashMap<String, CachedKey>>,
+    routes: RwLock<HashMap<Uuid, (Route, Instant)>>,
+    /// Bumped by every invalidation; a lookup that started before one does not fill the
+    /// cache with what it read (it may be stale).
+    generation: AtomicU64,
+    uses: Mutex<HashMap<Uuid, KeyUse>>,
+    /// Addresses banned for abuse, until when.
+    bans: RwLock<HashMap<IpAddr, DateTime<Utc>>>,
+    bus: Option<Bus>,
+}
+
+impl GatewayCache {
+    pub fn new(redis_url: Option<&str>, prefix: &str) -> Result<GatewayCache, redis::RedisError> {
+        Ok(GatewayCache {
+            keys: RwLock::default(),
+            routes: RwLock::default(),
+            generation: AtomicU64::new(0),
+            uses: Mutex::default(),
+            bans: RwLock::default(),
+            bus: redis_url.map(|url| Bus::new(url, prefix)).transpose()?,
+        })
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The cached key with this digest, unless it is too old.
+    pub fn key(&self, digest: &str) -> Option<CachedKey> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        keys.get(digest)
+            .filter(|k| k.cached_at.elapsed() < TTL)
+            .cloned()
+    }
+
+    /// Remembers a key read at `generation`, unless something was invalidated since.
+    pub fn put_key(&self, generation: u64, digest: String, key: CachedKey) {
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation() == generation {
+            keys.insert(digest, key);
+        }
+    }
+
+    pub fn route(&self, customer: Uuid) -> Option<Route> {
+        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        routes
+            .get(&customer)
+            .filter(|(_, at)| at.elapsed() < TTL)
+            .map(|(r, _)| r.clone())
+    }
+
+    pub fn put_route(&self, generation: u64, customer: Uuid, route: Route) {
+        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation() == generation {
+            routes.insert(customer, (route, Instant::now()));
+        }
+    }
+
+    /// Drops what `what` makes stale, here only.
+    pub fn apply(&self, what: Invalidation) {
+        match what {
+            Invalidation::Ban(ip, until) => {
+                if let Some(until) = DateTime::from_timestamp(until, 0) {
+                    self.bans
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(ip, until);
+                }
+            }
+            Invalidation::Customer(id) => {
+                // Bumped while the maps are locked, so no lookup that read before this
+                // can store after it.
+                let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+                let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                keys.retain(|_, k| k.customer_id != id);
+                routes.remove(&id);
+            }
+            Invalidation::All => {
+                let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+                let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                keys.clear();
+                routes.clear();
+            }
+        }
+    }
+
+    /// Drops what `what` makes stale here and on every other replica.
+    pub async fn invalidate(&self, what: Invalidation) {
+        self.apply(what);
+        if let Some(bus) = &self.bus {
+            bus.publish(what).await;
+        }
+    }
+
+    /// When `ip` is banned, until when.
+    pub fn banned_until(&self, ip: IpAddr) -> Option<DateTime<Utc>> {
+        let bans = self.bans.read().unwrap_or_else(|e| e.into_inner());
+        bans.get(&ip).copied().filter(|until| *until > Utc::now())
+    }
+
+    /// Notes one use of a key (written by [`GatewayCache::flush_key_uses`]).
+    pub fn record_use(&self, key_id: Uuid, ip: Option<IpAddr>) {
+        let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = uses.entry(key_id).or_insert(KeyUse {
+            at: Utc::now(),
+            ip,
+            count: 0,
+        });
+        entry.at = Utc::now();
+        entry.ip = ip.or(entry.ip);
+        entry.count += 1;
+    }
+
+    /// Writes the gathered key uses in one transaction.
+    pub async fn flush_key_uses(&self, db: &crate::Db) -> crate::Result<usize> {
+        let uses: Vec<(Uuid, KeyUse)> = {
+            let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
+            uses.drain().collect()
+        };
+        if uses.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = db.begin().await?;
+        for (id, u) in &uses {
+            crate::on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                    "UPDATE api_keys SET last_used_at = $1, last_used_ip = $2, \
+                     request_count = request_count + $3 WHERE id = $4",
+                )
+                .bind(u.at)
+                .bind(u.ip.map(crate::db::Inet))
+                .bind(u.count)
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map(|r| r.rows_affected())
+            })?;
+        }
+        tx.commit().await?;
+        Ok(uses.len())
+    }
+
+    /// Forgets expired entries and bans.
+    pub fn sweep(&self) {
+        self.keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, k| k.cached_at.elapsed() < TTL);
+        self.routes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (_, at)| at.elapsed() < TTL);
+        let now = Utc::now();
+        self.bans
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, until| *until > now);
+    }
+
+    /// Listens for the other replicas' invalidations until the process ends; reconnects
+    /// after a failure, dropping everything (messages may have been missed meanwhile).
+    pub async fn listen(self: Arc<Self>) {
+        let Some(bus) = &self.bus else { return };
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match bus.subscribe().await {
+                Ok(mut pubsub) => {
+                    backoff = Duration::from_millis(200);
+                    self.apply(Invalidation::All);
+                    use futures_util::StreamExt;
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        let text: String = message.get_payload().unwrap_or_default();
+                        match Invalidation::decode(&text) {
+                            Some(what) => self.apply(what),
+                            None => tracing::warn!("unknown gateway invalidation message"),
+                        }
+                    }
+                    tracing::warn!("gateway invalidations: Redis subscription ended; reconnecting");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "gateway invalidations: cannot subscribe to Redis");
+                }
+            }
+            self.apply(Invalidation::All);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    }
+}
+
+/// The Redis channel the replicas tell each other about changes on.
+struct Bus {
+    client: redis::Client,
+    conn: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
+    channel: String,
+}
+
+impl Bus {
+    fn new(url: &str, prefix: &str) -> Result<Bus, redis::RedisError> {
+        Ok(Bus {
+            client: redis::Client::open(url)?,
+            conn: tokio::sync::OnceCell::new(),
+            channel: format!("{prefix}gateway"),
+        })
+    }
+
+    async fn publish(&self, what: Invalidation) {
+        let conn = self
+            .conn
+            .get_or_try_init(|| redis::aio::ConnectionManager::new(self.client.clone()))
+            .await;
+        let result = match conn {
+            Ok(conn) => {
+                let mut conn = conn.clone();
+                redis::cmd("PUBLISH")
+                    .arg(&self.channel)
+                    .arg(what.encode())
+                    .query_async::<i64>(&mut conn)
+                    .await
+                    .map(|_| ())
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "cannot tell the other replicas about a change; they see it within {}s", TTL.as_secs());
+        }
+    }
+
+    async fn subscribe(&self) -> Result<redis::aio::PubSub, redis::RedisError> {
+        let mut pubsub = self.client.get_async_pubsub().await?;
+        pubsub.subscribe(&self.channel).await?;
+        Ok(pubsub)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(customer: Uuid) -> CachedKey {
+        CachedKey::new(
+            Uuid::new_v4(),
+            customer,
+            Arc::from(vec!["*".to_owned()]),
+            None,
+            false,
+            Plan::Basic,
+        )
+    }
+
+    #[test]
+    fn invalidations_round_trip_through_their_wire_form() {
+        for what in [
+            Invalidation::All,
+            Invalidation::Customer(Uuid::new_v4()),
+            Invalidation::Ban("203.0.113.9".parse().unwrap(), 1_800_000_000),
+            Invalidation::Ban("2001:db8::1".parse().unwrap(), 1_800_000_000),
+        ] {
+            assert_eq!(Invalidation::decode(&what.encode()), Some(what));
+        }
+        assert_eq!(Invalidation::decode("nonsense"), None);
+    }
+
+    #[test]
+    fn a_customer_invalidation_drops_its_keys_and_route_only() {
+        let cache = GatewayCache::new(None, "t:").unwrap();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let g = cache.generation();
+        cache.put_key(g, "da".into(), key(a));
+        cache.put_key(g, "db".into(), key(b));
+        let route = Route {
+            server_id: Uuid::new_v4(),
+            api_url: Arc::from("http://w"),
+        };
+        cache.put_route(g, a, route.clone());
+        cache.put_route(g, b, route);
+        cache.apply(Invalidation::Customer(a));
+        assert!(cache.key("da").is_none());
+        assert!(cache.route(a).is_none());
+        assert!(cache.key("db").is_some());
+        assert!(cache.route(b).is_some());
+    }
+
+    #[test]
+    fn a_lookup_that_raced_an_invalidation_does_not_fill_the_cache() {
+        let cache = GatewayCache::new(None, "t:").unwrap();
+        let c = Uuid::new_v4();
+        let before = cache.generation();
+        cache.apply(Invalidation::Customer(c)); // e.g. the key was revoked meanwhile
+        cache.put_key(before, "d".into(), key(c));
+        assert!(cache.key("d").is_none());
+    }
+
+    #[test]
+    fn bans_expire() {
+        let cache = GatewayCache::new(None, "t:").unwrap();
+        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+        cache.apply(Invalidation::Ban(ip, Utc::now().timestamp() + 60));
+        assert!(cache.banned_until(ip).is_some());
+        cache.apply(Invalidation::Ban(ip, Utc::now().timestamp() - 1));
+        assert!(cache.banned_until(ip).is_none());
+    }
+}
