@@ -1748,6 +1748,25 @@ async fn idempotent_sends_usage_and_audit(backend: Backend) {
     let (_, _, other_key) = p.customer("other@example.com").await;
     let (_, theirs) = p.get(&other_key, "/usage").await;
     assert_eq!(theirs["data"]["totals"]["api_requests"], 0, "{theirs}");
+
+    // Received messages are counted by the worker.
+    let (status, _) = p
+        .post(
+            &key,
+            "/sandbox/inbound",
+            json!({ "from": "6281234567890", "message": "thanks!" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, usage) = p.get(&key, "/usage").await;
+        if usage["data"]["totals"]["messages_received"] == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never counted: {usage}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

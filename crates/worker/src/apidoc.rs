@@ -83,7 +83,8 @@ pub fn status_of(code: &str) -> u16 {
         | api::NO_PENDING_LOGIN => 409,
         http::PAYLOAD_TOO_LARGE => 413,
         http::UNSUPPORTED_MEDIA_TYPE => 415,
-        http::RATE_LIMIT_EXCEEDED => 429,
+        http::IDEMPOTENCY_KEY_REUSED | http::IDEMPOTENCY_IN_PROGRESS => 409,
+        http::RATE_LIMIT_EXCEEDED | http::IP_BANNED => 429,
         http::INTERNAL_ERROR => 500,
         http::WORKER_UNAVAILABLE
         | http::SERVICE_UNAVAILABLE
@@ -96,11 +97,12 @@ pub fn status_of(code: &str) -> u16 {
 
 /// Errors any customer call can meet on its way (management's gateway: key, scope, plan
 /// limits; the worker).
-const COMMON_ERRORS: [&str; 9] = [
+const COMMON_ERRORS: [&str; 10] = [
     http::INVALID_API_KEY,
     http::CUSTOMER_SUSPENDED,
     http::FORBIDDEN,
     http::RATE_LIMIT_EXCEEDED,
+    http::IP_BANNED,
     http::INTERNAL_ERROR,
     http::WORKER_UNAVAILABLE,
     crate::api::code::SESSION_MOVED,
@@ -369,9 +371,13 @@ impl Doc {
 
     fn operation(&self, method: HttpMethod, path: &str) -> Operation {
         let mut errors = self.errors.clone();
-        let path_params = path_params(path);
+        let mut path_params = path_params(path);
         if !path_params.is_empty() {
             errors.push(http::NOT_FOUND);
+        }
+        if is_send(&method, path) {
+            errors.extend([http::IDEMPOTENCY_KEY_REUSED, http::IDEMPOTENCY_IN_PROGRESS]);
+            path_params.push(idempotency_key_param());
         }
         errors.extend(COMMON_ERRORS);
         let mut by_status: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
@@ -465,6 +471,30 @@ fn operation_id(method: &HttpMethod, path: &str) -> String {
         );
     }
     id
+}
+
+/// Whether an operation sends a message (idempotent with a key; counted as a message).
+fn is_send(method: &HttpMethod, path: &str) -> bool {
+    matches!(method, HttpMethod::Post)
+        && ((path.starts_with("/api/v1/send/")
+            && !matches!(path, "/api/v1/send/presence" | "/api/v1/send/chat-presence"))
+            || path.ends_with("/forward"))
+}
+
+fn idempotency_key_param() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Any unique string (≤ 255 characters, e.g. a UUID). A retry with the same key \
+             within 24 hours sends nothing and gets the first answer again, marked \
+             `Idempotent-Replayed: true`; the same key with a different request is `409 \
+             IDEMPOTENCY_KEY_REUSED`, and `409 IDEMPOTENCY_IN_PROGRESS` while the first is \
+             still being answered.",
+        ))
+        .schema(Some(string()))
+        .build()
 }
 
 fn path_params(path: &str) -> Vec<Parameter> {

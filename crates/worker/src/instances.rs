@@ -142,6 +142,8 @@ pub struct Instances {
     pub network: Arc<SandboxNetwork>,
     map: RwLock<HashMap<SessionKey, Arc<OnceCell<Arc<Instance>>>>>,
     pub counters: Counters,
+    /// Received messages per customer per day, for `customer_usage` (written in batches).
+    pub usage: wasp_db::usage::UsageMeter,
 }
 
 /// Why an instance could not be created.
@@ -167,6 +169,7 @@ impl Instances {
             network,
             map: RwLock::new(HashMap::new()),
             counters: Counters::default(),
+            usage: Default::default(),
         })
     }
 
@@ -469,6 +472,14 @@ impl Instances {
             });
         }
         while tasks.join_next().await.is_some() {}
+        self.flush_usage().await;
+    }
+
+    /// Writes the received-message counts gathered since the last call.
+    pub async fn flush_usage(&self) {
+        if let Err(e) = self.usage.flush(&self.db).await {
+            tracing::warn!(error = %e, "usage flush failed; retried");
+        }
     }
 }
 
@@ -575,6 +586,13 @@ async fn apply(
             .await?;
             if stored && !m.from_me {
                 instances.counters.received.fetch_add(1, Ordering::Relaxed);
+                instances.usage.add(
+                    key.customer,
+                    wasp_db::usage::Usage {
+                        messages_received: 1,
+                        ..Default::default()
+                    },
+                );
                 metrics::counter!("wasp_worker_messages_received_total").increment(1);
             }
             None

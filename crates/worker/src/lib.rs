@@ -161,6 +161,9 @@ pub enum StartError {
 /// How often a worker checks that it still holds the leases of its sessions.
 pub const LEASE_CHECK: Duration = Duration::from_secs(10);
 
+/// How often counted usage is written.
+pub const USAGE_FLUSH: Duration = Duration::from_secs(2);
+
 /// Registers (retrying while management is unreachable), then serves the worker API on
 /// `listener` and heartbeats until `shutdown` completes.
 pub async fn run(
@@ -227,10 +230,23 @@ pub async fn run_with(
             }
         })
     });
+    // Received-message counts reach customer_usage within a couple of seconds.
+    let usage_flusher = instances.clone().map(|instances| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(USAGE_FLUSH);
+            loop {
+                tick.tick().await;
+                instances.flush_usage().await;
+            }
+        })
+    });
     let served = server
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     heartbeats.abort();
+    if let Some(flusher) = usage_flusher {
+        flusher.abort();
+    }
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
