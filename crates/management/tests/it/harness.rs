@@ -74,6 +74,14 @@ impl TestApp {
         operators::bootstrap(&db, Some(ROOT_EMAIL), Some(ROOT_PASSWORD))
             .await
             .expect("first operator");
+        let mut app = TestApp::serve(db, configure).await;
+        app.pg_database = pg_database;
+        app._dir = dir;
+        app
+    }
+
+    /// A management server on `db`, on a free port.
+    async fn serve(db: Db, configure: impl FnOnce(&mut Config)) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = Config::local(addr);
@@ -97,45 +105,17 @@ impl TestApp {
             addr,
             db,
             http: reqwest::Client::new(),
-
-            pg_database,
+            pg_database: None,
             shutdown: Some(tx),
             server: Some(server),
-            _dir: dir,
+            _dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
     /// Another management replica on the same database (its own process state: caches,
     /// limiters), configured by `configure` on top of the defaults.
     pub async fn replica(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut config = Config::local(addr);
-        config.cookie_secure = false;
-        configure(&mut config);
-        let state = AppState::new(
-            self.db.clone(),
-            config,
-            b"test-secret-test-secret-test-secret!",
-            None,
-        );
-        let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            wasp_management::app::serve(state, listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server runs");
-        });
-        TestApp {
-            addr,
-            db: self.db.clone(),
-            http: reqwest::Client::new(),
-            pg_database: None,
-            shutdown: Some(tx),
-            server: Some(server),
-            _dir: tempfile::tempdir().expect("temp dir"),
-        }
+        TestApp::serve(self.db.clone(), configure).await
     }
 
     pub fn url(&self, path: &str) -> String {
