@@ -130,6 +130,7 @@ pub fn required_scope(method: &axum::http::Method, path: &str) -> &'static str {
         "chat" if read => "chats:read",
         "chat" => "messages:send",
         "group" => "groups:manage",
+        "webhooks" => "webhooks:manage",
         "user" if rest == "user/my/groups" => "groups:manage",
         "user" | "newsletter" if read => "chats:read",
         _ => "session:manage", // app, user and newsletter changes, call, sandbox

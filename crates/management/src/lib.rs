@@ -23,6 +23,7 @@ pub mod placement;
 pub mod router;
 pub mod servers;
 pub mod usage;
+pub mod webhooks;
 
 pub use app::{App, AppState};
 pub use config::Config;

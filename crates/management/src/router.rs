@@ -2,7 +2,8 @@
 //! document cannot drift from the router.
 
 use crate::{
-    abuse, audit, auth, customers, gateway, health, http, keys, operators, servers, usage, AppState,
+    abuse, audit, auth, customers, gateway, health, http, keys, operators, servers, usage,
+    webhooks, AppState,
 };
 use axum::{
     extract::DefaultBodyLimit,
@@ -128,6 +129,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(keys::customer_revoke_key))
         .routes(routes!(usage::customer_usage))
         .routes(routes!(usage::admin_usage))
+        .routes(routes!(webhooks::admin_webhooks))
         .routes(routes!(audit::list_logs))
         .split_for_parts()
 }

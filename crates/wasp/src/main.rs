@@ -98,6 +98,13 @@ struct DriverArgs {
     /// default: such URLs are refused (SSRF). For development only.
     #[arg(long, env = "WASP_MEDIA_ALLOW_PRIVATE", value_name = "WASP_MEDIA_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
     media_allow_private: bool,
+    /// Let webhook endpoints be private and loopback addresses. Off by default: they are
+    /// refused when created and at every delivery (SSRF). For development only.
+    #[arg(long, env = "WASP_WEBHOOK_ALLOW_PRIVATE", value_name = "WASP_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    webhook_allow_private: bool,
+    /// Refuse webhook endpoints that are not https.
+    #[arg(long, env = "WASP_WEBHOOK_HTTPS_ONLY", value_name = "WASP_WEBHOOK_HTTPS_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
+    webhook_https_only: bool,
     /// Live sessions: seconds a login waits for WhatsApp's first QR or pair code before it
     /// answers DRIVER_UNAVAILABLE (WhatsApp unreachable from this server).
     #[arg(
@@ -635,6 +642,8 @@ async fn start_local_worker(
             live: args.driver.live(),
             sandbox: args.driver.sandbox(),
             media_allow_private: args.driver.media_allow_private,
+            webhook_allow_private: args.driver.webhook_allow_private,
+            webhook_https_only: args.driver.webhook_https_only,
         },
         state.db.clone(),
         metrics,
@@ -696,6 +705,8 @@ async fn worker(args: WorkerArgs) -> Result<()> {
             live: args.driver.live(),
             sandbox: args.driver.sandbox(),
             media_allow_private: args.driver.media_allow_private,
+            webhook_allow_private: args.driver.webhook_allow_private,
+            webhook_https_only: args.driver.webhook_https_only,
         },
         db.clone(),
         metrics,

@@ -538,6 +538,7 @@ fn api() -> Api {
                 .errors(&[code::SESSION_NOT_LOGGED_IN]),
         )
         .merge(crate::api_groups::api())
+        .merge(crate::webhooks::api())
         .undocumented(
             Router::new()
                 .route(
@@ -911,7 +912,15 @@ pub(crate) async fn send(
             content["recipients"] = json!(others);
         }
     }
-    store::store_message(
+    let event = crate::events::NewEvent::sent(
+        &sent.id,
+        &message.to.to_string(),
+        message.kind.as_str(),
+        message.body.as_deref(),
+        sent.timestamp,
+    );
+    let device = (!own.is_empty()).then(|| own.clone());
+    store::store_message_with(
         worker.db(),
         caller.key,
         &NewMessage {
@@ -929,9 +938,11 @@ pub(crate) async fn send(
             forwarded: message.forwarded,
             sent_at: sent.timestamp,
         },
+        Some((&event, device.as_deref())),
     )
     .await
     .map_err(db_error)?;
+    instances.deliveries.notify_one();
     counters.sent.fetch_add(1, Ordering::Relaxed);
     metrics::counter!("wasp_worker_messages_sent_total", "kind" => message.kind.as_str())
         .increment(1);

@@ -83,7 +83,7 @@ pub fn status_of(code: &str) -> u16 {
         | api::NO_PENDING_LOGIN => 409,
         http::PAYLOAD_TOO_LARGE => 413,
         http::UNSUPPORTED_MEDIA_TYPE => 415,
-        http::IDEMPOTENCY_KEY_REUSED | http::IDEMPOTENCY_IN_PROGRESS => 409,
+        http::IDEMPOTENCY_KEY_REUSED | http::IDEMPOTENCY_IN_PROGRESS | http::CONFLICT => 409,
         http::RATE_LIMIT_EXCEEDED | http::IP_BANNED => 429,
         http::INTERNAL_ERROR => 500,
         http::WORKER_UNAVAILABLE
@@ -460,10 +460,20 @@ fn operation_id(method: &HttpMethod, path: &str) -> String {
         HttpMethod::Trace => "trace",
     };
     let mut id = method.to_owned();
-    for seg in path.trim_start_matches("/api/v1").split('/') {
+    let segments: Vec<&str> = path.trim_start_matches("/api/v1").split('/').collect();
+    for (i, seg) in segments.iter().enumerate() {
         if seg.is_empty() || seg.starts_with('{') {
             continue;
         }
+        // A collection followed by one item's id names the item: `/webhooks/{id}` →
+        // `webhook`, so it differs from the collection's own operation.
+        let item = segments
+            .get(i + 1)
+            .is_some_and(|next| next.starts_with('{'));
+        let seg = match seg.strip_suffix('s') {
+            Some(singular) if item => singular,
+            _ => seg,
+        };
         id.push('_');
         id.extend(
             seg.chars()
@@ -678,6 +688,14 @@ mod tests {
         assert_eq!(
             operation_id(&HttpMethod::Get, "/api/v1/chat/{chat_jid}/messages"),
             "get_chat_messages"
+        );
+        assert_eq!(
+            operation_id(&HttpMethod::Get, "/api/v1/webhooks/{webhook_id}/deliveries"),
+            "get_webhook_deliveries"
+        );
+        assert_eq!(
+            operation_id(&HttpMethod::Get, "/api/v1/webhooks"),
+            "get_webhooks"
         );
     }
 

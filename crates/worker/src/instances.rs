@@ -144,6 +144,8 @@ pub struct Instances {
     pub counters: Counters,
     /// Received messages per customer per day, for `customer_usage` (written in batches).
     pub usage: wasp_db::usage::UsageMeter,
+    /// Woken when events were written, so webhook delivery starts at once.
+    pub deliveries: Arc<tokio::sync::Notify>,
 }
 
 /// Why an instance could not be created.
@@ -170,6 +172,7 @@ impl Instances {
             map: RwLock::new(HashMap::new()),
             counters: Counters::default(),
             usage: Default::default(),
+            deliveries: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -475,6 +478,23 @@ impl Instances {
         self.flush_usage().await;
     }
 
+    /// Writes an event that has no other change to go with (a session change, a reaction)
+    /// and wakes the delivery; a failure is logged (the change itself is already stored).
+    pub async fn emit(
+        &self,
+        key: SessionKey,
+        device: Option<&str>,
+        event: crate::events::NewEvent,
+    ) {
+        match crate::events::emit(&self.db, key, device, &event).await {
+            Ok(Some(_)) => self.deliveries.notify_one(),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(session = %key, error = %e, kind = event.kind, "event not written")
+            }
+        }
+    }
+
     /// Writes the received-message counts gathered since the last call.
     pub async fn flush_usage(&self) {
         if let Err(e) = self.usage.flush(&self.db).await {
@@ -560,7 +580,8 @@ async fn apply(
             Some(State::LoggedOut)
         }
         Event::Message(m) => {
-            let stored = store::store_message(
+            let event = crate::events::NewEvent::message(m);
+            let stored = store::store_message_with(
                 &instances.db,
                 key,
                 &NewMessage {
@@ -582,8 +603,12 @@ async fn apply(
                     forwarded: false,
                     sent_at: m.timestamp,
                 },
+                Some((&event, before.session.jid.as_deref())),
             )
             .await?;
+            if stored {
+                instances.deliveries.notify_one();
+            }
             if stored && !m.from_me {
                 instances.counters.received.fetch_add(1, Ordering::Relaxed);
                 instances.usage.add(
@@ -598,16 +623,30 @@ async fn apply(
             None
         }
         Event::Reaction {
+            chat,
             sender,
             message_id,
             emoji,
-            ..
         } => {
             store::set_reaction(&instances.db, key, message_id, &sender.to_string(), emoji).await?;
+            instances
+                .emit(
+                    key,
+                    before.session.jid.as_deref(),
+                    crate::events::NewEvent::reaction(chat, sender, message_id, emoji),
+                )
+                .await;
             None
         }
         Event::SendFailed { message_id, reason } => {
             if store::mark_failed(&instances.db, key, message_id).await? {
+                instances
+                    .emit(
+                        key,
+                        before.session.jid.as_deref(),
+                        crate::events::NewEvent::failed(message_id, reason),
+                    )
+                    .await;
                 instances.counters.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(session = %key, %reason, "a sent message was refused by WhatsApp");
             }
@@ -615,20 +654,24 @@ async fn apply(
         }
         Event::Receipt {
             message_id,
+            chat,
             status,
             participant,
             at,
-            ..
         } => {
-            store::apply_receipt(
+            store::apply_receipt_with(
                 &instances.db,
                 key,
                 message_id,
                 *status,
                 participant.as_ref().map(|p| p.to_string()).as_deref(),
                 *at,
+                // One event per step a message takes (a group message steps once every
+                // member got there), not one per receipt.
+                Some((chat, before.session.jid.as_deref())),
             )
             .await?;
+            instances.deliveries.notify_one();
             None
         }
     };
@@ -639,6 +682,9 @@ async fn apply(
         return Ok(());
     }
     next.session.state = to.as_str().into();
+    if let Some(e) = session_event(&event, &next.session) {
+        instances.emit(key, next.session.jid.as_deref(), e).await;
+    }
     let changed = next.session != before.session;
     instance.status.send_replace(next.clone());
     if changed {
@@ -659,4 +705,35 @@ async fn apply(
         }
     }
     Ok(())
+}
+
+/// The `session.*` event of a state change, if any.
+fn session_event(event: &Event, session: &SessionState) -> Option<crate::events::NewEvent> {
+    use crate::events::NewEvent;
+    use serde_json::json;
+    Some(match event {
+        Event::Qr { code, ttl } => NewEvent::session(
+            "session.qr",
+            json!({ "qr_code": code, "qr_duration": ttl.as_secs() }),
+        ),
+        Event::PairCode { code } => {
+            NewEvent::session("session.pairing_code", json!({ "pair_code": code }))
+        }
+        Event::Connected { .. } => NewEvent::session(
+            "session.connected",
+            json!({
+                "phone_number": session.phone,
+                "jid": session.jid,
+                "lid": session.lid,
+                "push_name": session.push_name,
+            }),
+        ),
+        Event::Disconnected { reason } => {
+            NewEvent::session("session.disconnected", json!({ "reason": reason }))
+        }
+        Event::LoggedOut { reason } => {
+            NewEvent::session("session.logged_out", json!({ "reason": reason }))
+        }
+        _ => return None,
+    })
 }

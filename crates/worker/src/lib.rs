@@ -7,6 +7,7 @@ pub mod api;
 pub mod api_groups;
 pub mod apidoc;
 pub mod driver;
+pub mod events;
 pub mod groups;
 pub mod instances;
 pub mod jid;
@@ -20,6 +21,7 @@ pub mod stats;
 pub mod store;
 #[doc(hidden)]
 pub mod testkit;
+pub mod webhooks;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::{
@@ -51,6 +53,10 @@ pub struct WorkerConfig {
     pub sandbox: sandbox::SandboxConfig,
     /// Let media URLs point to private addresses (development only).
     pub media_allow_private: bool,
+    /// Let webhook endpoints be private addresses (`WASP_WEBHOOK_ALLOW_PRIVATE`; development).
+    pub webhook_allow_private: bool,
+    /// Refuse webhook endpoints that are not https (`WASP_WEBHOOK_HTTPS_ONLY`).
+    pub webhook_https_only: bool,
 }
 
 impl std::fmt::Debug for WorkerConfig {
@@ -230,6 +236,17 @@ pub async fn run_with(
             }
         })
     });
+    // Webhook delivery for the sessions this worker holds.
+    let delivering = instances.clone().map(|instances| {
+        let deliverer = webhooks::Deliverer::new(
+            worker.db().clone(),
+            instances.server(),
+            worker.config.webhook_allow_private,
+            worker.config.webhook_https_only,
+            instances.deliveries.clone(),
+        );
+        tokio::spawn(deliverer.run())
+    });
     // Received-message counts reach customer_usage within a couple of seconds.
     let usage_flusher = instances.clone().map(|instances| {
         tokio::spawn(async move {
@@ -246,6 +263,9 @@ pub async fn run_with(
     heartbeats.abort();
     if let Some(flusher) = usage_flusher {
         flusher.abort();
+    }
+    if let Some(delivering) = delivering {
+        delivering.abort();
     }
     if let Some(watchdog) = watchdog {
         watchdog.abort();

@@ -228,6 +228,17 @@ fn preview(m: &NewMessage) -> String {
 /// Stores a message and updates its chat; `false` when it was already stored (a
 /// redelivery), in which case nothing changes.
 pub async fn store_message(db: &Db, key: SessionKey, m: &NewMessage) -> Result<bool, sqlx::Error> {
+    store_message_with(db, key, m, None).await
+}
+
+/// [`store_message`], writing `event` to the webhook outbox in the same transaction (only
+/// when the message is new), with `device` (the session's JID) in it.
+pub async fn store_message_with(
+    db: &Db,
+    key: SessionKey,
+    m: &NewMessage,
+    event: Option<(&crate::events::NewEvent, Option<&str>)>,
+) -> Result<bool, sqlx::Error> {
     let now = now();
     let mut tx = db.begin().await?;
     let inserted = on_tx!(&mut tx, |conn| {
@@ -291,6 +302,9 @@ pub async fn store_message(db: &Db, key: SessionKey, m: &NewMessage) -> Result<b
     .map(|r| r.rows_affected())
     })?;
     insert_receipt(&mut tx, key, &m.id, m.status, "", m.sent_at).await?;
+    if let Some((event, device)) = event {
+        crate::events::emit_in(&mut tx, key, device, event).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
@@ -328,6 +342,21 @@ pub async fn apply_receipt(
     status: Receipt,
     participant: Option<&str>,
     at: DateTime<Utc>,
+) -> Result<Option<String>, sqlx::Error> {
+    apply_receipt_with(db, key, message_id, status, participant, at, None).await
+}
+
+/// [`apply_receipt`], writing a `message.delivered`/`read`/`played` event to the webhook
+/// outbox in the same transaction when the message's status advances. `emit` is the chat
+/// and the session's JID.
+pub async fn apply_receipt_with(
+    db: &Db,
+    key: SessionKey,
+    message_id: &str,
+    status: Receipt,
+    participant: Option<&str>,
+    at: DateTime<Utc>,
+    emit: Option<(&crate::jid::Jid, Option<&str>)>,
 ) -> Result<Option<String>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let current: Option<String> = on_tx!(&mut tx, |conn| {
@@ -374,6 +403,13 @@ pub async fn apply_receipt(
         .await
         .map(|r| r.rows_affected())
         })?;
+        if let Some((chat, device)) = emit {
+            if let Some(event) =
+                crate::events::NewEvent::receipt(message_id, chat, status.as_str(), None, at)
+            {
+                crate::events::emit_in(&mut tx, key, device, &event).await?;
+            }
+        }
         status.as_str().to_owned()
     } else {
         current

@@ -81,6 +81,8 @@ pub fn sandbox_config(dir: &Path) -> WorkerConfig {
             ..Default::default()
         },
         media_allow_private: false,
+        webhook_allow_private: true,
+        webhook_https_only: false,
     }
 }
 

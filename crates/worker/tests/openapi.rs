@@ -107,6 +107,15 @@ const CUSTOMER_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sandbox/receipt"),
     ("POST", "/sandbox/disconnect"),
     ("POST", "/sandbox/group-request"),
+    ("GET", "/webhooks"),
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks/{webhook_id}"),
+    ("PATCH", "/webhooks/{webhook_id}"),
+    ("DELETE", "/webhooks/{webhook_id}"),
+    ("POST", "/webhooks/{webhook_id}/rotate-secret"),
+    ("POST", "/webhooks/{webhook_id}/test"),
+    ("GET", "/webhooks/{webhook_id}/deliveries"),
+    ("POST", "/webhooks/{webhook_id}/replay"),
 ];
 
 #[test]
@@ -123,7 +132,7 @@ fn the_document_lists_every_customer_route_and_nothing_internal() {
         missing.is_empty() && extra.is_empty(),
         "missing {missing:?}, not in the list {extra:?}"
     );
-    assert_eq!(documented.len(), 75);
+    assert_eq!(documented.len(), 84);
     assert!(doc["paths"]
         .as_object()
         .unwrap()
@@ -154,7 +163,8 @@ fn every_operation_is_tagged_secured_and_uniquely_named_and_every_ref_resolves()
                 "group",
                 "newsletter",
                 "call",
-                "sandbox"
+                "sandbox",
+                "webhooks"
             ]
             .contains(&tag),
             "{method} {path}: tag {tag:?}"
@@ -909,6 +919,52 @@ async fn every_documented_operation_answers_as_documented() {
         json!({ "phone": budi, "message": "x" }),
     )
     .await;
+
+    // ---- webhooks: an endpoint (the test worker allows private addresses), its log.
+    let (status, hook) = c
+        .post(
+            "/webhooks",
+            "/webhooks",
+            json!({ "url": "http://127.0.0.1:9/hook", "events": ["message.*"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    let hook = hook["data"]["id"].as_str().unwrap().to_owned();
+    c.get("/webhooks", "/webhooks").await;
+    let item = "/webhooks/{webhook_id}";
+    let one = format!("/webhooks/{hook}");
+    c.get(item, &one).await;
+    c.call(
+        Method::PATCH,
+        item,
+        &one,
+        Body::Json(json!({ "is_active": true })),
+    )
+    .await;
+    c.post(
+        "/webhooks/{webhook_id}/rotate-secret",
+        &format!("{one}/rotate-secret"),
+        json!({}),
+    )
+    .await;
+    c.post(
+        "/webhooks/{webhook_id}/test",
+        &format!("{one}/test"),
+        json!({}),
+    )
+    .await;
+    c.get(
+        "/webhooks/{webhook_id}/deliveries",
+        &format!("{one}/deliveries"),
+    )
+    .await;
+    c.post(
+        "/webhooks/{webhook_id}/replay",
+        &format!("{one}/replay"),
+        json!({ "since": "2000-01-01T00:00:00Z" }),
+    )
+    .await;
+    c.call(Method::DELETE, item, &one, Body::None).await;
 
     // Every documented operation was called.
     let called: BTreeSet<(String, String)> = c.seen.keys().cloned().collect();

@@ -3,6 +3,8 @@
 //! HTTP client with timeouts.
 #![allow(dead_code)]
 
+pub mod platform;
+
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},

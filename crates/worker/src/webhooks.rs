@@ -1,0 +1,1111 @@
+//! Webhooks: the customer's endpoints (`/api/v1/webhooks`, per session mode: endpoints made
+//! with a test key get the sandbox's events) and the delivery of the events in the outbox
+//! (`events.rs`) to them — signed per Standard Webhooks and with `X-Hub-Signature-256`,
+//! at least once, retried on a schedule with jitter, logged attempt by attempt, through the
+//! SSRF guard at every delivery.
+
+use crate::{
+    api::{db_error, Caller},
+    apidoc::{doc, Api},
+    events::{self, NewEvent},
+    net,
+    store::SessionKey,
+    WorkerState,
+};
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use base64::Engine;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use tokio::sync::{Notify, Semaphore};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use wasp_db::{on_pool, on_tx, Db};
+use wasp_http::error::{created, ok, Error, Json, Path, Query, Result};
+
+/// Endpoints a customer may have per mode.
+pub const MAX_ENDPOINTS: i64 = 10;
+/// How long a rotated-out secret still signs.
+pub const SECRET_OVERLAP: ChronoDuration = ChronoDuration::hours(24);
+/// Retry delays at the default backoff (1000 ms), after attempt 1, 2, …; later attempts use
+/// the last. An endpoint's `retry_backoff_ms` scales them (500 halves them).
+pub const SCHEDULE_SECS: [u64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+/// An endpoint failing without a single success for this long is disabled.
+pub const DISABLE_AFTER: ChronoDuration = ChronoDuration::days(5);
+/// Response bytes kept per attempt.
+const RESPONSE_KEPT: usize = 1024;
+
+// ---------------------------------------------------------------------------------------
+// Endpoints
+// ---------------------------------------------------------------------------------------
+
+/// A webhook endpoint (its secret is shown only when created or rotated).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub url: String,
+    pub description: Option<String>,
+    /// Event types delivered: `["*"]`, exact types, or families such as `"message.*"`.
+    pub events: Vec<String>,
+    /// `live` or `test`: the session whose events it receives (the key's that created it).
+    pub mode: String,
+    pub is_active: bool,
+    /// Why it was disabled, when the platform disabled it.
+    pub disabled_reason: Option<String>,
+    pub max_retries: i32,
+    pub retry_backoff_ms: i32,
+    pub success_count: i64,
+    pub failure_count: i64,
+    pub last_triggered_at: Option<DateTime<Utc>>,
+    /// Until when the previous secret still signs (after a rotation).
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct WebhookRow {
+    id: Uuid,
+    url: String,
+    description: Option<String>,
+    events: sqlx::types::Json<Vec<String>>,
+    mode: String,
+    is_active: bool,
+    disabled_reason: Option<String>,
+    max_retries: i32,
+    retry_backoff_ms: i32,
+    success_count: i64,
+    failure_count: i64,
+    last_triggered_at: Option<DateTime<Utc>>,
+    previous_secret_expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, url, description, events, mode, is_active, disabled_reason, max_retries, \
+    retry_backoff_ms, success_count, failure_count, last_triggered_at, previous_secret_expires_at, \
+    created_at, updated_at";
+
+impl From<WebhookRow> for Webhook {
+    fn from(r: WebhookRow) -> Webhook {
+        Webhook {
+            id: r.id,
+            url: r.url,
+            description: r.description,
+            events: r.events.0,
+            mode: r.mode,
+            is_active: r.is_active,
+            disabled_reason: r.disabled_reason,
+            max_retries: r.max_retries,
+            retry_backoff_ms: r.retry_backoff_ms,
+            success_count: r.success_count,
+            failure_count: r.failure_count,
+            last_triggered_at: r.last_triggered_at,
+            previous_secret_expires_at: r.previous_secret_expires_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A new endpoint, with its secret (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// `whsec_…`: verify signatures with it. Store it now: it is never shown again.
+    pub secret: String,
+}
+
+/// `POST /api/v1/webhooks` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// Where events are POSTed (https; http only where the operator allows it).
+    pub url: String,
+    /// Event types (default `["*"]`).
+    pub events: Option<Vec<String>>,
+    pub description: Option<String>,
+    /// Retries after the first attempt, 0 to 10 (default 5).
+    pub max_retries: Option<i32>,
+    /// Scales the retry schedule (default 1000: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+    pub retry_backoff_ms: Option<i32>,
+}
+
+/// `PATCH /api/v1/webhooks/{id}` body: what to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhook {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub description: Option<String>,
+    /// Re-activating clears a platform disable.
+    pub is_active: Option<bool>,
+    pub max_retries: Option<i32>,
+    pub retry_backoff_ms: Option<i32>,
+}
+
+fn new_secret() -> String {
+    let bytes: [u8; 24] = rand::thread_rng().gen();
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+fn check_url(worker: &WorkerState, url: &str) -> Result<String> {
+    if url.len() > 500 {
+        return Err(Error::validation("url", "must be at most 500 characters"));
+    }
+    let parsed = net::check_url(url, worker.config.webhook_allow_private).map_err(|e| {
+        Error::validation("url", format!("{e} (webhooks go to public addresses only)"))
+    })?;
+    if worker.config.webhook_https_only && parsed.scheme() != "https" {
+        return Err(Error::validation("url", "must be an https URL"));
+    }
+    Ok(parsed.to_string())
+}
+
+fn check_events(events: Option<Vec<String>>) -> Result<Vec<String>> {
+    let events = events.unwrap_or_else(|| vec!["*".into()]);
+    if events.is_empty() || events.len() > events::TYPES.len() {
+        return Err(Error::validation(
+            "events",
+            "must list 1 or more event types, or [\"*\"]",
+        ));
+    }
+    if let Some(bad) = events.iter().find(|e| !events::valid_filter(e)) {
+        return Err(Error::validation(
+            "events",
+            format!("unknown event type `{bad}`"),
+        ));
+    }
+    Ok(events)
+}
+
+fn check_retries(max_retries: Option<i32>, backoff: Option<i32>) -> Result<()> {
+    if max_retries.is_some_and(|n| !(0..=10).contains(&n)) {
+        return Err(Error::validation("max_retries", "must be between 0 and 10"));
+    }
+    if backoff.is_some_and(|n| !(1..=3_600_000).contains(&n)) {
+        return Err(Error::validation(
+            "retry_backoff_ms",
+            "must be between 1 and 3600000",
+        ));
+    }
+    Ok(())
+}
+
+fn check_description(d: &Option<String>) -> Result<()> {
+    if d.as_ref().is_some_and(|d| d.chars().count() > 255) {
+        return Err(Error::validation(
+            "description",
+            "must be at most 255 characters",
+        ));
+    }
+    Ok(())
+}
+
+async fn get_row(db: &Db, key: SessionKey, id: Uuid) -> Result<WebhookRow> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND customer_id = $2 AND mode = $3");
+    on_pool!(db, |pool| sqlx::query_as::<_, WebhookRow>(&sql)
+        .bind(id)
+        .bind(key.customer)
+        .bind(key.mode.as_str())
+        .fetch_optional(pool)
+        .await)
+    .map_err(db_error)?
+    .ok_or_else(|| Error::not_found("webhook"))
+}
+
+async fn list_webhooks(State(worker): State<WorkerState>, caller: Caller) -> Result<Response> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE customer_id = $1 AND mode = $2 ORDER BY created_at"
+    );
+    let rows = on_pool!(worker.db(), |pool| sqlx::query_as::<_, WebhookRow>(&sql)
+        .bind(caller.key.customer)
+        .bind(caller.key.mode.as_str())
+        .fetch_all(pool)
+        .await)
+    .map_err(db_error)?;
+    let list: Vec<Webhook> = rows.into_iter().map(Webhook::from).collect();
+    Ok(ok(list).into_response())
+}
+
+async fn create_webhook(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<CreateWebhook>,
+) -> Result<Response> {
+    let url = check_url(&worker, &req.url)?;
+    let events = check_events(req.events)?;
+    check_retries(req.max_retries, req.retry_backoff_ms)?;
+    check_description(&req.description)?;
+    let key = caller.key;
+    let id = Uuid::now_v7();
+    let secret = new_secret();
+    let now = Utc::now();
+    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    let count: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webhooks WHERE customer_id = $1 AND mode = $2"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .fetch_one(&mut *conn)
+    .await)
+    .map_err(db_error)?;
+    if count >= MAX_ENDPOINTS {
+        return Err(Error::conflict(
+            wasp_http::error::code::CONFLICT,
+            format!("at most {MAX_ENDPOINTS} webhook endpoints per session; delete one first"),
+        ));
+    }
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "INSERT INTO webhooks (id, customer_id, mode, url, secret, events, description, is_active, \
+         max_retries, retry_backoff_ms, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $9, $10, $10)"
+    )
+    .bind(id)
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(&url)
+    .bind(&secret)
+    .bind(sqlx::types::Json(&events))
+    .bind(&req.description)
+    .bind(req.max_retries.unwrap_or(5))
+    .bind(req.retry_backoff_ms.unwrap_or(1000))
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    let webhook = get_row(worker.db(), key, id).await?.into();
+    Ok(created(CreatedWebhook { webhook, secret }).into_response())
+}
+
+async fn get_webhook(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
+    let row = get_row(worker.db(), caller.key, id).await?;
+    Ok(ok(Webhook::from(row)).into_response())
+}
+
+async fn update_webhook(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateWebhook>,
+) -> Result<Response> {
+    let url = req
+        .url
+        .as_deref()
+        .map(|u| check_url(&worker, u))
+        .transpose()?;
+    let events = req.events.map(|e| check_events(Some(e))).transpose()?;
+    check_retries(req.max_retries, req.retry_backoff_ms)?;
+    check_description(&req.description)?;
+    get_row(worker.db(), caller.key, id).await?;
+    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    on_tx!(&mut tx, |conn| sqlx::query(
+        "UPDATE webhooks SET url = COALESCE($1, url), events = COALESCE($2, events), \
+         description = COALESCE($3, description), is_active = COALESCE($4, is_active), \
+         max_retries = COALESCE($5, max_retries), retry_backoff_ms = COALESCE($6, retry_backoff_ms), \
+         disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END, \
+         failing_since = CASE WHEN $4 THEN NULL ELSE failing_since END, \
+         updated_at = $7 WHERE id = $8"
+    )
+    .bind(&url)
+    .bind(events.as_ref().map(sqlx::types::Json))
+    .bind(&req.description)
+    .bind(req.is_active)
+    .bind(req.max_retries)
+    .bind(req.retry_backoff_ms)
+    .bind(Utc::now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    let row = get_row(worker.db(), caller.key, id).await?;
+    Ok(ok(Webhook::from(row)).into_response())
+}
+
+async fn delete_webhook(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
+    get_row(worker.db(), caller.key, id).await?;
+    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    on_tx!(&mut tx, |conn| sqlx::query(
+        "DELETE FROM webhooks WHERE id = $1"
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(ok(Deleted { id, deleted: true }).into_response())
+}
+
+async fn rotate_secret(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
+    get_row(worker.db(), caller.key, id).await?;
+    let secret = new_secret();
+    let now = Utc::now();
+    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    on_tx!(&mut tx, |conn| sqlx::query(
+        "UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $1, secret = $2, \
+         updated_at = $3 WHERE id = $4"
+    )
+    .bind(now + SECRET_OVERLAP)
+    .bind(&secret)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    let webhook = get_row(worker.db(), caller.key, id).await?.into();
+    Ok(ok(CreatedWebhook { webhook, secret }).into_response())
+}
+
+/// Sends a `webhook.test` event to this endpoint alone.
+async fn test_webhook(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
+    get_row(worker.db(), caller.key, id).await?;
+    let event = NewEvent::session(
+        "webhook.test",
+        json!({ "webhook_id": id, "message": "a test event from wasp" }),
+    );
+    let device = caller.instance.status().session.jid;
+    let event_id = events::emit_to(worker.db(), caller.key, device.as_deref(), &event, id)
+        .await
+        .map_err(db_error)?;
+    if let Some(instances) = worker.instances() {
+        instances.deliveries.notify_one();
+    }
+    Ok(created(TestSent { event_id }).into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// The delivery log and replays
+// ---------------------------------------------------------------------------------------
+
+/// One delivery of an event to an endpoint, with its attempts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending` (waiting for its next attempt), `delivered`, or `failed` (no more
+    /// attempts: a dead letter; replay it to try again).
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub log: Vec<Attempt>,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Attempt {
+    #[serde(skip)]
+    pub delivery_id: Uuid,
+    pub attempt: i32,
+    /// The endpoint's HTTP status, when it answered.
+    pub status_code: Option<i32>,
+    /// Why it failed without an answer (timeout, refused address, …).
+    pub error: Option<String>,
+    pub latency_ms: i32,
+    /// The first 1 KiB of the endpoint's answer.
+    pub response_body: Option<String>,
+    pub attempted_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: Uuid,
+    event_id: String,
+    event_type: String,
+    state: String,
+    attempts: i32,
+    next_attempt_at: Option<DateTime<Utc>>,
+    last_status_code: Option<i32>,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Filters of the delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    /// Only deliveries in this state (`pending`, `delivered`, `failed`).
+    pub state: Option<String>,
+    /// 1 to 100 (default 25), newest first.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+async fn list_deliveries(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<DeliveryQuery>,
+) -> Result<Response> {
+    get_row(worker.db(), caller.key, id).await?;
+    let limit = q.limit.unwrap_or(25);
+    if !(1..=100).contains(&limit) {
+        return Err(Error::validation("limit", "must be between 1 and 100"));
+    }
+    let offset = q.offset.unwrap_or(0).max(0);
+    if let Some(s) = &q.state {
+        if !matches!(s.as_str(), "pending" | "delivered" | "failed") {
+            return Err(Error::validation(
+                "state",
+                "must be pending, delivered or failed",
+            ));
+        }
+    }
+    let rows: Vec<DeliveryRow> = on_pool!(worker.db(), |pool| sqlx::query_as(
+        "SELECT d.id, d.event_id, e.event_type, d.state, d.attempts, d.next_attempt_at, d.last_status_code, \
+         d.last_error, d.created_at, d.delivered_at FROM webhook_deliveries d JOIN wa_events e ON e.id = d.event_id \
+         WHERE d.webhook_id = $1 AND ($2 IS NULL OR d.state = $2) \
+         ORDER BY d.created_at DESC, d.id DESC LIMIT $3 OFFSET $4"
+    )
+    .bind(id)
+    .bind(&q.state)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await)
+    .map_err(db_error)?;
+    let mut attempts: Vec<Attempt> = Vec::new();
+    for r in &rows {
+        let mut a: Vec<Attempt> = on_pool!(worker.db(), |pool| sqlx::query_as(
+            "SELECT delivery_id, attempt, status_code, error, latency_ms, response_body, attempted_at \
+             FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt"
+        )
+        .bind(r.id)
+        .fetch_all(pool)
+        .await)
+        .map_err(db_error)?;
+        attempts.append(&mut a);
+    }
+    let list: Vec<Delivery> = rows
+        .into_iter()
+        .map(|r| Delivery {
+            log: attempts
+                .iter()
+                .filter(|a| a.delivery_id == r.id)
+                .map(|a| Attempt {
+                    delivery_id: a.delivery_id,
+                    attempt: a.attempt,
+                    status_code: a.status_code,
+                    error: a.error.clone(),
+                    latency_ms: a.latency_ms,
+                    response_body: a.response_body.clone(),
+                    attempted_at: a.attempted_at,
+                })
+                .collect(),
+            id: r.id,
+            event_id: r.event_id,
+            event_type: r.event_type,
+            state: r.state,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_status_code: r.last_status_code,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            delivered_at: r.delivered_at,
+        })
+        .collect();
+    Ok(ok(list).into_response())
+}
+
+/// `POST /api/v1/webhooks/{id}/replay` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// Replay this delivery (any state).
+    pub delivery_id: Option<Uuid>,
+    /// Or every failed delivery created since then.
+    pub since: Option<DateTime<Utc>>,
+}
+
+async fn replay(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(req): Json<ReplayRequest>,
+) -> Result<Response> {
+    get_row(worker.db(), caller.key, id).await?;
+    let now = Utc::now();
+    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    let n = match (req.delivery_id, req.since) {
+        (Some(delivery), None) => on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1 \
+             WHERE id = $2 AND webhook_id = $3 AND state <> 'pending'"
+        )
+        .bind(now)
+        .bind(delivery)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())),
+        (None, Some(since)) => on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1 \
+             WHERE webhook_id = $2 AND state = 'failed' AND created_at >= $3"
+        )
+        .bind(now)
+        .bind(id)
+        .bind(since)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())),
+        _ => {
+            return Err(Error::validation(
+                "delivery_id",
+                "give either delivery_id or since",
+            ))
+        }
+    }
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    if n > 0 {
+        if let Some(instances) = worker.instances() {
+            instances.deliveries.notify_one();
+        }
+    }
+    Ok(ok(Replayed { replayed: n }).into_response())
+}
+
+/// An endpoint removed.
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    pub id: Uuid,
+    pub deleted: bool,
+}
+
+/// The test event written.
+#[derive(Serialize, ToSchema)]
+pub struct TestSent {
+    pub event_id: String,
+}
+
+/// How many deliveries were put back in the queue.
+#[derive(Serialize, ToSchema)]
+pub struct Replayed {
+    pub replayed: u64,
+}
+
+/// The webhooks part of the customer API.
+pub fn api() -> Api {
+    use utoipa::openapi::path::HttpMethod::Patch;
+    const NOT_FOUND: &[&str] = &[wasp_http::error::code::NOT_FOUND];
+    let validation = &[wasp_http::error::code::VALIDATION_ERROR];
+    Api::default()
+        .tag(
+            "webhooks",
+            "Endpoints that receive your session's events, signed; their delivery log",
+        )
+        .get(
+            "/api/v1/webhooks",
+            list_webhooks,
+            doc(
+                "webhooks",
+                "Your webhook endpoints (for the session of your key's mode)",
+            )
+            .returns_list::<Webhook>(),
+        )
+        .post(
+            "/api/v1/webhooks",
+            create_webhook,
+            doc(
+                "webhooks",
+                "Add an endpoint; its signing secret is shown once",
+            )
+            .json::<CreateWebhook>()
+            .created()
+            .returns::<CreatedWebhook>()
+            .errors(validation)
+            .errors(&[wasp_http::error::code::CONFLICT]),
+        )
+        .get(
+            "/api/v1/webhooks/{webhook_id}",
+            get_webhook,
+            doc("webhooks", "One endpoint").returns::<Webhook>(),
+        )
+        .on(
+            &[Patch],
+            "/api/v1/webhooks/{webhook_id}",
+            update_webhook,
+            doc(
+                "webhooks",
+                "Change an endpoint (URL, events, active, retries)",
+            )
+            .json::<UpdateWebhook>()
+            .returns::<Webhook>()
+            .errors(validation),
+        )
+        .delete(
+            "/api/v1/webhooks/{webhook_id}",
+            delete_webhook,
+            doc("webhooks", "Remove an endpoint and its delivery log").returns::<Deleted>(),
+        )
+        .post(
+            "/api/v1/webhooks/{webhook_id}/rotate-secret",
+            rotate_secret,
+            doc(
+                "webhooks",
+                "Replace the signing secret; the old one keeps signing for 24 hours",
+            )
+            .returns::<CreatedWebhook>(),
+        )
+        .post(
+            "/api/v1/webhooks/{webhook_id}/test",
+            test_webhook,
+            doc("webhooks", "Send a `webhook.test` event to this endpoint")
+                .created()
+                .returns::<TestSent>(),
+        )
+        .get(
+            "/api/v1/webhooks/{webhook_id}/deliveries",
+            list_deliveries,
+            doc(
+                "webhooks",
+                "The delivery log: each event's delivery and every attempt",
+            )
+            .query::<DeliveryQuery>()
+            .returns_list::<Delivery>()
+            .errors(validation),
+        )
+        .post(
+            "/api/v1/webhooks/{webhook_id}/replay",
+            replay,
+            doc(
+                "webhooks",
+                "Deliver again: one delivery, or every failed one since a time",
+            )
+            .json::<ReplayRequest>()
+            .returns::<Replayed>()
+            .errors(validation)
+            .errors(NOT_FOUND),
+        )
+}
+
+// ---------------------------------------------------------------------------------------
+// Delivery
+// ---------------------------------------------------------------------------------------
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The key a `whsec_…` secret stands for (its base64 part, decoded).
+fn secret_key(secret: &str) -> Vec<u8> {
+    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap_or_else(|_| secret.as_bytes().to_vec())
+}
+
+/// The Standard Webhooks signature of `body`: `v1,<base64 HMAC-SHA256(id.timestamp.body)>`.
+pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(&secret_key(secret)).expect("any key length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// `X-Hub-Signature-256`: `sha256=<hex HMAC-SHA256(body)>` under the whole secret string.
+pub fn hub_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The delay before attempt `attempts + 1` (after `attempts` failed), with ±20 % jitter.
+pub fn retry_delay(attempts: i32, backoff_ms: i32) -> Duration {
+    let step = SCHEDULE_SECS[(attempts.max(1) as usize - 1).min(SCHEDULE_SECS.len() - 1)];
+    let base = step as f64 * backoff_ms.max(1) as f64 / 1000.0;
+    let jitter = rand::thread_rng().gen_range(0.8..1.2);
+    Duration::from_secs_f64((base * jitter).max(0.001))
+}
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: Uuid,
+    webhook_id: Uuid,
+    event_id: String,
+    attempts: i32,
+    url: String,
+    secret: Option<String>,
+    previous_secret: Option<String>,
+    previous_secret_expires_at: Option<DateTime<Utc>>,
+    max_retries: i32,
+    retry_backoff_ms: i32,
+    payload: sqlx::types::Json<Value>,
+}
+
+/// Delivers the due deliveries of the sessions this worker holds.
+pub struct Deliverer {
+    db: Db,
+    server: Uuid,
+    client: reqwest::Client,
+    allow_private: bool,
+    https_only: bool,
+    wake: Arc<Notify>,
+    in_flight: Mutex<HashSet<Uuid>>,
+    slots: Arc<Semaphore>,
+}
+
+/// Deliveries in flight at once per worker.
+const CONCURRENCY: usize = 256;
+/// How long an endpoint has to answer.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Deliverer {
+    pub fn new(
+        db: Db,
+        server: Uuid,
+        allow_private: bool,
+        https_only: bool,
+        wake: Arc<Notify>,
+    ) -> Arc<Deliverer> {
+        Arc::new(Deliverer {
+            db,
+            server,
+            client: net::guarded_client(allow_private, TIMEOUT),
+            allow_private,
+            https_only,
+            wake,
+            in_flight: Mutex::default(),
+            slots: Arc::new(Semaphore::new(CONCURRENCY)),
+        })
+    }
+
+    /// Runs until the task is dropped: picks due deliveries whenever events are written,
+    /// and at least every second.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            match self.due().await {
+                Ok(due) => {
+                    for d in due {
+                        let Ok(permit) = self.slots.clone().acquire_owned().await else {
+                            return;
+                        };
+                        let me = self.clone();
+                        tokio::spawn(async move {
+                            me.deliver(d).await;
+                            drop(permit);
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "webhook deliveries could not be read"),
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }
+
+    async fn due(&self) -> Result<Vec<Due>, sqlx::Error> {
+        let rows: Vec<Due> = on_pool!(&self.db, |pool| {
+            sqlx::query_as(
+            "SELECT d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, w.previous_secret, \
+             w.previous_secret_expires_at, w.max_retries, w.retry_backoff_ms, e.payload \
+             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             JOIN wa_events e ON e.id = d.event_id \
+             JOIN wa_sessions s ON s.customer_id = d.customer_id AND s.mode = d.mode \
+             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND s.server_id = $2 AND w.is_active = TRUE \
+             ORDER BY d.next_attempt_at LIMIT 500"
+        )
+        .bind(Utc::now())
+        .bind(self.server)
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(rows
+            .into_iter()
+            .filter(|d| in_flight.insert(d.id))
+            .collect())
+    }
+
+    async fn deliver(&self, d: Due) {
+        let attempt = d.attempts + 1;
+        let body = serde_json::to_vec(&d.payload.0).unwrap_or_default();
+        let started = Instant::now();
+        let outcome = self.post(&d, &body).await;
+        let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        if let Err(e) = self.record(&d, attempt, latency_ms, outcome).await {
+            tracing::error!(error = %e, delivery = %d.id, "webhook attempt could not be recorded");
+        }
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&d.id);
+    }
+
+    async fn post(&self, d: &Due, body: &[u8]) -> Outcome {
+        let url = match net::check_url(&d.url, self.allow_private) {
+            Ok(url) if self.https_only && url.scheme() != "https" => {
+                return Outcome::Refused("https is required".into())
+            }
+            Ok(url) => url,
+            Err(e) => return Outcome::Refused(e.to_string()),
+        };
+        let Some(secret) = &d.secret else {
+            return Outcome::Refused("the endpoint has no secret".into());
+        };
+        let now = Utc::now();
+        let timestamp = now.timestamp();
+        let mut signature = standard_signature(secret, &d.event_id, timestamp, body);
+        if let (Some(previous), Some(until)) = (&d.previous_secret, d.previous_secret_expires_at) {
+            if until > now {
+                signature.push(' ');
+                signature.push_str(&standard_signature(previous, &d.event_id, timestamp, body));
+            }
+        }
+        let sent = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &d.event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .header("x-hub-signature-256", hub_signature(secret, body))
+            .header("x-wasp-delivery", d.id.to_string())
+            .body(body.to_vec())
+            .send()
+            .await;
+        match sent {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                let mut text = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                text.truncate(RESPONSE_KEPT);
+                Outcome::Answered {
+                    status,
+                    retry_after,
+                    body: String::from_utf8_lossy(&text).into_owned(),
+                }
+            }
+            Err(e) => {
+                let reason = if e.is_timeout() {
+                    "timed out".to_owned()
+                } else if e.is_connect() {
+                    format!("could not connect: {}", root_cause(&e))
+                } else {
+                    root_cause(&e)
+                };
+                Outcome::NoAnswer(reason)
+            }
+        }
+    }
+
+    async fn record(
+        &self,
+        d: &Due,
+        attempt: i32,
+        latency_ms: i32,
+        outcome: Outcome,
+    ) -> Result<(), sqlx::Error> {
+        let now = Utc::now();
+        let (status_code, error, response, delivered, retryable, retry_after) = match &outcome {
+            Outcome::Answered {
+                status,
+                retry_after,
+                body,
+            } => {
+                let ok = (200..300).contains(status);
+                // A 4xx other than 408/429 is the receiver's final answer.
+                let refused = (400..500).contains(status) && !matches!(status, 408 | 429);
+                let retryable = !ok && !refused;
+                (
+                    Some(i32::from(*status)),
+                    None,
+                    Some(body.clone()),
+                    ok,
+                    retryable,
+                    *retry_after,
+                )
+            }
+            Outcome::NoAnswer(e) => (None, Some(e.clone()), None, false, true, None),
+            Outcome::Refused(e) => (None, Some(e.clone()), None, false, false, None),
+        };
+        let more = retryable && attempt <= d.max_retries;
+        let (state, next) = if delivered {
+            ("delivered", None)
+        } else if more {
+            let delay = retry_delay(attempt, d.retry_backoff_ms)
+                .max(retry_after.unwrap_or_default())
+                .min(Duration::from_secs(86_400));
+            (
+                "pending",
+                Some(now + ChronoDuration::from_std(delay).unwrap_or_default()),
+            )
+        } else {
+            ("failed", None)
+        };
+        let mut tx = self.db.begin().await?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+                "INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, status_code, error, latency_ms, \
+                 response_body, attempted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(d.id)
+            .bind(d.webhook_id)
+            .bind(attempt)
+            .bind(status_code)
+            .bind(&error)
+            .bind(latency_ms)
+            .bind(&response)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE webhook_deliveries SET state = $1, attempts = $2, next_attempt_at = $3, \
+                 last_status_code = $4, last_error = $5, updated_at = $6, \
+                 delivered_at = CASE WHEN $1 = 'delivered' THEN $6 ELSE delivered_at END WHERE id = $7",
+            )
+            .bind(state)
+            .bind(attempt)
+            .bind(next)
+            .bind(status_code)
+            .bind(&error)
+            .bind(now)
+            .bind(d.id)
+            .execute(&mut *conn)
+            .await?;
+            if delivered {
+                sqlx::query(
+                    "UPDATE webhooks SET success_count = success_count + 1, last_triggered_at = $1, \
+                     failing_since = NULL WHERE id = $2",
+                )
+                .bind(now)
+                .bind(d.webhook_id)
+                .execute(&mut *conn)
+                .await?;
+            } else {
+                sqlx::query(
+                    "UPDATE webhooks SET failure_count = failure_count + 1, last_triggered_at = $1, \
+                     failing_since = COALESCE(failing_since, $1) WHERE id = $2",
+                )
+                .bind(now)
+                .bind(d.webhook_id)
+                .execute(&mut *conn)
+                .await?;
+                // Failing for days without one success: disabled (its deliveries wait; a
+                // re-activation resumes them).
+                sqlx::query(
+                    "UPDATE webhooks SET is_active = FALSE, disabled_reason = $1, updated_at = $2 \
+                     WHERE id = $3 AND is_active = TRUE AND failing_since < $4",
+                )
+                .bind("failing for 5 days without a successful delivery")
+                .bind(now)
+                .bind(d.webhook_id)
+                .bind(now - DISABLE_AFTER)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        })?;
+        tx.commit().await?;
+        metrics::counter!("wasp_webhook_attempts_total", "outcome" => if delivered { "delivered" } else if more { "retry" } else { "failed" }).increment(1);
+        if next.is_some() {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+enum Outcome {
+    Answered {
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    },
+    NoAnswer(String),
+    /// Not sent: refused here (a private address, http where https is required).
+    Refused(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_follow_the_standard_webhooks_example() {
+        // The example of the Standard Webhooks specification.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        let body = br#"{"test": 2432232314}"#;
+        assert_eq!(
+            standard_signature(secret, id, 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        assert!(hub_signature("s", b"x").starts_with("sha256="));
+    }
+
+    #[test]
+    fn the_schedule_grows_scales_with_the_backoff_and_jitters() {
+        let first = retry_delay(1, 1000);
+        assert!(first >= Duration::from_secs(4) && first <= Duration::from_secs(6));
+        let second = retry_delay(2, 1000);
+        assert!(second >= Duration::from_secs(240) && second <= Duration::from_secs(360));
+        let last = retry_delay(20, 1000);
+        assert!(last >= Duration::from_secs(28_800));
+        assert!(retry_delay(1, 10) < Duration::from_millis(61));
+    }
+}
