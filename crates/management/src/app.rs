@@ -17,6 +17,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// Pooled keep-alive connections to workers, for the customer API.
     pub worker_http: reqwest::Client,
+    /// The customer API's proxy to workers over plain http.
+    pub proxy: crate::gateway::ProxyClient,
     pub metrics: Option<PrometheusHandle>,
     /// Plan limits of the customer API (in process, or shared through Redis).
     pub limiter: crate::limits::Limiter,
@@ -82,6 +84,7 @@ impl AppState {
             config,
             http,
             worker_http: crate::gateway::worker_client(),
+            proxy: crate::gateway::proxy_client(),
             metrics,
             limiter,
         }))

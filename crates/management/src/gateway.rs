@@ -55,6 +55,23 @@ pub fn worker_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// The plain-http client to workers (pooled keep-alive connections; most deployments reach
+/// their workers over a private network). Workers behind `https://` go through reqwest.
+pub type ProxyClient =
+    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
+
+pub fn proxy_client() -> ProxyClient {
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_connect_timeout(Some(Duration::from_secs(3)));
+    connector.set_nodelay(true);
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(8))
+        .pool_max_idle_per_host(256)
+        .pool_timer(hyper_util::rt::TokioTimer::new())
+        .timer(hyper_util::rt::TokioTimer::new())
+        .build(connector)
+}
+
 /// Request headers passed on to the worker; everything else (the API key, cookies,
 /// hop-by-hop headers) stays here.
 const FORWARDED_REQUEST: [HeaderName; 4] = [
@@ -419,11 +436,19 @@ async fn forward(
         KeyKind::Live => Mode::Live,
         _ => Mode::Test,
     };
-    let token = state.tokens.for_request(
+    let token = state.cache.token(
         route.server_id,
-        Some(auth.customer_id),
-        Some(mode),
-        Some(auth.key_id),
+        auth.customer_id,
+        mode == Mode::Live,
+        auth.key_id,
+        || {
+            state.tokens.for_request(
+                route.server_id,
+                Some(auth.customer_id),
+                Some(mode),
+                Some(auth.key_id),
+            )
+        },
     );
     let (parts, body) = req.into_parts();
     let path_and_query = parts
@@ -432,47 +457,78 @@ async fn forward(
         .map(|p| p.as_str())
         .unwrap_or("/");
     let url = format!("{}{}", route.api_url, path_and_query);
-    let mut headers = reqwest::header::HeaderMap::new();
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(server = %route.server_id, error = %e, "worker unreachable");
+        Error::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::WORKER_UNAVAILABLE,
+            "the WhatsApp server for your account is unavailable; retry shortly",
+        )
+    };
+    let timed_out = || {
+        tracing::warn!(server = %route.server_id, "worker timed out");
+        Error::client(
+            StatusCode::GATEWAY_TIMEOUT,
+            code::WORKER_TIMEOUT,
+            "the WhatsApp server did not answer in time; the request may still complete",
+        )
+    };
+    let mut headers = HeaderMap::with_capacity(FORWARDED_REQUEST.len() + 2);
     copy_headers(&parts.headers, &mut headers, &FORWARDED_REQUEST);
     if let Some(id) = &meta.request_id {
         if let Ok(v) = id.parse() {
             headers.insert(crate::http::REQUEST_ID.clone(), v);
         }
     }
-    let sent = state
-        .worker_http
-        .request(parts.method.clone(), &url)
-        .headers(headers)
-        .bearer_auth(token)
-        .body(reqwest::Body::wrap_stream(body.into_data_stream()))
-        .send()
-        .await;
-    let upstream = match sent {
-        Ok(resp) => resp,
-        Err(e) if e.is_timeout() => {
-            tracing::warn!(server = %route.server_id, "worker timed out");
-            return Err(Error::client(
-                StatusCode::GATEWAY_TIMEOUT,
-                code::WORKER_TIMEOUT,
-                "the WhatsApp server did not answer in time; the request may still complete",
-            ));
+    let bearer = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| Error::internal("service token is not a header value"))?;
+    headers.insert(header::AUTHORIZATION, bearer);
+
+    if !url.starts_with("http://") {
+        // https workers: through reqwest (TLS).
+        let sent = state
+            .worker_http
+            .request(parts.method.clone(), &url)
+            .headers(headers)
+            .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+            .send()
+            .await;
+        let upstream = match sent {
+            Ok(resp) => resp,
+            Err(e) if e.is_timeout() => return Err(timed_out()),
+            Err(e) => return Err(unavailable(&e)),
+        };
+        let mut response = Response::builder().status(upstream.status().as_u16());
+        if let Some(h) = response.headers_mut() {
+            copy_headers(upstream.headers(), h, &FORWARDED_RESPONSE);
         }
-        Err(e) => {
-            tracing::warn!(server = %route.server_id, error = %e, "worker unreachable");
-            return Err(Error::client(
-                StatusCode::SERVICE_UNAVAILABLE,
-                code::WORKER_UNAVAILABLE,
-                "the WhatsApp server for your account is unavailable; retry shortly",
-            ));
-        }
-    };
-    let mut response = Response::builder().status(upstream.status().as_u16());
-    if let Some(h) = response.headers_mut() {
-        copy_headers(upstream.headers(), h, &FORWARDED_RESPONSE);
+        return response
+            .body(Body::from_stream(upstream.bytes_stream()))
+            .map_err(|e| Error::internal(e.to_string()));
     }
-    response
-        .body(Body::from_stream(upstream.bytes_stream()))
-        .map_err(|e| Error::internal(e.to_string()))
+
+    let uri: axum::http::Uri = url
+        .parse()
+        .map_err(|_| unavailable(&"the server's api_url is not a valid URL"))?;
+    let mut outbound = axum::http::Request::new(body);
+    *outbound.method_mut() = parts.method;
+    *outbound.uri_mut() = uri;
+    *outbound.headers_mut() = headers;
+    let upstream = match tokio::time::timeout(WORKER_TIMEOUT, state.proxy.request(outbound)).await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => return Err(unavailable(&e)),
+        Err(_) => return Err(timed_out()),
+    };
+    let (upstream, incoming) = upstream.into_parts();
+    let mut response = Response::new(Body::new(incoming));
+    *response.status_mut() = upstream.status;
+    copy_headers(
+        &upstream.headers,
+        response.headers_mut(),
+        &FORWARDED_RESPONSE,
+    );
+    Ok(response)
 }
 
 fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, names: &[HeaderName]) {

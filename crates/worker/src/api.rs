@@ -72,14 +72,14 @@ fn claims(parts: &Parts, worker: &WorkerState) -> Result<Claims> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(unauthorized)?;
-    let verifier = worker.verifier().ok_or_else(|| {
+    let verified = worker.verify_token(token.trim()).ok_or_else(|| {
         Error::client(
             StatusCode::SERVICE_UNAVAILABLE,
             wasp_http::error::code::SERVICE_UNAVAILABLE,
             "this worker is not registered with management yet",
         )
     })?;
-    verifier.verify(token.trim()).map_err(|e| {
+    verified.map_err(|e| {
         tracing::warn!(reason = %e, "service token refused");
         unauthorized()
     })

@@ -82,6 +82,9 @@ pub struct Worker {
     /// Fetches media URLs through the SSRF guard.
     pub fetcher: reqwest::Client,
     verifier: RwLock<Option<TokenVerifier>>,
+    /// Tokens whose signature was checked, with their claims: management reuses a token
+    /// for many requests, and an Ed25519 check costs more than the rest of a request.
+    verified: RwLock<std::collections::HashMap<Box<str>, wasp_protocol::service_token::Claims>>,
     instances: OnceLock<Arc<instances::Instances>>,
 }
 
@@ -106,6 +109,7 @@ impl Worker {
             media,
             fetcher,
             verifier: RwLock::new(None),
+            verified: RwLock::default(),
             instances: OnceLock::new(),
         })
     }
@@ -123,6 +127,41 @@ impl Worker {
     }
 
     /// The instance manager; `None` until registered (it needs this server's id).
+    /// The claims of a service token: from the tokens already checked while they are
+    /// unexpired, else checked now (and remembered).
+    pub fn verify_token(
+        &self,
+        token: &str,
+    ) -> Option<
+        Result<wasp_protocol::service_token::Claims, wasp_protocol::service_token::TokenError>,
+    > {
+        let now = chrono::Utc::now().timestamp();
+        if let Some(claims) = self
+            .verified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+        {
+            // Expiry as the verifier judges it (with its leeway), without the signature.
+            if claims.exp >= now {
+                return Some(Ok(claims.clone()));
+            }
+        }
+        let verifier = self.verifier()?;
+        let result = verifier.verify(token);
+        if let Ok(claims) = &result {
+            let mut verified = self.verified.write().unwrap_or_else(|e| e.into_inner());
+            if verified.len() >= 10_000 {
+                verified.retain(|_, c| c.exp >= now);
+                if verified.len() >= 10_000 {
+                    verified.clear();
+                }
+            }
+            verified.insert(token.into(), claims.clone());
+        }
+        Some(result)
+    }
+
     pub fn instances(&self) -> Option<&Arc<instances::Instances>> {
         self.instances.get()
     }
@@ -138,6 +177,10 @@ impl Worker {
                 StartError::Protocol("management sent an unusable service token key".into())
             })?;
         *self.verifier.write().unwrap_or_else(|e| e.into_inner()) = Some(verifier);
+        self.verified
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.instances.get_or_init(|| {
             instances::Instances::new(
                 self.db.clone(),
