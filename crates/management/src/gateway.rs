@@ -148,6 +148,7 @@ pub fn required_scope(method: &axum::http::Method, path: &str) -> &'static str {
         "chat" => "messages:send",
         "group" => "groups:manage",
         "webhooks" => "webhooks:manage",
+        "events" => "messages:read",
         "user" if rest == "user/my/groups" => "groups:manage",
         "user" | "newsletter" if read => "chats:read",
         _ => "session:manage", // app, user and newsletter changes, call, sandbox
@@ -622,6 +623,8 @@ mod tests {
             "messages:read"
         );
         assert_eq!(required_scope(&get, "/api/v1/chats"), "chats:read");
+        assert_eq!(required_scope(&get, "/api/v1/events"), "messages:read");
+        assert_eq!(required_scope(&post, "/api/v1/webhooks"), "webhooks:manage");
         assert_eq!(
             required_scope(&get, "/api/v1/chat/J/messages"),
             "chats:read"

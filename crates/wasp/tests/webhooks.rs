@@ -547,3 +547,69 @@ async fn sqlite_nothing_acknowledged_is_lost_across_sigkill() {
 async fn postgres_nothing_acknowledged_is_lost_across_sigkill() {
     nothing_acknowledged_is_lost_across_sigkill(Backend::Postgres).await;
 }
+
+/// The live stream (`GET /api/v1/events`, Server-Sent Events through the gateway) shows an
+/// inbound message within 100 ms, and only the streaming customer's.
+async fn the_live_stream_shows_an_inbound_message_at_once(backend: Backend) {
+    use futures_util::StreamExt;
+    let p = Platform::start(backend).await;
+    let (_, key) = connected_customer(&p, "live@example.com").await;
+    let (_, other_key) = connected_customer(&p, "quiet@example.com").await;
+    let resp = support::http()
+        .get(format!(
+            "http://{}/api/v1/events?events=message.received",
+            p.addr
+        ))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
+    tokio::spawn(async move {
+        let mut body = resp.bytes_stream();
+        let mut buffer = String::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                if event.contains("data:") {
+                    let _ = tx.send((Instant::now(), event));
+                }
+            }
+        }
+    });
+    // Another customer's message does not show.
+    inbound(&p, &other_key, "not yours").await;
+    let sent = Instant::now();
+    inbound(&p, &key, "live and direct").await;
+    let (arrived, event) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("an event within 5 s")
+        .unwrap();
+    let took = arrived.duration_since(sent);
+    assert!(event.contains("event: message.received"), "{event}");
+    assert!(event.contains("live and direct"), "{event}");
+    assert!(!event.contains("not yours"));
+    let data = event
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .unwrap();
+    let doc: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(doc["payload"]["body"], "live and direct");
+    assert!(
+        took < Duration::from_millis(100),
+        "the event took {took:?} from the inbound request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_live_stream_shows_an_inbound_message_at_once() {
+    the_live_stream_shows_an_inbound_message_at_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_live_stream_shows_an_inbound_message_at_once() {
+    the_live_stream_shows_an_inbound_message_at_once(Backend::Postgres).await;
+}

@@ -919,7 +919,7 @@ pub(crate) async fn send(
         message.body.as_deref(),
         sent.timestamp,
     );
-    let device = (!own.is_empty()).then(|| own.clone());
+    let event = event.prepare(caller.key, (!own.is_empty()).then_some(own.as_str()));
     store::store_message_with(
         worker.db(),
         caller.key,
@@ -938,11 +938,12 @@ pub(crate) async fn send(
             forwarded: message.forwarded,
             sent_at: sent.timestamp,
         },
-        Some((&event, device.as_deref())),
+        Some(&event),
     )
     .await
     .map_err(db_error)?;
     instances.deliveries.notify_one();
+    instances.stream.publish(event);
     counters.sent.fetch_add(1, Ordering::Relaxed);
     metrics::counter!("wasp_worker_messages_sent_total", "kind" => message.kind.as_str())
         .increment(1);

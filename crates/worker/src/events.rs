@@ -11,6 +11,7 @@
 use crate::{driver::Incoming, jid::Jid, store::SessionKey};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use wasp_db::{on_tx, Tx};
 
 /// Every event type, for filters and documentation.
@@ -222,40 +223,84 @@ struct Endpoint {
     events: sqlx::types::Json<Vec<String>>,
 }
 
-/// Writes `event` to the outbox within `tx`, with a delivery for each active endpoint of
-/// the session's customer and mode that asked for it. Nothing is written when none did.
-/// Answers the event id when written.
-pub async fn emit_in(
-    tx: &mut Tx,
-    key: SessionKey,
-    device: Option<&str>,
-    event: &NewEvent,
-) -> Result<Option<String>, sqlx::Error> {
-    let endpoints: Vec<Endpoint> = on_tx!(tx, |conn| {
-        sqlx::query_as(
+/// An event with its id and the document delivered (built before the transaction that
+/// writes it, so webhooks and the live stream carry the same id).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub id: String,
+    pub kind: &'static str,
+    pub key: SessionKey,
+    pub doc: Value,
+    pub at: DateTime<Utc>,
+}
+
+impl NewEvent {
+    pub fn prepare(&self, key: SessionKey, device: Option<&str>) -> Prepared {
+        let at = Utc::now();
+        let id = new_id();
+        Prepared {
+            doc: document(&id, key, device, self, at),
+            id,
+            kind: self.kind,
+            key,
+            at,
+        }
+    }
+}
+
+/// Writes a prepared event to the outbox within `tx`, with a delivery for each active
+/// endpoint of the session's customer and mode that asked for it. Nothing is written when
+/// none did. Answers whether it was written.
+pub async fn emit_in(tx: &mut Tx, event: &Prepared) -> Result<bool, sqlx::Error> {
+    let key = event.key;
+    let endpoints: Vec<Endpoint> =
+        on_tx!(tx, |conn| {
+            sqlx::query_as(
         "SELECT id, events FROM webhooks WHERE customer_id = $1 AND mode = $2 AND is_active = TRUE"
     )
     .bind(key.customer)
     .bind(key.mode.as_str())
     .fetch_all(&mut *conn)
     .await
-    })?;
+        })?;
     let targets: Vec<uuid::Uuid> = endpoints
         .into_iter()
         .filter(|e| filter_matches(&e.events.0, event.kind))
         .map(|e| e.id)
         .collect();
     if targets.is_empty() {
-        return Ok(None);
+        return Ok(false);
     }
-    let now = Utc::now();
-    let id = new_id();
-    let doc = document(&id, key, device, event, now);
-    insert_event(tx, key, &id, event.kind, &doc, now).await?;
+    insert_event(tx, key, &event.id, event.kind, &event.doc, event.at).await?;
     for webhook in targets {
-        insert_delivery(tx, key, &id, webhook, now).await?;
+        insert_delivery(tx, key, &event.id, webhook, event.at).await?;
     }
-    Ok(Some(id))
+    Ok(true)
+}
+
+/// The live stream (`GET /api/v1/events`): every event of this worker's sessions, as it
+/// happens, to whoever listens (not stored; webhooks are the durable path).
+pub struct Live {
+    tx: tokio::sync::broadcast::Sender<Arc<Prepared>>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            tx: tokio::sync::broadcast::channel(4096).0,
+        }
+    }
+}
+
+impl Live {
+    pub fn publish(&self, event: Prepared) {
+        // No listener is not an error.
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Prepared>> {
+        self.tx.subscribe()
+    }
 }
 
 /// Writes `event` with a delivery to the one endpoint `webhook` (whatever its filter).
@@ -324,16 +369,11 @@ async fn insert_delivery(
 }
 
 /// [`emit_in`] in a transaction of its own.
-pub async fn emit(
-    db: &wasp_db::Db,
-    key: SessionKey,
-    device: Option<&str>,
-    event: &NewEvent,
-) -> Result<Option<String>, sqlx::Error> {
+pub async fn emit(db: &wasp_db::Db, event: &Prepared) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let id = emit_in(&mut tx, key, device, event).await?;
+    let written = emit_in(&mut tx, event).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -146,6 +146,8 @@ pub struct Instances {
     pub usage: wasp_db::usage::UsageMeter,
     /// Woken when events were written, so webhook delivery starts at once.
     pub deliveries: Arc<tokio::sync::Notify>,
+    /// Every event, to the live streams of this worker's sessions.
+    pub stream: crate::events::Live,
 }
 
 /// Why an instance could not be created.
@@ -173,6 +175,7 @@ impl Instances {
             counters: Counters::default(),
             usage: Default::default(),
             deliveries: Arc::new(tokio::sync::Notify::new()),
+            stream: Default::default(),
         })
     }
 
@@ -486,9 +489,14 @@ impl Instances {
         device: Option<&str>,
         event: crate::events::NewEvent,
     ) {
-        match crate::events::emit(&self.db, key, device, &event).await {
-            Ok(Some(_)) => self.deliveries.notify_one(),
-            Ok(None) => {}
+        let prepared = event.prepare(key, device);
+        match crate::events::emit(&self.db, &prepared).await {
+            Ok(written) => {
+                if written {
+                    self.deliveries.notify_one();
+                }
+                self.stream.publish(prepared);
+            }
             Err(e) => {
                 tracing::error!(session = %key, error = %e, kind = event.kind, "event not written")
             }
@@ -580,7 +588,8 @@ async fn apply(
             Some(State::LoggedOut)
         }
         Event::Message(m) => {
-            let event = crate::events::NewEvent::message(m);
+            let event =
+                crate::events::NewEvent::message(m).prepare(key, before.session.jid.as_deref());
             let stored = store::store_message_with(
                 &instances.db,
                 key,
@@ -603,11 +612,12 @@ async fn apply(
                     forwarded: false,
                     sent_at: m.timestamp,
                 },
-                Some((&event, before.session.jid.as_deref())),
+                Some(&event),
             )
             .await?;
             if stored {
                 instances.deliveries.notify_one();
+                instances.stream.publish(event);
             }
             if stored && !m.from_me {
                 instances.counters.received.fetch_add(1, Ordering::Relaxed);
@@ -659,7 +669,7 @@ async fn apply(
             participant,
             at,
         } => {
-            store::apply_receipt_with(
+            let (_, emitted) = store::apply_receipt_emitting(
                 &instances.db,
                 key,
                 message_id,
@@ -671,7 +681,10 @@ async fn apply(
                 Some((chat, before.session.jid.as_deref())),
             )
             .await?;
-            instances.deliveries.notify_one();
+            if let Some(event) = emitted {
+                instances.deliveries.notify_one();
+                instances.stream.publish(event);
+            }
             None
         }
     };

@@ -237,7 +237,7 @@ pub async fn store_message_with(
     db: &Db,
     key: SessionKey,
     m: &NewMessage,
-    event: Option<(&crate::events::NewEvent, Option<&str>)>,
+    event: Option<&crate::events::Prepared>,
 ) -> Result<bool, sqlx::Error> {
     let now = now();
     let mut tx = db.begin().await?;
@@ -302,8 +302,8 @@ pub async fn store_message_with(
     .map(|r| r.rows_affected())
     })?;
     insert_receipt(&mut tx, key, &m.id, m.status, "", m.sent_at).await?;
-    if let Some((event, device)) = event {
-        crate::events::emit_in(&mut tx, key, device, event).await?;
+    if let Some(event) = event {
+        crate::events::emit_in(&mut tx, event).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -347,8 +347,8 @@ pub async fn apply_receipt(
 }
 
 /// [`apply_receipt`], writing a `message.delivered`/`read`/`played` event to the webhook
-/// outbox in the same transaction when the message's status advances. `emit` is the chat
-/// and the session's JID.
+/// outbox in the same transaction when the message's status advances (and answering it,
+/// for the live stream). `emit` is the chat and the session's JID.
 pub async fn apply_receipt_with(
     db: &Db,
     key: SessionKey,
@@ -358,6 +358,22 @@ pub async fn apply_receipt_with(
     at: DateTime<Utc>,
     emit: Option<(&crate::jid::Jid, Option<&str>)>,
 ) -> Result<Option<String>, sqlx::Error> {
+    apply_receipt_emitting(db, key, message_id, status, participant, at, emit)
+        .await
+        .map(|(status, _)| status)
+}
+
+/// [`apply_receipt_with`], answering the event written too.
+pub async fn apply_receipt_emitting(
+    db: &Db,
+    key: SessionKey,
+    message_id: &str,
+    status: Receipt,
+    participant: Option<&str>,
+    at: DateTime<Utc>,
+    emit: Option<(&crate::jid::Jid, Option<&str>)>,
+) -> Result<(Option<String>, Option<crate::events::Prepared>), sqlx::Error> {
+    let mut emitted = None;
     let mut tx = db.begin().await?;
     let current: Option<String> = on_tx!(&mut tx, |conn| {
         sqlx::query_scalar(
@@ -370,7 +386,7 @@ pub async fn apply_receipt_with(
     .await
     })?;
     let Some(current) = current else {
-        return Ok(None);
+        return Ok((None, None));
     };
     insert_receipt(
         &mut tx,
@@ -407,7 +423,9 @@ pub async fn apply_receipt_with(
             if let Some(event) =
                 crate::events::NewEvent::receipt(message_id, chat, status.as_str(), None, at)
             {
-                crate::events::emit_in(&mut tx, key, device, &event).await?;
+                let prepared = event.prepare(key, device);
+                crate::events::emit_in(&mut tx, &prepared).await?;
+                emitted = Some(prepared);
             }
         }
         status.as_str().to_owned()
@@ -415,7 +433,7 @@ pub async fn apply_receipt_with(
         current
     };
     tx.commit().await?;
-    Ok(Some(result))
+    Ok((Some(result), emitted))
 }
 
 /// Whether every other member of the group a message of ours went to has a receipt of at

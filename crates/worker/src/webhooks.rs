@@ -630,6 +630,68 @@ pub struct Replayed {
     pub replayed: u64,
 }
 
+/// `GET /api/v1/events` filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Comma-separated event types or families (`message.*`); default all.
+    pub events: Option<String>,
+}
+
+/// The live stream: Server-Sent Events of this session's events as they happen.
+async fn live_events(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Query(q): Query<StreamQuery>,
+) -> Result<Response> {
+    use axum::response::sse::{Event as Sse, KeepAlive};
+    let filter: Vec<String> = match q.events.as_deref() {
+        None | Some("") => vec!["*".into()],
+        Some(list) => {
+            let filter: Vec<String> = list.split(',').map(|s| s.trim().to_owned()).collect();
+            if let Some(bad) = filter.iter().find(|e| !events::valid_filter(e)) {
+                return Err(Error::validation(
+                    "events",
+                    format!("unknown event type `{bad}`"),
+                ));
+            }
+            filter
+        }
+    };
+    let instances = worker
+        .instances()
+        .ok_or_else(|| Error::internal("instances not ready"))?;
+    let key = caller.key;
+    let rx = instances.stream.subscribe();
+    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+        let filter = filter.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.key == key && events::filter_matches(&filter, e.kind) => {
+                        let sse = Sse::default()
+                            .id(e.id.clone())
+                            .event(e.kind)
+                            .data(e.doc.to_string());
+                        return Some((Ok::<_, std::convert::Infallible>(sse), rx));
+                    }
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        let sse = Sse::default()
+                            .event("stream.lagged")
+                            .data(json!({ "missed": n }).to_string());
+                        return Some((Ok(sse), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Ok(axum::response::sse::Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
 /// The webhooks part of the customer API.
 pub fn api() -> Api {
     use utoipa::openapi::path::HttpMethod::Patch;
@@ -638,7 +700,21 @@ pub fn api() -> Api {
     Api::default()
         .tag(
             "webhooks",
-            "Endpoints that receive your session's events, signed; their delivery log",
+            "Endpoints that receive your session's events, signed; their delivery log; the live stream",
+        )
+        .get(
+            "/api/v1/events",
+            live_events,
+            doc("webhooks", "The live stream of your session's events (Server-Sent Events)")
+                .describe(
+                    "Each event as `id: <event id>`, `event: <type>`, `data: <the webhook document>`, \
+                     as it happens; a comment every 15 s keeps the connection open. Not stored: \
+                     what happens while you are not connected is not replayed here (webhooks are \
+                     the durable path). `stream.lagged` says how many events a slow reader missed.",
+                )
+                .query::<StreamQuery>()
+                .returns_file("text/event-stream", "Server-Sent Events")
+                .errors(&[wasp_http::error::code::VALIDATION_ERROR]),
         )
         .get(
             "/api/v1/webhooks",

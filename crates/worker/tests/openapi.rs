@@ -107,6 +107,7 @@ const CUSTOMER_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sandbox/receipt"),
     ("POST", "/sandbox/disconnect"),
     ("POST", "/sandbox/group-request"),
+    ("GET", "/events"),
     ("GET", "/webhooks"),
     ("POST", "/webhooks"),
     ("GET", "/webhooks/{webhook_id}"),
@@ -132,7 +133,7 @@ fn the_document_lists_every_customer_route_and_nothing_internal() {
         missing.is_empty() && extra.is_empty(),
         "missing {missing:?}, not in the list {extra:?}"
     );
-    assert_eq!(documented.len(), 84);
+    assert_eq!(documented.len(), 85);
     assert!(doc["paths"]
         .as_object()
         .unwrap()
@@ -965,6 +966,20 @@ async fn every_documented_operation_answers_as_documented() {
     )
     .await;
     c.call(Method::DELETE, item, &one, Body::None).await;
+    // The live stream answers at once and stays open: its head is checked, not its body.
+    let live = http
+        .get(format!("{url}/api/v1/events?events=message.*"))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    c.seen
+        .entry(("GET".into(), "/api/v1/events".into()))
+        .or_default()
+        .insert(200);
+    drop(live);
 
     // Every documented operation was called.
     let called: BTreeSet<(String, String)> = c.seen.keys().cloned().collect();
