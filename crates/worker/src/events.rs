@@ -253,16 +253,15 @@ impl NewEvent {
 /// none did. Answers whether it was written.
 pub async fn emit_in(tx: &mut Tx, event: &Prepared) -> Result<bool, sqlx::Error> {
     let key = event.key;
-    let endpoints: Vec<Endpoint> =
-        on_tx!(tx, |conn| {
-            sqlx::query_as(
+    let endpoints: Vec<Endpoint> = on_tx!(tx, |conn| {
+        sqlx::query_as(
         "SELECT id, events FROM webhooks WHERE customer_id = $1 AND mode = $2 AND is_active = TRUE"
     )
     .bind(key.customer)
     .bind(key.mode.as_str())
     .fetch_all(&mut *conn)
     .await
-        })?;
+    })?;
     let targets: Vec<uuid::Uuid> = endpoints
         .into_iter()
         .filter(|e| filter_matches(&e.events.0, event.kind))

@@ -1116,7 +1116,7 @@ impl Deliverer {
                 .await?;
                 // Failing for days without one success: disabled (its deliveries wait; a
                 // re-activation resumes them).
-                sqlx::query(
+                let disabled = sqlx::query(
                     "UPDATE webhooks SET is_active = FALSE, disabled_reason = $1, updated_at = $2 \
                      WHERE id = $3 AND is_active = TRUE AND failing_since < $4",
                 )
@@ -1125,7 +1125,30 @@ impl Deliverer {
                 .bind(d.webhook_id)
                 .bind(now - DISABLE_AFTER)
                 .execute(&mut *conn)
-                .await?;
+                .await?
+                .rows_affected();
+                if disabled == 1 {
+                    // An alert for the operators (and the customer's dashboard).
+                    sqlx::query(
+                        "INSERT INTO alerts (id, type, severity, title, message, customer_id, status, \
+                         metadata, created_at, updated_at) \
+                         SELECT $1, 'webhook_disabled', 'warning', $2, $3, customer_id, 'active', $4, $5, $5 \
+                         FROM webhooks WHERE id = $6",
+                    )
+                    .bind(Uuid::now_v7())
+                    .bind("Webhook endpoint disabled")
+                    .bind(format!(
+                        "The endpoint {} failed every delivery for 5 days and was disabled; \
+                         its deliveries wait until it is re-activated.",
+                        host_of(&d.url)
+                    ))
+                    .bind(sqlx::types::Json(json!({ "webhook_id": d.webhook_id })))
+                    .bind(now)
+                    .bind(d.webhook_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    tracing::warn!(webhook = %d.webhook_id, "webhook endpoint disabled after failing for days");
+                }
             }
             Ok::<_, sqlx::Error>(())
         })?;
@@ -1136,6 +1159,14 @@ impl Deliverer {
         }
         Ok(())
     }
+}
+
+/// The host of a URL, for messages (never its path or query, which may hold tokens).
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "(invalid URL)".into())
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
