@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -867,10 +867,14 @@ pub struct Deliverer {
     allow_private: bool,
     https_only: bool,
     wake: Arc<Notify>,
-    in_flight: Mutex<HashSet<Uuid>>,
+    /// Deliveries being attempted (`None`), or attempted at that instant (`Some`): a pick
+    /// that read the database before that attempt was recorded must not send it again.
+    in_flight: Mutex<HashMap<Uuid, Option<Instant>>>,
     slots: Arc<Semaphore>,
 }
 
+/// Deliveries read per pick.
+const PAGE: usize = 500;
 /// Deliveries in flight at once per worker.
 const CONCURRENCY: usize = 256;
 /// How long an endpoint has to answer.
@@ -900,8 +904,16 @@ impl Deliverer {
     /// and at least every second.
     pub async fn run(self: Arc<Self>) {
         loop {
+            let mut backlog = false;
             match self.due().await {
-                Ok(due) => {
+                Ok((read, due)) => {
+                    // A full page: more are due; pick again as soon as these are under way
+                    // (shortly, when every row read was already being attempted).
+                    backlog = read == PAGE;
+                    if backlog && due.is_empty() {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
                     for d in due {
                         let Ok(permit) = self.slots.clone().acquire_owned().await else {
                             return;
@@ -915,6 +927,9 @@ impl Deliverer {
                 }
                 Err(e) => tracing::warn!(error = %e, "webhook deliveries could not be read"),
             }
+            if backlog {
+                continue;
+            }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -922,7 +937,9 @@ impl Deliverer {
         }
     }
 
-    async fn due(&self) -> Result<Vec<Due>, sqlx::Error> {
+    /// The due deliveries not being attempted here: (rows read, rows to attempt).
+    async fn due(&self) -> Result<(usize, Vec<Due>), sqlx::Error> {
+        let started = Instant::now();
         let rows: Vec<Due> = on_pool!(&self.db, |pool| {
             sqlx::query_as(
             "SELECT d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, w.previous_secret, \
@@ -931,18 +948,29 @@ impl Deliverer {
              JOIN wa_events e ON e.id = d.event_id \
              JOIN wa_sessions s ON s.customer_id = d.customer_id AND s.mode = d.mode \
              WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND s.server_id = $2 AND w.is_active = TRUE \
-             ORDER BY d.next_attempt_at LIMIT 500"
+             ORDER BY d.next_attempt_at LIMIT $3"
         )
         .bind(Utc::now())
         .bind(self.server)
+        .bind(PAGE as i64)
         .fetch_all(pool)
         .await
         })?;
+        let read = rows.len();
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(rows
+        // Attempts recorded before this read began are seen by it as they are now.
+        in_flight.retain(|_, done| done.is_none_or(|at| at >= started));
+        let due = rows
             .into_iter()
-            .filter(|d| in_flight.insert(d.id))
-            .collect())
+            .filter(|d| {
+                if in_flight.contains_key(&d.id) {
+                    return false;
+                }
+                in_flight.insert(d.id, None);
+                true
+            })
+            .collect();
+        Ok((read, due))
     }
 
     async fn deliver(&self, d: Due) {
@@ -957,7 +985,7 @@ impl Deliverer {
         self.in_flight
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&d.id);
+            .insert(d.id, Some(Instant::now()));
     }
 
     async fn post(&self, d: &Due, body: &[u8]) -> Outcome {
