@@ -49,6 +49,10 @@ impl FromRequestParts<AppState> for RequestMeta {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        // Read once per request (the abuse guard, metering and handlers all ask).
+        if let Some(meta) = parts.extensions.get::<RequestMeta>() {
+            return Ok(meta.clone());
+        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -65,7 +69,7 @@ impl FromRequestParts<AppState> for RequestMeta {
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(max).collect::<String>())
         };
-        Ok(RequestMeta {
+        let meta = RequestMeta {
             ip,
             user_agent: text(&header::USER_AGENT, 512),
             request_id: text(&REQUEST_ID, 100),
@@ -74,7 +78,9 @@ impl FromRequestParts<AppState> for RequestMeta {
                 .get::<RequestStart>()
                 .map(|s| s.0)
                 .unwrap_or_else(Instant::now),
-        })
+        };
+        parts.extensions.insert(meta.clone());
+        Ok(meta)
     }
 }
 

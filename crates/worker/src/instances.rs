@@ -669,7 +669,7 @@ async fn apply(
             participant,
             at,
         } => {
-            let (_, emitted) = store::apply_receipt_emitting(
+            let (_, emitted) = store::apply_receipt_with(
                 &instances.db,
                 key,
                 message_id,

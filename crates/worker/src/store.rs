@@ -343,28 +343,15 @@ pub async fn apply_receipt(
     participant: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
-    apply_receipt_with(db, key, message_id, status, participant, at, None).await
-}
-
-/// [`apply_receipt`], writing a `message.delivered`/`read`/`played` event to the webhook
-/// outbox in the same transaction when the message's status advances (and answering it,
-/// for the live stream). `emit` is the chat and the session's JID.
-pub async fn apply_receipt_with(
-    db: &Db,
-    key: SessionKey,
-    message_id: &str,
-    status: Receipt,
-    participant: Option<&str>,
-    at: DateTime<Utc>,
-    emit: Option<(&crate::jid::Jid, Option<&str>)>,
-) -> Result<Option<String>, sqlx::Error> {
-    apply_receipt_emitting(db, key, message_id, status, participant, at, emit)
+    apply_receipt_with(db, key, message_id, status, participant, at, None)
         .await
         .map(|(status, _)| status)
 }
 
-/// [`apply_receipt_with`], answering the event written too.
-pub async fn apply_receipt_emitting(
+/// [`apply_receipt`], writing a `message.delivered`/`read`/`played` event to the webhook
+/// outbox in the same transaction when the message's status advances, and answering it
+/// too (for the live stream). `emit` is the chat and the session's JID.
+pub async fn apply_receipt_with(
     db: &Db,
     key: SessionKey,
     message_id: &str,

@@ -511,34 +511,37 @@ async fn list_deliveries(
     .fetch_all(pool)
     .await)
     .map_err(db_error)?;
-    let mut attempts: Vec<Attempt> = Vec::new();
-    for r in &rows {
-        let mut a: Vec<Attempt> = on_pool!(worker.db(), |pool| sqlx::query_as(
-            "SELECT delivery_id, attempt, status_code, error, latency_ms, response_body, attempted_at \
-             FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt"
+    // Every attempt of the page's deliveries in one query: those of the deliveries made in
+    // the page's time span (a delivery made meanwhile is simply not asked for).
+    let span = rows.iter().map(|r| r.created_at).fold(
+        None,
+        |acc: Option<(DateTime<Utc>, DateTime<Utc>)>, t| {
+            Some(acc.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
+        },
+    );
+    let attempts: Vec<Attempt> = match span {
+        None => Vec::new(),
+        Some((from, to)) => on_pool!(worker.db(), |pool| sqlx::query_as(
+            "SELECT a.delivery_id, a.attempt, a.status_code, a.error, a.latency_ms, a.response_body, \
+             a.attempted_at FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
+             WHERE d.webhook_id = $1 AND d.created_at >= $2 AND d.created_at <= $3 \
+             ORDER BY a.delivery_id, a.attempt"
         )
-        .bind(r.id)
+        .bind(id)
+        .bind(from)
+        .bind(to)
         .fetch_all(pool)
         .await)
-        .map_err(db_error)?;
-        attempts.append(&mut a);
+        .map_err(db_error)?,
+    };
+    let mut logs: HashMap<Uuid, Vec<Attempt>> = HashMap::new();
+    for a in attempts {
+        logs.entry(a.delivery_id).or_default().push(a);
     }
     let list: Vec<Delivery> = rows
         .into_iter()
         .map(|r| Delivery {
-            log: attempts
-                .iter()
-                .filter(|a| a.delivery_id == r.id)
-                .map(|a| Attempt {
-                    delivery_id: a.delivery_id,
-                    attempt: a.attempt,
-                    status_code: a.status_code,
-                    error: a.error.clone(),
-                    latency_ms: a.latency_ms,
-                    response_body: a.response_body.clone(),
-                    attempted_at: a.attempted_at,
-                })
-                .collect(),
+            log: logs.remove(&r.id).unwrap_or_default(),
             id: r.id,
             event_id: r.event_id,
             event_type: r.event_type,
