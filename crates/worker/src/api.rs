@@ -4,7 +4,8 @@
 
 use crate::{
     apidoc::{doc, Api},
-    driver::{Action, DriverError, Kind, Outgoing, Receipt},
+    driver::{Action, DriverError, Event, Kind, Outgoing, PresenceState, Receipt},
+    events::NewEvent,
     instances::{Instance, Status},
     jid::{normalize_phone, Jid},
     store::{self, ChatQuery, MessageQuery, NewMessage, SessionKey},
@@ -1151,6 +1152,56 @@ struct InboundRequest {
     file_name: Option<String>,
     /// A reaction to one of the session's messages instead of a message.
     reaction: Option<InboundReaction>,
+    /// Instead of a message: the contact changes the text of one of its messages
+    /// (`message.edited`).
+    edit: Option<InboundEdit>,
+    /// Instead of a message: the contact deletes one of its messages for everyone
+    /// (`message.revoked`).
+    revoke: Option<InboundRevoke>,
+    /// Instead of a message: the contact is `composing`, `recording` (a voice message) or
+    /// `paused` in the chat (`chat.presence`).
+    presence: Option<String>,
+    /// Instead of a message: the contact calls (`call.offer`); reject it with
+    /// `POST /call/reject` and the answered `call_id`.
+    call: Option<InboundCall>,
+    /// Instead of a message: the contact creates a group and adds you to it
+    /// (`group.joined`).
+    group: Option<InboundGroup>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxEdit)]
+#[serde(deny_unknown_fields)]
+struct InboundEdit {
+    /// One of the contact's messages in the chat.
+    message_id: String,
+    /// The new text.
+    message: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxRevoke)]
+#[serde(deny_unknown_fields)]
+struct InboundRevoke {
+    /// One of the contact's messages in the chat.
+    message_id: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxCall)]
+#[serde(deny_unknown_fields)]
+struct InboundCall {
+    /// A video call (default: voice).
+    #[serde(default)]
+    video: bool,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SandboxGroup)]
+#[serde(deny_unknown_fields)]
+struct InboundGroup {
+    /// The group's name, 1 to 100 characters.
+    title: String,
 }
 
 fn media_kind(field: &str, s: &str) -> Result<Kind> {
@@ -1184,6 +1235,118 @@ async fn sandbox_inbound(
         ));
     }
     let session = sandbox(&caller)?;
+    let alternatives = [
+        req.reaction.is_some(),
+        req.edit.is_some(),
+        req.revoke.is_some(),
+        req.presence.is_some(),
+        req.call.is_some(),
+        req.group.is_some(),
+    ];
+    let chosen = alternatives.iter().filter(|x| **x).count();
+    if chosen > 1 || (chosen == 1 && (req.message.is_some() || req.media_base64.is_some())) {
+        return Err(Error::validation(
+            "message",
+            "give one of message (or media), reaction, edit, revoke, presence, call or group",
+        ));
+    }
+    let contact = Jid::user(&from);
+    if let Some(edit) = req.edit {
+        let text = text_field("message", &edit.message)?;
+        let message = contacts_message(&worker, &caller, &contact, &edit.message_id).await?;
+        if Utc::now() - message.timestamp > chrono::Duration::minutes(EDIT_WINDOW_MINUTES) {
+            return Err(Error::validation(
+                "edit.message_id",
+                "messages can be edited up to 15 minutes after sending",
+            ));
+        }
+        let at = Utc::now();
+        session
+            .from_network(Event::Edited {
+                chat: contact.clone(),
+                sender: contact,
+                message_id: message.id.clone(),
+                from_me: false,
+                text: Some(text.clone()),
+                at,
+            })
+            .map_err(driver_error)?;
+        caller.instance.flush().await;
+        return Ok(ok(json!({ "edited": message.id, "message": text })).into_response());
+    }
+    if let Some(revoke) = req.revoke {
+        let message = contacts_message(&worker, &caller, &contact, &revoke.message_id).await?;
+        if Utc::now() - message.timestamp > chrono::Duration::hours(REVOKE_WINDOW_HOURS) {
+            return Err(Error::validation(
+                "revoke.message_id",
+                "messages can be deleted for everyone up to 48 hours after sending",
+            ));
+        }
+        session
+            .from_network(Event::Revoked {
+                chat: contact.clone(),
+                sender: contact,
+                message_id: message.id.clone(),
+                from_me: false,
+                at: Utc::now(),
+            })
+            .map_err(driver_error)?;
+        caller.instance.flush().await;
+        return Ok(ok(json!({ "revoked": message.id })).into_response());
+    }
+    if let Some(presence) = req.presence {
+        let state = PresenceState::parse(&presence).ok_or_else(|| {
+            Error::validation("presence", "must be composing, recording or paused")
+        })?;
+        session
+            .from_network(Event::ChatPresence {
+                chat: contact.clone(),
+                sender: contact,
+                state,
+            })
+            .map_err(driver_error)?;
+        caller.instance.flush().await;
+        return Ok(ok(json!({ "presence": state.as_str() })).into_response());
+    }
+    if let Some(call) = req.call {
+        let call_id = crate::sandbox::call_id();
+        session
+            .from_network(Event::CallOffer {
+                call_id: call_id.clone(),
+                from: contact,
+                video: call.video,
+                group: None,
+                at: Utc::now(),
+            })
+            .map_err(driver_error)?;
+        caller.instance.flush().await;
+        return Ok(created(json!({ "call_id": call_id, "video": call.video })).into_response());
+    }
+    if let Some(group) = req.group {
+        let me = own_jid(&caller);
+        let (info, _) = crate::groups::create(
+            worker.db(),
+            caller.key,
+            &contact.to_string(),
+            &group.title,
+            std::slice::from_ref(&me),
+        )
+        .await
+        .map_err(crate::api_groups::group_error)?;
+        let group = recipient("group", &info.group_id)?;
+        session
+            .from_network(Event::GroupJoined {
+                group,
+                subject: Some(info.name.clone()),
+                by: Some(contact),
+                at: Utc::now(),
+            })
+            .map_err(driver_error)?;
+        caller.instance.flush().await;
+        return Ok(
+            created(json!({ "group_id": info.group_id, "name": info.name })).into_response(),
+        );
+    }
     if let Some(reaction) = req.reaction {
         let (message, _) =
             store::message(worker.db(), caller.key, message_id(&reaction.message_id)?)
@@ -1259,6 +1422,29 @@ async fn sandbox_inbound(
         "timestamp": message.timestamp,
     }))
     .into_response())
+}
+
+/// One of `contact`'s own messages in its chat with the session.
+async fn contacts_message(
+    worker: &WorkerState,
+    caller: &Caller,
+    contact: &Jid,
+    id: &str,
+) -> Result<store::Message> {
+    let (message, _) = store::message(worker.db(), caller.key, message_id(id)?)
+        .await
+        .map_err(db_error)?
+        .filter(|(m, _)| {
+            m.chat_jid == contact.to_string() && m.sender_jid == contact.to_string() && !m.from_me
+        })
+        .ok_or_else(|| Error::not_found("message (one of the contact's own in its chat)"))?;
+    if message.revoked_at.is_some() {
+        return Err(Error::validation(
+            "message_id",
+            "the message was already deleted for everyone",
+        ));
+    }
+    Ok(message)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -1843,7 +2029,32 @@ async fn revoke_message(
     store::set_revoked(worker.db(), caller.key, &message.id)
         .await
         .map_err(db_error)?;
+    let me = own_jid(&caller);
+    emit(
+        &worker,
+        &caller,
+        NewEvent::revoked(&chat_of(&message)?, &me, &message.id, true, Utc::now()),
+    )
+    .await;
     message_now(&worker, &caller, &message.id).await
+}
+
+/// This session's own JID (empty before the first login).
+fn own_jid(caller: &Caller) -> Jid {
+    let jid = caller.instance.status().session.jid.unwrap_or_default();
+    Jid::parse_recipient(&jid).unwrap_or_else(|_| Jid::user(""))
+}
+
+fn chat_of(message: &store::Message) -> Result<Jid> {
+    recipient("chat_jid", &message.chat_jid)
+}
+
+/// Writes an event of what the customer did through the API (webhooks, live stream).
+async fn emit(worker: &WorkerState, caller: &Caller, event: NewEvent) {
+    if let Some(instances) = worker.instances() {
+        let device = caller.instance.status().session.jid;
+        instances.emit(caller.key, device.as_deref(), event).await;
+    }
 }
 
 async fn delete_message(
@@ -1852,10 +2063,16 @@ async fn delete_message(
     Path(id): Path<String>,
     Json(req): Json<InChat>,
 ) -> Result<Response> {
-    let (message, _) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
+    let (message, chat) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
     store::delete_message(worker.db(), caller.key, &message.id)
         .await
         .map_err(db_error)?;
+    emit(
+        &worker,
+        &caller,
+        NewEvent::deleted(&chat, &message.id, Utc::now()),
+    )
+    .await;
     Ok(ok(json!({ "message_id": message.id, "deleted": true })).into_response())
 }
 
@@ -1958,6 +2175,20 @@ async fn edit_message(
     store::edit_message(worker.db(), caller.key, &message.id, &text)
         .await
         .map_err(db_error)?;
+    let me = own_jid(&caller);
+    emit(
+        &worker,
+        &caller,
+        NewEvent::edited(
+            &chat_of(&message)?,
+            &me,
+            &message.id,
+            true,
+            Some(&text),
+            Utc::now(),
+        ),
+    )
+    .await;
     message_now(&worker, &caller, &message.id).await
 }
 

@@ -7,7 +7,7 @@ use crate::{
         db_error, driver_error, media_error, phone_field, recipient, sandbox, status_json, Caller,
     },
     apidoc::{doc, Api},
-    driver::{DriverError, Kind},
+    driver::{DriverError, Event, GroupChange, Kind},
     groups::{self, Change, GroupError, GroupInfo, Settings},
     jid::Jid,
     store, WorkerState,
@@ -17,6 +17,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 use wasp_http::error::{created, ok, Error, Json, Query, Result};
@@ -481,6 +482,17 @@ pub(crate) fn group_error(e: GroupError) -> Error {
 }
 
 /// The session's own JID; group operations need a connected session.
+/// What the simulated network pushes to a sandbox session after a group change it made
+/// (WhatsApp notifies every member's devices, the actor's too); live sessions get
+/// WhatsApp's own notification.
+async fn notify(caller: &Caller, event: Event) {
+    if let Some(sandbox) = caller.instance.driver.sandbox() {
+        if sandbox.from_network(event).is_ok() {
+            caller.instance.flush().await;
+        }
+    }
+}
+
 fn me(caller: &Caller) -> Result<String> {
     let status = caller.instance.status();
     if status.session.state != "connected" {
@@ -576,9 +588,23 @@ async fn create_group(
             .await
             .map_err(driver_error)?
     } else {
-        groups::create(worker.db(), caller.key, &me, &req.title, &members)
+        let (info, results) = groups::create(worker.db(), caller.key, &me, &req.title, &members)
             .await
-            .map_err(create_error)?
+            .map_err(create_error)?;
+        // WhatsApp tells the creator's devices too.
+        let group =
+            Jid::parse_recipient(&info.group_id).map_err(|_| Error::internal("group id"))?;
+        notify(
+            &caller,
+            Event::GroupJoined {
+                group,
+                subject: Some(info.name.clone()),
+                by: Jid::parse_recipient(&me).ok(),
+                at: Utc::now(),
+            },
+        )
+        .await;
+        (info, results)
     };
     Ok(
         created(json!({ "group_id": info.group_id, "group": info, "participants": results }))
@@ -708,6 +734,31 @@ async fn participants(
     let results = groups::change_participants(worker.db(), caller.key, &me, &group, change, &who)
         .await
         .map_err(group_error)?;
+    let changed: Vec<Jid> = results
+        .iter()
+        .filter(|r| r.status == "success")
+        .filter_map(|r| Jid::parse_recipient(&r.participant).ok())
+        .collect();
+    let kind = match change {
+        Change::Add | Change::Approve => Some(GroupChange::Join),
+        Change::Remove => Some(GroupChange::Leave),
+        Change::Promote => Some(GroupChange::Promote),
+        Change::Demote => Some(GroupChange::Demote),
+        Change::Reject => None,
+    };
+    if let (Some(kind), false) = (kind, changed.is_empty()) {
+        notify(
+            &caller,
+            Event::GroupParticipants {
+                group: Jid::parse_recipient(&group).map_err(|_| Error::internal("group id"))?,
+                change: kind,
+                participants: changed,
+                by: Jid::parse_recipient(&me).ok(),
+                at: Utc::now(),
+            },
+        )
+        .await;
+    }
     Ok(ok(results).into_response())
 }
 
@@ -810,6 +861,20 @@ async fn join_with_link(
     let jid = groups::join(worker.db(), caller.key, &me, &code)
         .await
         .map_err(group_error)?;
+    if let Ok(info) = groups::info(worker.db(), caller.key, &jid).await {
+        if let Ok(group) = Jid::parse_recipient(&jid) {
+            notify(
+                &caller,
+                Event::GroupJoined {
+                    group,
+                    subject: Some(info.name),
+                    by: None,
+                    at: Utc::now(),
+                },
+            )
+            .await;
+        }
+    }
     Ok(ok(json!({ "group_id": jid })).into_response())
 }
 
@@ -877,6 +942,19 @@ async fn leave_group(
     groups::leave(worker.db(), caller.key, &me, &group)
         .await
         .map_err(group_error)?;
+    if let (Ok(jid), Ok(me)) = (Jid::parse_recipient(&group), Jid::parse_recipient(&me)) {
+        notify(
+            &caller,
+            Event::GroupParticipants {
+                group: jid,
+                change: GroupChange::Leave,
+                participants: vec![me.clone()],
+                by: Some(me),
+                at: Utc::now(),
+            },
+        )
+        .await;
+    }
     Ok(ok(json!({ "group_id": group, "left": true })).into_response())
 }
 

@@ -213,6 +213,120 @@ pub enum Event {
         message_id: String,
         reason: String,
     },
+    /// A message's text was changed by its sender (a contact, or we from another device).
+    Edited {
+        chat: Jid,
+        sender: Jid,
+        message_id: String,
+        from_me: bool,
+        text: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// A message was deleted for everyone by its sender (or a group admin).
+    Revoked {
+        chat: Jid,
+        sender: Jid,
+        message_id: String,
+        from_me: bool,
+        at: DateTime<Utc>,
+    },
+    /// A message was deleted for this account only, on one of its other devices.
+    Deleted {
+        chat: Jid,
+        message_id: String,
+        at: DateTime<Utc>,
+    },
+    /// Someone is typing or recording in a chat, or stopped.
+    ChatPresence {
+        chat: Jid,
+        sender: Jid,
+        state: PresenceState,
+    },
+    /// Someone is calling.
+    CallOffer {
+        call_id: String,
+        from: Jid,
+        video: bool,
+        group: Option<Jid>,
+        at: DateTime<Utc>,
+    },
+    /// This account became a member of a group: added by someone, by creating it, or by
+    /// joining with an invite link.
+    GroupJoined {
+        group: Jid,
+        subject: Option<String>,
+        by: Option<Jid>,
+        at: DateTime<Utc>,
+    },
+    /// The members of a group this account is in changed.
+    GroupParticipants {
+        group: Jid,
+        change: GroupChange,
+        participants: Vec<Jid>,
+        by: Option<Jid>,
+        at: DateTime<Utc>,
+    },
+    /// This account followed a newsletter (channel).
+    NewsletterJoined {
+        newsletter: Jid,
+        name: Option<String>,
+    },
+    /// This account stopped following a newsletter.
+    NewsletterLeft {
+        newsletter: Jid,
+    },
+}
+
+/// A chat presence: what someone is doing in a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceState {
+    /// Typing a text message.
+    Composing,
+    /// Recording a voice message.
+    Recording,
+    /// Stopped typing or recording.
+    Paused,
+}
+
+impl PresenceState {
+    pub fn parse(s: &str) -> Option<PresenceState> {
+        match s {
+            "composing" => Some(PresenceState::Composing),
+            "recording" => Some(PresenceState::Recording),
+            "paused" => Some(PresenceState::Paused),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresenceState::Composing => "composing",
+            PresenceState::Recording => "recording",
+            PresenceState::Paused => "paused",
+        }
+    }
+}
+
+/// How the members of a group changed (the `type` of `group.participants`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupChange {
+    /// Added, or joined by link or request.
+    Join,
+    /// Removed, or left.
+    Leave,
+    Promote,
+    Demote,
+}
+
+impl GroupChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupChange::Join => "join",
+            GroupChange::Leave => "leave",
+            GroupChange::Promote => "promote",
+            GroupChange::Demote => "demote",
+        }
+    }
 }
 
 /// Something done on WhatsApp that is not a new chat message.

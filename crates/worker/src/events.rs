@@ -8,7 +8,11 @@
 //!   "device_id": "<our JID>", "payload": {…}}` — `event`, `device_id` and `payload` as in
 //! the webhook payload of the current codebase, so its receivers move over easily.
 
-use crate::{driver::Incoming, jid::Jid, store::SessionKey};
+use crate::{
+    driver::{GroupChange, Incoming, PresenceState},
+    jid::Jid,
+    store::SessionKey,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -90,17 +94,11 @@ impl NewEvent {
         let mut payload = json!({
             "id": m.id,
             "chat_id": m.chat.to_string(),
-            "from": m.sender.to_string(),
             "timestamp": rfc3339(m.timestamp),
             "is_from_me": m.from_me,
             "type": m.kind.as_str(),
         });
-        if let Some(phone) = phone_of(&m.sender) {
-            payload["from_phone"] = json!(phone);
-        }
-        if is_lid(&m.sender) {
-            payload["from_lid"] = json!(m.sender.to_string());
-        }
+        add_party(&mut payload, "from", &m.sender);
         if let Some(name) = &m.push_name {
             payload["from_name"] = json!(name);
         }
@@ -113,14 +111,16 @@ impl NewEvent {
         if m.content.as_object().is_some_and(|o| !o.is_empty()) {
             payload["content"] = m.content.clone();
         }
-        NewEvent {
-            kind: if m.from_me {
-                "message.sent"
-            } else {
-                "message.received"
-            },
-            payload,
-        }
+        let kind = if m.chat.kind() == "newsletter" {
+            // A post in a channel this account follows.
+            payload["newsletter_id"] = json!(m.chat.to_string());
+            "newsletter.message"
+        } else if m.from_me {
+            "message.sent"
+        } else {
+            "message.received"
+        };
+        NewEvent { kind, payload }
     }
 
     /// A message we sent through the API, as stored.
@@ -190,6 +190,190 @@ impl NewEvent {
 
     pub fn session(kind: &'static str, payload: Value) -> NewEvent {
         NewEvent { kind, payload }
+    }
+
+    /// A message's new text (`message.edited`).
+    pub fn edited(
+        chat: &Jid,
+        sender: &Jid,
+        message_id: &str,
+        from_me: bool,
+        text: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> NewEvent {
+        let mut payload = json!({
+            "id": message_id,
+            "chat_id": chat.to_string(),
+            "is_from_me": from_me,
+            "body": text,
+            "edited_at": rfc3339(at),
+            "timestamp": rfc3339(at),
+        });
+        add_party(&mut payload, "from", sender);
+        NewEvent {
+            kind: "message.edited",
+            payload,
+        }
+    }
+
+    /// A message deleted for everyone (`message.revoked`).
+    pub fn revoked(
+        chat: &Jid,
+        sender: &Jid,
+        message_id: &str,
+        from_me: bool,
+        at: DateTime<Utc>,
+    ) -> NewEvent {
+        let mut payload = json!({
+            "id": message_id,
+            "chat_id": chat.to_string(),
+            "is_from_me": from_me,
+            "revoked_at": rfc3339(at),
+            "timestamp": rfc3339(at),
+        });
+        add_party(&mut payload, "from", sender);
+        NewEvent {
+            kind: "message.revoked",
+            payload,
+        }
+    }
+
+    /// A message deleted for this account only (`message.deleted`).
+    pub fn deleted(chat: &Jid, message_id: &str, at: DateTime<Utc>) -> NewEvent {
+        NewEvent {
+            kind: "message.deleted",
+            payload: json!({
+                "id": message_id,
+                "chat_id": chat.to_string(),
+                "deleted_for": "me",
+                "timestamp": rfc3339(at),
+            }),
+        }
+    }
+
+    /// Typing or recording in a chat, or stopped (`chat.presence`); `media` is `audio`
+    /// while recording, as in the current codebase's `chat_presence`.
+    pub fn presence(chat: &Jid, sender: &Jid, state: PresenceState) -> NewEvent {
+        let (state_str, media) = match state {
+            PresenceState::Composing => ("composing", ""),
+            PresenceState::Recording => ("composing", "audio"),
+            PresenceState::Paused => ("paused", ""),
+        };
+        let mut payload = json!({
+            "chat_id": chat.to_string(),
+            "state": state_str,
+            "media": media,
+            "activity": state.as_str(),
+            "is_group": chat.is_group(),
+            "timestamp": rfc3339(Utc::now()),
+        });
+        add_party(&mut payload, "from", sender);
+        NewEvent {
+            kind: "chat.presence",
+            payload,
+        }
+    }
+
+    /// Someone is calling (`call.offer`).
+    pub fn call_offer(
+        call_id: &str,
+        from: &Jid,
+        video: bool,
+        group: Option<&Jid>,
+        at: DateTime<Utc>,
+    ) -> NewEvent {
+        let mut payload = json!({
+            "call_id": call_id,
+            "is_video": video,
+            "auto_rejected": false,
+            "timestamp": rfc3339(at),
+        });
+        add_party(&mut payload, "from", from);
+        if let Some(g) = group {
+            payload["group_jid"] = json!(g.to_string());
+        }
+        NewEvent {
+            kind: "call.offer",
+            payload,
+        }
+    }
+
+    /// This account is now in a group (`group.joined`).
+    pub fn group_joined(
+        group: &Jid,
+        subject: Option<&str>,
+        by: Option<&Jid>,
+        at: DateTime<Utc>,
+    ) -> NewEvent {
+        let mut payload = json!({
+            "chat_id": group.to_string(),
+            "name": subject,
+            "timestamp": rfc3339(at),
+        });
+        if let Some(by) = by {
+            add_party(&mut payload, "by", by);
+        }
+        NewEvent {
+            kind: "group.joined",
+            payload,
+        }
+    }
+
+    /// Members of a group joined, left, were promoted or demoted (`group.participants`).
+    pub fn group_participants(
+        group: &Jid,
+        change: GroupChange,
+        participants: &[Jid],
+        by: Option<&Jid>,
+        at: DateTime<Utc>,
+    ) -> NewEvent {
+        let mut payload = json!({
+            "chat_id": group.to_string(),
+            "type": change.as_str(),
+            "jids": participants.iter().map(Jid::to_string).collect::<Vec<_>>(),
+            "phones": participants.iter().filter_map(phone_of).collect::<Vec<_>>(),
+            "timestamp": rfc3339(at),
+        });
+        if let Some(by) = by {
+            add_party(&mut payload, "by", by);
+        }
+        NewEvent {
+            kind: "group.participants",
+            payload,
+        }
+    }
+
+    pub fn newsletter_joined(newsletter: &Jid, name: Option<&str>) -> NewEvent {
+        NewEvent {
+            kind: "newsletter.joined",
+            payload: json!({
+                "newsletter_id": newsletter.to_string(),
+                "name": name,
+                "timestamp": rfc3339(Utc::now()),
+            }),
+        }
+    }
+
+    pub fn newsletter_left(newsletter: &Jid) -> NewEvent {
+        NewEvent {
+            kind: "newsletter.left",
+            payload: json!({
+                "newsletter_id": newsletter.to_string(),
+                "role": "subscriber",
+                "timestamp": rfc3339(Utc::now()),
+            }),
+        }
+    }
+}
+
+/// Sets `<field>` to a party's JID, and `<field>_phone` / `<field>_lid` where known.
+fn add_party(payload: &mut Value, field: &str, jid: &Jid) {
+    payload[field] = json!(jid.to_string());
+    if let Some(phone) = phone_of(jid) {
+        payload[format!("{field}_phone")] = json!(phone);
+    }
+    if is_lid(jid) {
+        payload[format!("{field}_lid")] = json!(jid.to_string());
     }
 }
 

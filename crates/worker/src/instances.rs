@@ -537,8 +537,10 @@ async fn apply(
     instance: &Instance,
     event: Event,
 ) -> Result<(), sqlx::Error> {
+    use crate::events::NewEvent;
     let key = instance.key;
     let before = instance.status();
+    let device = before.session.jid.as_deref();
     let mut next = before.clone();
     let to = match &event {
         Event::Qr { code, ttl } => {
@@ -660,6 +662,118 @@ async fn apply(
                 instances.counters.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(session = %key, %reason, "a sent message was refused by WhatsApp");
             }
+            None
+        }
+        Event::Edited {
+            chat,
+            sender,
+            message_id,
+            from_me,
+            text,
+            at,
+        } => {
+            store::apply_edit(
+                &instances.db,
+                key,
+                &chat.to_string(),
+                message_id,
+                text.as_deref(),
+            )
+            .await?;
+            let event = NewEvent::edited(chat, sender, message_id, *from_me, text.as_deref(), *at);
+            instances.emit(key, device, event).await;
+            None
+        }
+        Event::Revoked {
+            chat,
+            sender,
+            message_id,
+            from_me,
+            at,
+        } => {
+            store::apply_revoke(&instances.db, key, &chat.to_string(), message_id).await?;
+            let event = NewEvent::revoked(chat, sender, message_id, *from_me, *at);
+            instances.emit(key, device, event).await;
+            None
+        }
+        Event::Deleted {
+            chat,
+            message_id,
+            at,
+        } => {
+            store::delete_message(&instances.db, key, message_id).await?;
+            instances
+                .emit(key, device, NewEvent::deleted(chat, message_id, *at))
+                .await;
+            None
+        }
+        Event::ChatPresence {
+            chat,
+            sender,
+            state,
+        } => {
+            instances
+                .emit(key, device, NewEvent::presence(chat, sender, *state))
+                .await;
+            None
+        }
+        Event::CallOffer {
+            call_id,
+            from,
+            video,
+            group,
+            at,
+        } => {
+            let event = NewEvent::call_offer(call_id, from, *video, group.as_ref(), *at);
+            instances.emit(key, device, event).await;
+            None
+        }
+        Event::GroupJoined {
+            group,
+            subject,
+            by,
+            at,
+        } => {
+            let event = NewEvent::group_joined(group, subject.as_deref(), by.as_ref(), *at);
+            instances.emit(key, device, event).await;
+            None
+        }
+        Event::GroupParticipants {
+            group,
+            change,
+            participants,
+            by,
+            at,
+        } => {
+            let event =
+                NewEvent::group_participants(group, *change, participants, by.as_ref(), *at);
+            instances.emit(key, device, event).await;
+            // Someone added this account: it joined the group.
+            let own = [before.session.jid.as_deref(), before.session.lid.as_deref()];
+            if *change == crate::driver::GroupChange::Join
+                && participants
+                    .iter()
+                    .any(|p| own.contains(&Some(p.to_string().as_str())))
+            {
+                let joined = NewEvent::group_joined(group, None, by.as_ref(), *at);
+                instances.emit(key, device, joined).await;
+            }
+            None
+        }
+        Event::NewsletterJoined { newsletter, name } => {
+            instances
+                .emit(
+                    key,
+                    device,
+                    NewEvent::newsletter_joined(newsletter, name.as_deref()),
+                )
+                .await;
+            None
+        }
+        Event::NewsletterLeft { newsletter } => {
+            instances
+                .emit(key, device, NewEvent::newsletter_left(newsletter))
+                .await;
             None
         }
         Event::Receipt {

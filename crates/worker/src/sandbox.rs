@@ -114,6 +114,18 @@ impl SandboxNetwork {
         }
     }
 
+    /// Delivers `event` to the session online with number `phone`, if any (what WhatsApp
+    /// pushes to that account's devices). Answers whether one was online.
+    pub fn notify(&self, phone: &str, event: Event) -> bool {
+        match self.sink_of(phone) {
+            Some(sink) => {
+                sink.emit(event);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn sink_of(&self, phone: &str) -> Option<EventSink> {
         self.online
             .read()
@@ -135,6 +147,13 @@ pub fn phone_message_id() -> String {
     let mut bytes = [0u8; 9];
     rand::thread_rng().fill_bytes(&mut bytes);
     format!("3A{}", hex::encode_upper(bytes))
+}
+
+/// A call id as WhatsApp makes them (32 upper-case hex digits).
+pub fn call_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode_upper(bytes)
 }
 
 /// A QR payload in WhatsApp's format: `ref,noise key,identity key,adv secret`.
@@ -309,17 +328,32 @@ impl SandboxSession {
 
     /// A contact reacts to a message of the chat.
     pub fn react(&self, from: &str, message_id: &str, emoji: &str) -> Result<(), DriverError> {
-        if self.lock().phase != Phase::Online {
-            return Err(DriverError::NotConnected);
-        }
         let sender = Jid::user(from);
-        self.events.emit(Event::Reaction {
+        self.from_network(Event::Reaction {
             chat: sender.clone(),
             sender,
             message_id: message_id.to_owned(),
             emoji: emoji.to_owned(),
-        });
+        })
+    }
+
+    /// Something the network pushes to this session (a contact edits or deletes a message,
+    /// types, calls): it reaches the session only while it is online, as on WhatsApp.
+    pub fn from_network(&self, event: Event) -> Result<(), DriverError> {
+        if self.lock().phase != Phase::Online {
+            return Err(DriverError::NotConnected);
+        }
+        self.events.emit(event);
         Ok(())
+    }
+
+    /// This session's own number, once logged in.
+    pub fn own_phone(&self) -> Option<String> {
+        self.lock().account.as_ref().map(|(phone, _)| phone.clone())
+    }
+
+    pub fn network(&self) -> &Arc<SandboxNetwork> {
+        &self.network
     }
 
     /// The contact's phone reports a receipt for one of our messages.
@@ -583,6 +617,64 @@ impl Driver for SandboxSession {
     async fn act(&self, action: &Action) -> Result<Option<Sent>, DriverError> {
         if self.lock().phase != Phase::Online {
             return Err(DriverError::NotConnected);
+        }
+        // What the other side of a one-to-one chat sees, when it is a sandbox session
+        // online on this network.
+        if let Some(own) = self.own_phone() {
+            let me = Jid::user(&own);
+            let now = Utc::now();
+            let (to, event) = match action {
+                Action::Revoke { chat, id } => (
+                    Some(chat),
+                    Some(Event::Revoked {
+                        chat: me.clone(),
+                        sender: me.clone(),
+                        message_id: id.clone(),
+                        from_me: false,
+                        at: now,
+                    }),
+                ),
+                Action::Edit { chat, id, text } => (
+                    Some(chat),
+                    Some(Event::Edited {
+                        chat: me.clone(),
+                        sender: me.clone(),
+                        message_id: id.clone(),
+                        from_me: false,
+                        text: Some(text.clone()),
+                        at: now,
+                    }),
+                ),
+                Action::React {
+                    chat, id, emoji, ..
+                } => (
+                    Some(chat),
+                    Some(Event::Reaction {
+                        chat: me.clone(),
+                        sender: me.clone(),
+                        message_id: id.clone(),
+                        emoji: emoji.clone(),
+                    }),
+                ),
+                Action::ChatPresence { chat, composing } => (
+                    Some(chat),
+                    Some(Event::ChatPresence {
+                        chat: me.clone(),
+                        sender: me.clone(),
+                        state: if *composing {
+                            crate::driver::PresenceState::Composing
+                        } else {
+                            crate::driver::PresenceState::Paused
+                        },
+                    }),
+                ),
+                _ => (None, None),
+            };
+            if let (Some(to), Some(event)) = (to, event) {
+                if to.server == crate::jid::USER_SERVER {
+                    self.network.notify(&to.user, event);
+                }
+            }
         }
         match action {
             Action::React { .. } => Ok(Some(Sent {

@@ -678,21 +678,47 @@ pub async fn message(
 
 /// Marks one of our messages as deleted for everyone: its content is gone for good.
 pub async fn set_revoked(db: &Db, key: SessionKey, id: &str) -> Result<bool, sqlx::Error> {
+    revoke(db, key, id, None).await
+}
+
+/// A message of a chat deleted for everyone by its sender (or a group admin), as WhatsApp
+/// reported it: its content is gone for good.
+pub async fn apply_revoke(
+    db: &Db,
+    key: SessionKey,
+    chat: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    revoke(db, key, id, Some(chat)).await
+}
+
+/// Revokes one of our messages (`chat` None) or any message of `chat`.
+async fn revoke(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+    chat: Option<&str>,
+) -> Result<bool, sqlx::Error> {
     let now = now();
+    let sql = if chat.is_some() {
+        "UPDATE wa_messages SET revoked_at = $1, body = NULL, content = $2, updated_at = $1 \
+         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND revoked_at IS NULL AND chat_jid = $6"
+    } else {
+        "UPDATE wa_messages SET revoked_at = $1, body = NULL, content = $2, updated_at = $1 \
+         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND revoked_at IS NULL AND from_me = TRUE"
+    };
     let mut tx = db.begin().await?;
     let n = on_tx!(&mut tx, |conn| {
-        sqlx::query(
-        "UPDATE wa_messages SET revoked_at = $1, body = NULL, content = $2, updated_at = $1 \
-         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND from_me = TRUE AND revoked_at IS NULL"
-    )
-    .bind(now)
-    .bind(Json(serde_json::json!({})))
-    .bind(key.customer)
-    .bind(key.mode.as_str())
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|r| r.rows_affected())
+        let mut q = sqlx::query(sql)
+            .bind(now)
+            .bind(Json(serde_json::json!({})))
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(id);
+        if let Some(chat) = chat {
+            q = q.bind(chat);
+        }
+        q.execute(&mut *conn).await.map(|r| r.rows_affected())
     })?;
     tx.commit().await?;
     Ok(n == 1)
@@ -745,21 +771,48 @@ pub async fn edit_message(
     id: &str,
     text: &str,
 ) -> Result<bool, sqlx::Error> {
+    edit(db, key, id, Some(text), None).await
+}
+
+/// A message of a chat whose text its sender changed, as WhatsApp reported it.
+pub async fn apply_edit(
+    db: &Db,
+    key: SessionKey,
+    chat: &str,
+    id: &str,
+    text: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    edit(db, key, id, text, Some(chat)).await
+}
+
+/// Edits one of our messages (`chat` None) or any message of `chat`.
+async fn edit(
+    db: &Db,
+    key: SessionKey,
+    id: &str,
+    text: Option<&str>,
+    chat: Option<&str>,
+) -> Result<bool, sqlx::Error> {
     let now = now();
+    let sql = if chat.is_some() {
+        "UPDATE wa_messages SET body = $1, edited_at = $2, updated_at = $2 \
+         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND revoked_at IS NULL AND chat_jid = $6"
+    } else {
+        "UPDATE wa_messages SET body = $1, edited_at = $2, updated_at = $2 \
+         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND revoked_at IS NULL AND from_me = TRUE"
+    };
     let mut tx = db.begin().await?;
     let n = on_tx!(&mut tx, |conn| {
-        sqlx::query(
-        "UPDATE wa_messages SET body = $1, edited_at = $2, updated_at = $2 \
-         WHERE customer_id = $3 AND mode = $4 AND id = $5 AND from_me = TRUE AND revoked_at IS NULL"
-    )
-    .bind(text)
-    .bind(now)
-    .bind(key.customer)
-    .bind(key.mode.as_str())
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|r| r.rows_affected())
+        let mut q = sqlx::query(sql)
+            .bind(text)
+            .bind(now)
+            .bind(key.customer)
+            .bind(key.mode.as_str())
+            .bind(id);
+        if let Some(chat) = chat {
+            q = q.bind(chat);
+        }
+        q.execute(&mut *conn).await.map(|r| r.rows_affected())
     })?;
     tx.commit().await?;
     Ok(n == 1)

@@ -3,7 +3,7 @@
 //! functions, unit-tested without a network.
 
 use crate::{
-    driver::{Event, Incoming, Kind, Outgoing, Receipt},
+    driver::{Event, GroupChange, Incoming, Kind, Outgoing, PresenceState, Receipt},
     jid::Jid,
 };
 use base64::Engine as _;
@@ -15,9 +15,13 @@ use whatsapp_rust::{
         download::Downloadable,
         proto_helpers::MessageExt,
         types::{
-            events::{ConnectFailureReason, Receipt as WaReceipt},
+            call::{CallAction, IncomingCall},
+            events::{
+                ChatPresenceUpdate, ConnectFailureReason, DeleteMessageForMeUpdate, GroupUpdate,
+                MexNotification, Receipt as WaReceipt,
+            },
             message::MessageInfo,
-            presence::ReceiptType,
+            presence::{ChatPresence, ChatPresenceMedia, ReceiptType},
         },
     },
     waproto::whatsapp as wa,
@@ -229,6 +233,34 @@ pub fn inbound(message: &wa::Message, info: &MessageInfo) -> Option<Event> {
             emoji: reaction.text.clone().unwrap_or_default(),
         });
     }
+    if let Some(protocol) = base.protocol_message.as_option() {
+        use wa::message::protocol_message::Type;
+        let target = protocol.key.as_option().and_then(|k| k.id.clone())?;
+        let (from_me, at) = (info.source.is_from_me, info.timestamp);
+        return match protocol.r#type {
+            Some(Type::REVOKE) => Some(Event::Revoked {
+                chat,
+                sender,
+                message_id: target,
+                from_me,
+                at,
+            }),
+            Some(Type::MESSAGE_EDIT) => Some(Event::Edited {
+                chat,
+                sender,
+                message_id: target,
+                from_me,
+                text: protocol
+                    .edited_message
+                    .as_option()
+                    .and_then(content_of)
+                    .and_then(|(_, body, _)| body),
+                at,
+            }),
+            // Key shares, history sync notices, ephemeral settings: not chat content.
+            _ => None,
+        };
+    }
     let (kind, body, content) = content_of(message)?;
     Some(Event::Message(Incoming {
         id: info.id.to_string(),
@@ -242,6 +274,132 @@ pub fn inbound(message: &wa::Message, info: &MessageInfo) -> Option<Event> {
         reply_to: quoted_id(message),
         timestamp: info.timestamp,
     }))
+}
+
+/// Someone typing, recording or stopping in a chat.
+pub fn chat_presence(update: &ChatPresenceUpdate) -> Event {
+    let state = match (update.state, update.media) {
+        (ChatPresence::Paused, _) => PresenceState::Paused,
+        (ChatPresence::Composing, ChatPresenceMedia::Audio) => PresenceState::Recording,
+        (ChatPresence::Composing, _) => PresenceState::Composing,
+    };
+    Event::ChatPresence {
+        chat: from_wa(&update.source.chat),
+        sender: from_wa(&update.source.sender),
+        state,
+    }
+}
+
+/// An incoming call's offer; `None` for the other call signals (accept, terminate, …) and
+/// for offers replayed after the call ended (those arrive as missed calls).
+pub fn call_offer(call: &IncomingCall) -> Option<Event> {
+    match &call.action {
+        CallAction::Offer {
+            call_id,
+            call_creator,
+            caller_pn,
+            is_video,
+            group_jid,
+            ..
+        } if !call.offline => Some(Event::CallOffer {
+            call_id: call_id.clone(),
+            // The caller's phone-number address when the offer names it.
+            from: from_wa(caller_pn.as_ref().unwrap_or(call_creator)),
+            video: *is_video,
+            group: group_jid.as_ref().map(from_wa),
+            at: call.timestamp,
+        }),
+        _ => None,
+    }
+}
+
+/// A group notification about members, or this account's new membership; `None` for
+/// setting and metadata changes.
+pub fn group_update(update: &GroupUpdate) -> Option<Event> {
+    use whatsapp_rust::wacore::stanza::groups::GroupNotificationAction as A;
+    let group = from_wa(&update.group_jid);
+    let by = update
+        .participant_pn
+        .as_ref()
+        .or(update.participant.as_ref())
+        .map(from_wa);
+    let at = update.timestamp;
+    let (change, participants) = match &update.action {
+        A::Create { .. } => {
+            return Some(Event::GroupJoined {
+                group,
+                subject: None,
+                by,
+                at,
+            })
+        }
+        A::Add { participants, .. } => (GroupChange::Join, participants),
+        A::Remove { participants, .. } => (GroupChange::Leave, participants),
+        A::Promote { participants } => (GroupChange::Promote, participants),
+        A::Demote { participants } => (GroupChange::Demote, participants),
+        _ => return None,
+    };
+    Some(Event::GroupParticipants {
+        group,
+        change,
+        participants: participants
+            .iter()
+            .map(|p| from_wa(p.phone_number.as_ref().unwrap_or(&p.jid)))
+            .collect(),
+        by,
+        at,
+    })
+}
+
+/// A message deleted for this account on another of its devices.
+pub fn deleted_for_me(update: &DeleteMessageForMeUpdate) -> Event {
+    Event::Deleted {
+        chat: from_wa(&update.chat_jid),
+        message_id: update.message_id.clone(),
+        at: update.timestamp,
+    }
+}
+
+/// Following or leaving a newsletter, from WhatsApp's server-pushed (MEX) notifications;
+/// `None` for other operations.
+pub fn newsletter_change(notification: &MexNotification) -> Option<Event> {
+    let joined = notification.op_name.contains("NewsletterJoin");
+    let left = notification.op_name.contains("NewsletterLeave");
+    if !joined && !left {
+        return None;
+    }
+    let newsletter = find_newsletter(&notification.payload)?;
+    Some(if joined {
+        let name = find_key(&notification.payload, "name").and_then(|n| {
+            n.as_str()
+                .map(str::to_owned)
+                .or_else(|| n["text"].as_str().map(str::to_owned))
+        });
+        Event::NewsletterJoined { newsletter, name }
+    } else {
+        Event::NewsletterLeft { newsletter }
+    })
+}
+
+/// The first `…@newsletter` id anywhere in a document.
+fn find_newsletter(v: &Value) -> Option<Jid> {
+    match v {
+        Value::String(s) if s.ends_with("@newsletter") => Jid::parse_recipient(s).ok(),
+        Value::Object(o) => o.values().find_map(find_newsletter),
+        Value::Array(a) => a.iter().find_map(find_newsletter),
+        _ => None,
+    }
+}
+
+/// The first value under `key` anywhere in a document.
+fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(o) => o
+            .get(key)
+            .or_else(|| o.values().find_map(|x| find_key(x, key))),
+        Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
+        _ => None,
+    }
 }
 
 /// Our receipt status for the library's receipt type; `None` for types that say nothing
@@ -676,6 +834,202 @@ mod tests {
             )
         )
         .is_none());
+    }
+
+    #[test]
+    fn edits_and_revokes_become_their_events() {
+        use wa::message::protocol_message::Type;
+        let key = wa::MessageKey {
+            id: Some("3A0000000000000000EE".into()),
+            ..Default::default()
+        };
+        let edit = wa::Message {
+            protocol_message: MessageField::some(wa::message::ProtocolMessage {
+                key: MessageField::some(key.clone()),
+                r#type: Some(Type::MESSAGE_EDIT),
+                edited_message: MessageField::some(wa::Message {
+                    conversation: Some("halo, fixed".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let from = "6289999999999@s.whatsapp.net";
+        match inbound(&edit, &info(from, from, false)) {
+            Some(Event::Edited {
+                message_id,
+                text,
+                from_me,
+                chat,
+                ..
+            }) => {
+                assert_eq!(message_id, "3A0000000000000000EE");
+                assert_eq!(text.as_deref(), Some("halo, fixed"));
+                assert!(!from_me);
+                assert_eq!(chat.to_string(), from);
+            }
+            other => panic!("expected an edit, got {other:?}"),
+        }
+        let revoke = wa::Message {
+            protocol_message: MessageField::some(wa::message::ProtocolMessage {
+                key: MessageField::some(key),
+                r#type: Some(Type::REVOKE),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(matches!(
+            inbound(&revoke, &info(from, from, true)),
+            Some(Event::Revoked { message_id, from_me: true, .. }) if message_id == "3A0000000000000000EE"
+        ));
+    }
+
+    #[test]
+    fn presence_calls_groups_deletes_and_newsletters_map() {
+        use whatsapp_rust::wacore::stanza::groups::{
+            GroupNotificationAction, GroupParticipantInfo,
+        };
+        let at = DateTime::from_timestamp(1_700_000_000, 0).expect("ts");
+        let source = MessageSource {
+            chat: jid("6289999999999@s.whatsapp.net"),
+            sender: jid("6289999999999@s.whatsapp.net"),
+            ..Default::default()
+        };
+        let recording = ChatPresenceUpdate::builder()
+            .source(source.clone())
+            .state(ChatPresence::Composing)
+            .media(ChatPresenceMedia::Audio)
+            .build();
+        assert!(matches!(
+            chat_presence(&recording),
+            Event::ChatPresence {
+                state: PresenceState::Recording,
+                ..
+            }
+        ));
+        let paused = ChatPresenceUpdate::builder()
+            .source(source)
+            .state(ChatPresence::Paused)
+            .media(ChatPresenceMedia::Text)
+            .build();
+        assert!(matches!(
+            chat_presence(&paused),
+            Event::ChatPresence {
+                state: PresenceState::Paused,
+                ..
+            }
+        ));
+
+        let offer = |offline: bool| {
+            IncomingCall::builder()
+                .from(jid("123456789012345@lid"))
+                .stanza_id("S1".to_owned())
+                .timestamp(at)
+                .offline(offline)
+                .action(CallAction::Offer {
+                    call_id: "C0FFEE".into(),
+                    call_creator: jid("123456789012345@lid"),
+                    caller_pn: Some(jid("6289999999999@s.whatsapp.net")),
+                    caller_country_code: None,
+                    device_class: None,
+                    joinable: false,
+                    is_video: true,
+                    audio: Vec::new(),
+                    group_jid: None,
+                })
+                .build()
+        };
+        match call_offer(&offer(false)) {
+            Some(Event::CallOffer {
+                call_id,
+                from,
+                video,
+                ..
+            }) => {
+                assert_eq!(call_id, "C0FFEE");
+                assert_eq!(from.to_string(), "6289999999999@s.whatsapp.net");
+                assert!(video);
+            }
+            other => panic!("expected an offer, got {other:?}"),
+        }
+        assert!(
+            call_offer(&offer(true)).is_none(),
+            "a replayed offer does not ring"
+        );
+
+        let member = |j: &str| GroupParticipantInfo {
+            jid: jid(j),
+            phone_number: None,
+            display_name: None,
+            r#type: None,
+            lid: None,
+            username: None,
+            join_time: None,
+            group_history_sent_state: None,
+        };
+        let update = GroupUpdate::builder()
+            .group_jid(jid("120363012345678901@g.us"))
+            .participant(jid("6281111111111@s.whatsapp.net"))
+            .timestamp(at)
+            .is_lid_addressing_mode(false)
+            .action(GroupNotificationAction::Promote {
+                participants: vec![member("6282222222222@s.whatsapp.net")],
+            })
+            .build();
+        match group_update(&update) {
+            Some(Event::GroupParticipants {
+                group,
+                change: GroupChange::Promote,
+                participants,
+                by,
+                ..
+            }) => {
+                assert!(group.is_group());
+                assert_eq!(participants[0].to_string(), "6282222222222@s.whatsapp.net");
+                assert_eq!(by.unwrap().to_string(), "6281111111111@s.whatsapp.net");
+            }
+            other => panic!("expected a promotion, got {other:?}"),
+        }
+        let subject = GroupUpdate::builder()
+            .group_jid(jid("120363012345678901@g.us"))
+            .timestamp(at)
+            .is_lid_addressing_mode(false)
+            .action(GroupNotificationAction::Unlocked)
+            .build();
+        assert!(group_update(&subject).is_none());
+
+        let deleted = DeleteMessageForMeUpdate::builder()
+            .chat_jid(jid("6289999999999@s.whatsapp.net"))
+            .message_id("3A00DE1E7E".to_owned())
+            .from_me(false)
+            .timestamp(at)
+            .action(Box::default())
+            .from_full_sync(false)
+            .build();
+        assert!(matches!(
+            deleted_for_me(&deleted),
+            Event::Deleted { message_id, .. } if message_id == "3A00DE1E7E"
+        ));
+
+        let joined = MexNotification::builder()
+            .op_name("NotificationNewsletterJoin".to_owned())
+            .payload(json!({"data": {"xwa2_notify_newsletter_on_join": {
+                "id": "120363123456789012@newsletter",
+                "thread_metadata": {"name": {"text": "Tech News"}}}}}))
+            .build();
+        match newsletter_change(&joined) {
+            Some(Event::NewsletterJoined { newsletter, name }) => {
+                assert_eq!(newsletter.to_string(), "120363123456789012@newsletter");
+                assert_eq!(name.as_deref(), Some("Tech News"));
+            }
+            other => panic!("expected a join, got {other:?}"),
+        }
+        let other = MexNotification::builder()
+            .op_name("NotificationUserReachoutTimelockUpdate".to_owned())
+            .payload(json!({}))
+            .build();
+        assert!(newsletter_change(&other).is_none());
     }
 
     #[test]

@@ -687,6 +687,11 @@ pub fn forward(event: &WaEvent) -> Vec<Event> {
             .collect(),
         WaEvent::Receipt(receipt) => mapping::receipts(receipt),
         WaEvent::ServerAck(ack) => mapping::nack(ack).into_iter().collect(),
+        WaEvent::ChatPresence(update) => vec![mapping::chat_presence(update)],
+        WaEvent::IncomingCall(call) => mapping::call_offer(call).into_iter().collect(),
+        WaEvent::GroupUpdate(update) => mapping::group_update(update).into_iter().collect(),
+        WaEvent::DeleteMessageForMeUpdate(update) => vec![mapping::deleted_for_me(update)],
+        WaEvent::MexNotification(n) => mapping::newsletter_change(n).into_iter().collect(),
         _ => Vec::new(),
     }
 }
