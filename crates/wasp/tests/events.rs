@@ -82,7 +82,7 @@ async fn what_a_contact_does_reaches_the_customer(backend: Backend) {
     let mut stream = Stream::open(
         &p,
         &key,
-        "message.received,message.edited,message.revoked,chat.presence,call.offer,group.*",
+        "message.received,message.edited,message.revoked,chat.presence,call.offer,group.*,newsletter.*",
     )
     .await;
     // Another customer's session sees none of it.
@@ -234,6 +234,68 @@ async fn what_a_contact_does_reaches_the_customer(backend: Backend) {
     let left = stream.next("group.participants").await;
     assert_eq!(left["payload"]["type"], "leave");
     assert_eq!(left["payload"]["phones"], json!(["+6285550001111"]));
+
+    // The phone follows a channel, which posts; then the customer unfollows it.
+    let (status, channel) = p
+        .post(&key, "/sandbox/newsletter", json!({ "name": "Tech News" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{channel}");
+    let channel = channel["data"]["newsletter_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(channel.ends_with("@newsletter"), "{channel}");
+    let joined = stream.next("newsletter.joined").await;
+    assert_eq!(joined["payload"]["newsletter_id"], channel.as_str());
+    assert_eq!(joined["payload"]["name"], "Tech News");
+    let (_, mine) = p.get(&key, "/user/my/newsletters").await;
+    assert_eq!(mine["data"][0]["id"], channel.as_str(), "{mine}");
+    let (status, post) = p
+        .post(
+            &key,
+            "/sandbox/newsletter",
+            json!({ "newsletter_id": channel, "message": "Rust 2.0 is out" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    let message = stream.next("newsletter.message").await;
+    assert_eq!(message["payload"]["newsletter_id"], channel.as_str());
+    assert_eq!(message["payload"]["body"], "Rust 2.0 is out");
+    assert_eq!(message["payload"]["id"], post["data"]["message_id"]);
+    let (status, posts) = p
+        .get(
+            &key,
+            &format!("/newsletter/messages?newsletter_id={channel}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{posts}");
+    assert_eq!(posts["data"][0]["body"], "Rust 2.0 is out");
+    let (status, body) = p
+        .post(
+            &key,
+            "/newsletter/unfollow",
+            json!({ "newsletter_id": channel }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let left = stream.next("newsletter.left").await;
+    assert_eq!(left["payload"]["newsletter_id"], channel.as_str());
+    let (status, _) = p
+        .post(
+            &key,
+            "/newsletter/unfollow",
+            json!({ "newsletter_id": channel }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = p
+        .post(
+            &key,
+            "/sandbox/newsletter",
+            json!({ "newsletter_id": channel, "message": "after you left" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Two things at once are refused.
     let (status, body) = p

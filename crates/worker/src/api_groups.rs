@@ -222,6 +222,16 @@ pub fn api() -> Api {
                 .errors(SANDBOX)
                 .errors(&[wasp_http::error::code::NOT_FOUND]),
         )
+        .post(
+            "/api/v1/sandbox/newsletter",
+            sandbox_newsletter,
+            doc("sandbox", "Simulate following a newsletter (channel), or a post in one")
+                .describe("A sandbox control: works only on sandbox sessions (an `ak_test_` key, or any key on a sandbox worker); other sessions answer 403 FORBIDDEN. With `name`: the phone follows a new channel (`newsletter.joined`). With `newsletter_id` and `message`: the channel posts (`newsletter.message`).")
+                .json::<NewsletterControl>()
+                .created()
+                .errors(SANDBOX)
+                .errors(&[wasp_http::error::code::NOT_FOUND]),
+        )
         // ---- user
         .get(
             "/api/v1/user/info",
@@ -315,6 +325,7 @@ pub fn api() -> Api {
             newsletter_messages,
             doc("newsletter", "A newsletter's messages")
                 .query::<NewsletterQuery>()
+                .returns_objects()
                 .errors(CONNECTED)
                 .errors(&[wasp_http::error::code::NOT_FOUND]),
         )
@@ -1220,6 +1231,97 @@ async fn sandbox_group_request(
     Ok(created(json!({ "group_id": group, "requested_by": from.to_string() })).into_response())
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewsletterControl {
+    /// Follow a new channel with this name (1 to 100 characters).
+    name: Option<String>,
+    /// A channel the session follows, for a post.
+    newsletter_id: Option<String>,
+    /// The post's text (1 to 4096 characters), with `newsletter_id`.
+    message: Option<String>,
+}
+
+async fn sandbox_newsletter(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Json(req): Json<NewsletterControl>,
+) -> Result<Response> {
+    let session = sandbox(&caller)?;
+    me(&caller)?;
+    match (req.name, req.newsletter_id, req.message) {
+        (Some(name), None, None) => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
+                return Err(Error::validation("name", "must be 1 to 100 characters"));
+            }
+            let jid = crate::sandbox::newsletter_jid();
+            store::follow_newsletter(worker.db(), caller.key, &jid.to_string(), &name)
+                .await
+                .map_err(db_error)?;
+            session
+                .from_network(Event::NewsletterJoined {
+                    newsletter: jid.clone(),
+                    name: Some(name.clone()),
+                })
+                .map_err(driver_error)?;
+            caller.instance.flush().await;
+            Ok(created(json!({ "newsletter_id": jid.to_string(), "name": name })).into_response())
+        }
+        (None, Some(id), Some(text)) => {
+            let jid = newsletter_jid(&id)?;
+            let text = crate::api::text_field("message", &text)?;
+            followed(&worker, &caller, &jid).await?;
+            let post = crate::driver::Incoming {
+                id: crate::sandbox::phone_message_id(),
+                chat: jid.clone(),
+                sender: jid.clone(),
+                push_name: None,
+                from_me: false,
+                kind: Kind::Text,
+                body: Some(text),
+                content: json!({}),
+                reply_to: None,
+                timestamp: Utc::now(),
+            };
+            session
+                .from_network(Event::Message(post.clone()))
+                .map_err(driver_error)?;
+            caller.instance.flush().await;
+            Ok(created(json!({
+                "newsletter_id": jid.to_string(),
+                "message_id": post.id,
+                "timestamp": post.timestamp,
+            }))
+            .into_response())
+        }
+        _ => Err(Error::validation(
+            "name",
+            "give name (follow a channel), or newsletter_id and message (a post)",
+        )),
+    }
+}
+
+/// A newsletter the sandbox session follows, else 404.
+async fn followed(worker: &WorkerState, caller: &Caller, jid: &Jid) -> Result<String> {
+    let list = store::newsletters(worker.db(), caller.key)
+        .await
+        .map_err(db_error)?;
+    list.into_iter()
+        .find(|n| n.jid == jid.to_string())
+        .map(|n| n.name.unwrap_or_default())
+        .ok_or_else(|| Error::not_found("newsletter (this account does not follow it)"))
+}
+
+/// A followed sandbox newsletter in the shape the live driver answers.
+fn sandbox_newsletter_json(jid: &str, name: Option<&str>) -> serde_json::Value {
+    json!({
+        "id": jid, "name": name, "description": null, "subscriber_count": 1, "verified": false,
+        "state": "active", "role": "subscriber", "picture_url": null, "invite_code": null,
+        "created_at": null,
+    })
+}
+
 // ---- user ------------------------------------------------------------------------------
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -1385,13 +1487,19 @@ async fn my_groups(State(worker): State<WorkerState>, caller: Caller) -> Result<
     Ok(ok(list).into_response())
 }
 
-async fn my_newsletters(caller: Caller) -> Result<Response> {
+async fn my_newsletters(State(worker): State<WorkerState>, caller: Caller) -> Result<Response> {
     me(&caller)?;
     if let Some(live) = caller.instance.driver.live() {
         let list = live.newsletters().await.map_err(driver_error)?;
         return Ok(ok(list).into_response());
     }
-    Ok(ok(Vec::<serde_json::Value>::new()).into_response())
+    let list: Vec<serde_json::Value> = store::newsletters(worker.db(), caller.key)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|n| sandbox_newsletter_json(&n.jid, n.name.as_deref()))
+        .collect();
+    Ok(ok(list).into_response())
 }
 
 async fn my_contacts(State(worker): State<WorkerState>, caller: Caller) -> Result<Response> {
@@ -1440,6 +1548,7 @@ fn newsletter_jid(value: &str) -> Result<Jid> {
 }
 
 async fn newsletter_unfollow(
+    State(worker): State<WorkerState>,
     caller: Caller,
     Json(req): Json<NewsletterRequest>,
 ) -> Result<Response> {
@@ -1451,7 +1560,22 @@ async fn newsletter_unfollow(
             ok(json!({ "newsletter_id": jid.to_string(), "following": false })).into_response(),
         );
     }
-    Err(Error::not_found("newsletter (this account follows none)"))
+    if !store::unfollow_newsletter(worker.db(), caller.key, &jid.to_string())
+        .await
+        .map_err(db_error)?
+    {
+        return Err(Error::not_found(
+            "newsletter (this account does not follow it)",
+        ));
+    }
+    notify(
+        &caller,
+        Event::NewsletterLeft {
+            newsletter: jid.clone(),
+        },
+    )
+    .await;
+    Ok(ok(json!({ "newsletter_id": jid.to_string(), "following": false })).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -1467,7 +1591,11 @@ struct NewsletterQuery {
     before: Option<String>,
 }
 
-async fn newsletter_messages(caller: Caller, Query(q): Query<NewsletterQuery>) -> Result<Response> {
+async fn newsletter_messages(
+    State(worker): State<WorkerState>,
+    caller: Caller,
+    Query(q): Query<NewsletterQuery>,
+) -> Result<Response> {
     me(&caller)?;
     let jid = newsletter_jid(q.newsletter_id.as_deref().unwrap_or(""))?;
     if let Some(live) = caller.instance.driver.live() {
@@ -1485,7 +1613,29 @@ async fn newsletter_messages(caller: Caller, Query(q): Query<NewsletterQuery>) -
             .map_err(driver_error)?;
         return Ok(ok(posts).into_response());
     }
-    Err(Error::not_found("newsletter (this account follows none)"))
+    followed(&worker, &caller, &jid).await?;
+    let query = store::MessageQuery {
+        limit: i64::from(q.count.unwrap_or(20).clamp(1, 100)),
+        offset: 0,
+        start: None,
+        end: None,
+        media_only: false,
+        from_me: None,
+        search: None,
+    };
+    let (rows, _) = store::list_messages(worker.db(), caller.key, &jid.to_string(), &query)
+        .await
+        .map_err(db_error)?;
+    let posts: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id, "server_id": null, "timestamp": m.timestamp, "from_me": m.from_me,
+                "kind": m.kind, "body": m.body, "content": m.content,
+            })
+        })
+        .collect();
+    Ok(ok(posts).into_response())
 }
 
 /// Passkey login is offered by WhatsApp to some accounts on the phone; no passkey

@@ -149,6 +149,17 @@ pub fn phone_message_id() -> String {
     format!("3A{}", hex::encode_upper(bytes))
 }
 
+/// A newsletter (channel) id as WhatsApp makes them (`120363` and 12 digits).
+pub fn newsletter_jid() -> Jid {
+    Jid {
+        user: format!(
+            "120363{:012}",
+            rand::thread_rng().gen_range(0..1_000_000_000_000u64)
+        ),
+        server: crate::jid::NEWSLETTER_SERVER.to_owned(),
+    }
+}
+
 /// A call id as WhatsApp makes them (32 upper-case hex digits).
 pub fn call_id() -> String {
     let mut bytes = [0u8; 16];

@@ -1027,6 +1027,71 @@ pub async fn contacts(db: &Db, key: SessionKey) -> Result<Vec<Contact>, sqlx::Er
     })
 }
 
+/// The newsletters (channels) a sandbox account follows: its chats of kind `newsletter`.
+pub async fn newsletters(db: &Db, key: SessionKey) -> Result<Vec<Contact>, sqlx::Error> {
+    on_pool!(db, |pool| {
+        sqlx::query_as::<_, Contact>(
+        "SELECT jid, name FROM wa_chats WHERE customer_id = $1 AND mode = $2 AND kind = 'newsletter' ORDER BY name, jid"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .fetch_all(pool)
+    .await
+    })
+}
+
+/// Follows a newsletter (a sandbox account): its chat exists from now on.
+pub async fn follow_newsletter(
+    db: &Db,
+    key: SessionKey,
+    jid: &str,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "INSERT INTO wa_chats (customer_id, mode, jid, kind, name, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'newsletter', $4, $5, $5) ON CONFLICT (customer_id, mode, jid) DO NOTHING"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(jid)
+    .bind(name)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    })?;
+    tx.commit().await
+}
+
+/// Stops following a newsletter: its chat and posts are gone. False when not followed.
+pub async fn unfollow_newsletter(db: &Db, key: SessionKey, jid: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+            "DELETE FROM wa_messages WHERE customer_id = $1 AND mode = $2 AND chat_jid = $3",
+        )
+        .bind(key.customer)
+        .bind(key.mode.as_str())
+        .bind(jid)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+        "DELETE FROM wa_chats WHERE customer_id = $1 AND mode = $2 AND jid = $3 AND kind = 'newsletter'"
+    )
+    .bind(key.customer)
+    .bind(key.mode.as_str())
+    .bind(jid)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
 /// Records where a message's attachment is in the media store (after it was fetched from
 /// WhatsApp on first download).
 pub async fn set_media_sha256(
