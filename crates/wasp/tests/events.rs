@@ -99,7 +99,15 @@ async fn what_a_contact_does_reaches_the_customer(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     let id = sent["data"]["message_id"].as_str().unwrap().to_owned();
-    stream.next("message.received").await;
+    let received = stream.next("message.received").await;
+    // The sender as both phone number and LID.
+    assert_eq!(received["payload"]["from_phone"], format!("+{CONTACT}"));
+    assert!(
+        received["payload"]["from_lid"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("@lid")),
+        "{received}"
+    );
     let (status, body) = p
         .post(
             &key,

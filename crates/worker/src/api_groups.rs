@@ -1276,6 +1276,7 @@ async fn sandbox_newsletter(
                 id: crate::sandbox::phone_message_id(),
                 chat: jid.clone(),
                 sender: jid.clone(),
+                sender_alt: None,
                 push_name: None,
                 from_me: false,
                 kind: Kind::Text,

@@ -123,6 +123,9 @@ pub struct Incoming {
     pub id: String,
     pub chat: Jid,
     pub sender: Jid,
+    /// The sender's other address where WhatsApp gives it: its LID when `sender` is a
+    /// phone-number JID, or the reverse.
+    pub sender_alt: Option<Jid>,
     pub push_name: Option<String>,
     pub from_me: bool,
     pub kind: Kind,

@@ -99,6 +99,15 @@ impl NewEvent {
             "type": m.kind.as_str(),
         });
         add_party(&mut payload, "from", &m.sender);
+        if let Some(alt) = &m.sender_alt {
+            // The other address WhatsApp gave: both phone and LID where known.
+            if let Some(phone) = phone_of(alt) {
+                payload["from_phone"] = json!(phone);
+            }
+            if is_lid(alt) {
+                payload["from_lid"] = json!(alt.to_string());
+            }
+        }
         if let Some(name) = &m.push_name {
             payload["from_name"] = json!(name);
         }

@@ -252,10 +252,7 @@ impl SandboxSession {
         self.network.go_online(&phone, self.events.clone());
         self.events.emit(Event::Connected {
             jid: Jid::user(&phone),
-            lid: Some(Jid {
-                user: lid_for(&phone),
-                server: crate::jid::LID_SERVER.to_owned(),
-            }),
+            lid: Some(lid_jid(&phone)),
             push_name: Some(push_name),
             phone,
         });
@@ -324,6 +321,7 @@ impl SandboxSession {
         let message = Incoming {
             id: phone_message_id(),
             chat: sender.clone(),
+            sender_alt: Some(lid_jid(from)),
             sender,
             push_name,
             from_me: false,
@@ -452,6 +450,14 @@ impl SandboxSession {
 }
 
 /// A stable simulated LID for a phone number.
+/// The LID of a number on the sandbox network, as a JID.
+fn lid_jid(phone: &str) -> Jid {
+    Jid {
+        user: lid_for(phone),
+        server: crate::jid::LID_SERVER.to_owned(),
+    }
+}
+
 fn lid_for(phone: &str) -> String {
     let digest = wasp_protocol::keys::keyed_digest(b"wasp-sandbox-lid", phone.as_bytes());
     let n = u64::from_str_radix(&digest[..12], 16).unwrap_or(0);
@@ -597,6 +603,7 @@ impl Driver for SandboxSession {
                 id: sent.id.clone(),
                 chat: own.clone(),
                 sender: own,
+                sender_alt: Some(lid_jid(&own_phone)),
                 push_name: self.lock().account.as_ref().map(|(_, n)| n.clone()),
                 from_me: false,
                 kind: message.kind,
