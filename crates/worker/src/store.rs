@@ -1016,12 +1016,18 @@ pub struct Contact {
 }
 
 pub async fn contacts(db: &Db, key: SessionKey) -> Result<Vec<Contact>, sqlx::Error> {
+    chats_of_kind(db, key, "user").await
+}
+
+/// The chats of one kind, as (JID, name), by name.
+async fn chats_of_kind(db: &Db, key: SessionKey, kind: &str) -> Result<Vec<Contact>, sqlx::Error> {
     on_pool!(db, |pool| {
         sqlx::query_as::<_, Contact>(
-        "SELECT jid, name FROM wa_chats WHERE customer_id = $1 AND mode = $2 AND kind = 'user' ORDER BY name, jid"
+        "SELECT jid, name FROM wa_chats WHERE customer_id = $1 AND mode = $2 AND kind = $3 ORDER BY name, jid"
     )
     .bind(key.customer)
     .bind(key.mode.as_str())
+    .bind(kind)
     .fetch_all(pool)
     .await
     })
@@ -1029,15 +1035,7 @@ pub async fn contacts(db: &Db, key: SessionKey) -> Result<Vec<Contact>, sqlx::Er
 
 /// The newsletters (channels) a sandbox account follows: its chats of kind `newsletter`.
 pub async fn newsletters(db: &Db, key: SessionKey) -> Result<Vec<Contact>, sqlx::Error> {
-    on_pool!(db, |pool| {
-        sqlx::query_as::<_, Contact>(
-        "SELECT jid, name FROM wa_chats WHERE customer_id = $1 AND mode = $2 AND kind = 'newsletter' ORDER BY name, jid"
-    )
-    .bind(key.customer)
-    .bind(key.mode.as_str())
-    .fetch_all(pool)
-    .await
-    })
+    chats_of_kind(db, key, "newsletter").await
 }
 
 /// Follows a newsletter (a sandbox account): its chat exists from now on.
