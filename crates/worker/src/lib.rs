@@ -288,7 +288,7 @@ pub async fn run_with(
             worker.config.webhook_https_only,
             instances.deliveries.clone(),
         );
-        tokio::spawn(deliverer.run())
+        (deliverer.clone(), tokio::spawn(deliverer.run()))
     });
     // Received-message counts reach customer_usage within a couple of seconds.
     let usage_flusher = instances.clone().map(|instances| {
@@ -307,8 +307,10 @@ pub async fn run_with(
     if let Some(flusher) = usage_flusher {
         flusher.abort();
     }
-    if let Some(delivering) = delivering {
+    if let Some((deliverer, delivering)) = delivering {
         delivering.abort();
+        // Attempts already made are recorded, so the next owner does not make them again.
+        deliverer.flush().await;
     }
     if let Some(watchdog) = watchdog {
         watchdog.abort();

@@ -24,11 +24,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::{
-    collections::HashMap,
+    collections::{hash_map::Entry, HashMap},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use wasp_db::{on_pool, on_tx, Db};
@@ -862,7 +862,113 @@ struct Due {
     payload: sqlx::types::Json<Value>,
 }
 
+/// An attempt made, waiting to be recorded with others in one transaction.
+struct Finished {
+    id: Uuid,
+    webhook_id: Uuid,
+    /// For the alert when the endpoint gets disabled.
+    url: String,
+    attempt: i32,
+    latency_ms: i32,
+    at: DateTime<Utc>,
+    status_code: Option<i32>,
+    error: Option<String>,
+    response: Option<String>,
+    /// `delivered`, `pending` (retried at `next`) or `failed`.
+    state: &'static str,
+    next: Option<DateTime<Utc>>,
+    /// The delivery's slot: given back only once the attempt is committed, so the
+    /// deliveries attempted but not yet recorded stay within [`CONCURRENCY`].
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Finished {
+    /// What an attempt's outcome means for its delivery (its state and next attempt).
+    fn settle(
+        d: &Due,
+        latency_ms: i32,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+        slot: OwnedSemaphorePermit,
+    ) -> Finished {
+        let attempt = d.attempts + 1;
+        let (status_code, error, response, delivered, retryable, retry_after) = match outcome {
+            Outcome::Answered {
+                status,
+                retry_after,
+                body,
+            } => {
+                let ok = (200..300).contains(&status);
+                // A 4xx other than 408/429 is the receiver's final answer.
+                let refused = (400..500).contains(&status) && !matches!(status, 408 | 429);
+                let retryable = !ok && !refused;
+                (
+                    Some(i32::from(status)),
+                    None,
+                    Some(body),
+                    ok,
+                    retryable,
+                    retry_after,
+                )
+            }
+            Outcome::NoAnswer(e) => (None, Some(e), None, false, true, None),
+            Outcome::Refused(e) => (None, Some(e), None, false, false, None),
+        };
+        let (state, next) = if delivered {
+            ("delivered", None)
+        } else if retryable && attempt <= d.max_retries {
+            let delay = retry_delay(attempt, d.retry_backoff_ms)
+                .max(retry_after.unwrap_or_default())
+                .min(Duration::from_secs(86_400));
+            (
+                "pending",
+                Some(at + ChronoDuration::from_std(delay).unwrap_or_default()),
+            )
+        } else {
+            ("failed", None)
+        };
+        Finished {
+            id: d.id,
+            webhook_id: d.webhook_id,
+            url: d.url.clone(),
+            attempt,
+            latency_ms,
+            at,
+            status_code,
+            error,
+            response,
+            state,
+            next,
+            _slot: slot,
+        }
+    }
+
+    fn delivered(&self) -> bool {
+        self.state == "delivered"
+    }
+}
+
+/// What the delivering tasks tell the recorder.
+enum ToRecorder {
+    Finished(Finished),
+    /// Answered once everything sent before it is committed.
+    Flush(oneshot::Sender<()>),
+}
+
+/// Deliveries being attempted (`None`), or recorded at that instant (`Some`): a pick that
+/// read the database before that attempt was committed must not send it again.
+type InFlight = Arc<Mutex<HashMap<Uuid, Option<Instant>>>>;
+
 /// Delivers the due deliveries of the sessions this worker holds.
+///
+/// Each due delivery is posted by a task of its own (at most [`CONCURRENCY`] at once);
+/// its outcome goes to one recorder, which writes every outcome that arrived meanwhile in
+/// one transaction (the attempts, the deliveries' new states, each endpoint's counters),
+/// so the database sees one write per batch instead of one per delivery. A delivery
+/// attempted but not yet recorded is still `pending` in the database: it stays in
+/// `in_flight` (and is not picked again) until its batch is committed and a pick has
+/// begun after that commit. A crash before the commit loses no event: the delivery is
+/// sent again (at least once).
 pub struct Deliverer {
     db: Db,
     server: Uuid,
@@ -870,18 +976,27 @@ pub struct Deliverer {
     allow_private: bool,
     https_only: bool,
     wake: Arc<Notify>,
-    /// Deliveries being attempted (`None`), or attempted at that instant (`Some`): a pick
-    /// that read the database before that attempt was recorded must not send it again.
-    in_flight: Mutex<HashMap<Uuid, Option<Instant>>>,
+    in_flight: InFlight,
     slots: Arc<Semaphore>,
+    outcomes: mpsc::UnboundedSender<ToRecorder>,
+    /// The recorder's end of `outcomes`, until [`Deliverer::run`] starts it.
+    recorder: Mutex<Option<mpsc::UnboundedReceiver<ToRecorder>>>,
 }
 
-/// Deliveries read per pick.
+/// Deliveries read per pick (beyond those already being attempted).
 const PAGE: usize = 500;
-/// Deliveries in flight at once per worker.
+/// Deliveries in flight at once per worker (posting, or waiting to be recorded).
 const CONCURRENCY: usize = 256;
+/// The shortest time between two picks woken by new events (a bound on the latency added).
+const PICK_INTERVAL: Duration = Duration::from_millis(2);
+/// How long the recorder waits for more outcomes when only a few arrived.
+const RECORD_LINGER: Duration = Duration::from_millis(5);
+/// Outcomes recorded per transaction at most.
+const BATCH: usize = 512;
 /// How long an endpoint has to answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
+/// How long [`Deliverer::flush`] waits for the recorder.
+const FLUSH_WAIT: Duration = Duration::from_secs(5);
 
 impl Deliverer {
     pub fn new(
@@ -891,6 +1006,7 @@ impl Deliverer {
         https_only: bool,
         wake: Arc<Notify>,
     ) -> Arc<Deliverer> {
+        let (outcomes, recorder) = mpsc::unbounded_channel();
         Arc::new(Deliverer {
             db,
             server,
@@ -898,34 +1014,48 @@ impl Deliverer {
             allow_private,
             https_only,
             wake,
-            in_flight: Mutex::default(),
+            in_flight: InFlight::default(),
             slots: Arc::new(Semaphore::new(CONCURRENCY)),
+            outcomes,
+            recorder: Mutex::new(Some(recorder)),
         })
     }
 
     /// Runs until the task is dropped: picks due deliveries whenever events are written,
-    /// and at least every second.
+    /// and at least every half second. The recorder it starts outlives it until every
+    /// attempt under way is recorded.
     pub async fn run(self: Arc<Self>) {
+        let recorder = self
+            .recorder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(outcomes) = recorder {
+            let recorder = Recorder {
+                db: self.db.clone(),
+                wake: self.wake.clone(),
+                in_flight: self.in_flight.clone(),
+            };
+            tokio::spawn(recorder.run(outcomes));
+        }
         loop {
             let mut backlog = false;
+            let picked = tokio::time::Instant::now();
             match self.due().await {
-                Ok((read, due)) => {
+                Ok((full, due)) => {
                     // A full page: more are due; pick again as soon as these are under way
                     // (shortly, when every row read was already being attempted).
-                    backlog = read == PAGE;
+                    backlog = full;
                     if backlog && due.is_empty() {
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         continue;
                     }
                     for d in due {
-                        let Ok(permit) = self.slots.clone().acquire_owned().await else {
+                        let Ok(slot) = self.slots.clone().acquire_owned().await else {
                             return;
                         };
                         let me = self.clone();
-                        tokio::spawn(async move {
-                            me.deliver(d).await;
-                            drop(permit);
-                        });
+                        tokio::spawn(async move { me.deliver(d, slot).await });
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "webhook deliveries could not be read"),
@@ -937,58 +1067,125 @@ impl Deliverer {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
+            // Events written one by one wake this once each: one pick for those of a few
+            // milliseconds, not one each.
+            tokio::time::sleep_until(picked + PICK_INTERVAL).await;
         }
     }
 
-    /// The due deliveries not being attempted here: (rows read, rows to attempt).
-    async fn due(&self) -> Result<(usize, Vec<Due>), sqlx::Error> {
-        let started = Instant::now();
-        let rows: Vec<Due> = on_pool!(&self.db, |pool| {
-            sqlx::query_as(
-            "SELECT d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, w.previous_secret, \
-             w.previous_secret_expires_at, w.max_retries, w.retry_backoff_ms, e.payload \
-             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             JOIN wa_events e ON e.id = d.event_id \
-             JOIN wa_sessions s ON s.customer_id = d.customer_id AND s.mode = d.mode \
-             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND s.server_id = $2 AND w.is_active = TRUE \
-             ORDER BY d.next_attempt_at LIMIT $3"
-        )
-        .bind(Utc::now())
-        .bind(self.server)
-        .bind(PAGE as i64)
-        .fetch_all(pool)
-        .await
-        })?;
-        let read = rows.len();
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        // Attempts recorded before this read began are seen by it as they are now.
-        in_flight.retain(|_, done| done.is_none_or(|at| at >= started));
-        let due = rows
-            .into_iter()
-            .filter(|d| {
-                if in_flight.contains_key(&d.id) {
-                    return false;
-                }
-                in_flight.insert(d.id, None);
-                true
-            })
-            .collect();
-        Ok((read, due))
+    /// Waits (a few seconds at most) until the attempts finished so far are recorded: for a
+    /// graceful stop, after the task running [`Deliverer::run`] was aborted. Attempts still
+    /// under way are not waited for: they are made again by the next owner.
+    pub async fn flush(&self) {
+        let started = self
+            .recorder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none();
+        let (done, recorded) = oneshot::channel();
+        if started && self.outcomes.send(ToRecorder::Flush(done)).is_ok() {
+            let _ = tokio::time::timeout(FLUSH_WAIT, recorded).await;
+        }
     }
 
-    async fn deliver(&self, d: Due) {
-        let attempt = d.attempts + 1;
+    /// The due deliveries not being attempted here: (whether more may be due, rows to
+    /// attempt). The ids are read first and the whole rows (payloads included) only for
+    /// those not already being attempted.
+    async fn due(&self) -> Result<(bool, Vec<Due>), sqlx::Error> {
+        let started = Instant::now();
+        let limit = PAGE
+            + self
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len();
+        let ids: Vec<Uuid> = on_pool!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                 JOIN wa_sessions s ON s.customer_id = d.customer_id AND s.mode = d.mode \
+                 WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND s.server_id = $2 \
+                 AND w.is_active = TRUE ORDER BY d.next_attempt_at LIMIT $3",
+            )
+            .bind(Utc::now())
+            .bind(self.server)
+            .bind(limit as i64)
+            .fetch_all(pool)
+            .await
+        })?;
+        let full = ids.len() == limit;
+        let fresh: Vec<Uuid> = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            // Attempts recorded before this read began are seen by it as they are now.
+            in_flight.retain(|_, done| done.is_none_or(|at| at >= started));
+            ids.into_iter()
+                .filter(|id| match in_flight.entry(*id) {
+                    // Being attempted, or recorded while this read ran: not again.
+                    Entry::Occupied(_) => false,
+                    Entry::Vacant(slot) => {
+                        slot.insert(None);
+                        true
+                    }
+                })
+                .collect()
+        };
+        if fresh.is_empty() {
+            return Ok((full, Vec::new()));
+        }
+        let rows: Result<Vec<Due>, sqlx::Error> = on_pool!(&self.db, |pool| {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, \
+                 w.previous_secret, w.previous_secret_expires_at, w.max_retries, \
+                 w.retry_backoff_ms, e.payload \
+                 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                 JOIN wa_events e ON e.id = d.event_id \
+                 WHERE d.state = 'pending' AND w.is_active = TRUE AND d.id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in &fresh {
+                list.push_bind(*id);
+            }
+            // No ORDER BY: it would tempt the planner to walk the pending index in order
+            // instead of looking the ids up; the rows are put back in the ids' order below.
+            q.push(")");
+            q.build_query_as().persistent(false).fetch_all(pool).await
+        });
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        match rows {
+            Ok(mut rows) => {
+                // Those gone meanwhile (attempted by another owner, endpoint disabled) are
+                // not ours to hold.
+                let order: HashMap<Uuid, usize> =
+                    fresh.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+                rows.sort_by_key(|d| order.get(&d.id).copied());
+                let kept: std::collections::HashSet<Uuid> = rows.iter().map(|d| d.id).collect();
+                for id in fresh.iter().filter(|id| !kept.contains(id)) {
+                    in_flight.remove(id);
+                }
+                Ok((full, rows))
+            }
+            Err(e) => {
+                for id in &fresh {
+                    in_flight.remove(id);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn deliver(&self, d: Due, slot: OwnedSemaphorePermit) {
         let body = serde_json::to_vec(&d.payload.0).unwrap_or_default();
         let started = Instant::now();
         let outcome = self.post(&d, &body).await;
         let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        if let Err(e) = self.record(&d, attempt, latency_ms, outcome).await {
-            tracing::error!(error = %e, delivery = %d.id, "webhook attempt could not be recorded");
+        let finished = Finished::settle(&d, latency_ms, outcome, Utc::now(), slot);
+        if self.outcomes.send(ToRecorder::Finished(finished)).is_err() {
+            // No recorder (stopping): the delivery stays pending and is made again.
+            tracing::warn!(delivery = %d.id, "webhook attempt not recorded: the deliverer is stopping");
+            self.in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(d.id, Some(Instant::now()));
         }
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(d.id, Some(Instant::now()));
     }
 
     async fn post(&self, d: &Due, body: &[u8]) -> Outcome {
@@ -1052,143 +1249,254 @@ impl Deliverer {
             }
         }
     }
+}
 
-    async fn record(
-        &self,
-        d: &Due,
-        attempt: i32,
-        latency_ms: i32,
-        outcome: Outcome,
-    ) -> Result<(), sqlx::Error> {
-        let now = Utc::now();
-        let (status_code, error, response, delivered, retryable, retry_after) = match &outcome {
-            Outcome::Answered {
-                status,
-                retry_after,
-                body,
-            } => {
-                let ok = (200..300).contains(status);
-                // A 4xx other than 408/429 is the receiver's final answer.
-                let refused = (400..500).contains(status) && !matches!(status, 408 | 429);
-                let retryable = !ok && !refused;
-                (
-                    Some(i32::from(*status)),
-                    None,
-                    Some(body.clone()),
-                    ok,
-                    retryable,
-                    *retry_after,
-                )
+/// Writes the attempts made, many per transaction.
+struct Recorder {
+    db: Db,
+    wake: Arc<Notify>,
+    in_flight: InFlight,
+}
+
+/// An endpoint's outcomes in one batch, in the order they happened.
+#[derive(Default)]
+struct Tally {
+    successes: i64,
+    failures: i64,
+    last_at: Option<DateTime<Utc>>,
+    /// The first outcome of the batch was a failure: the endpoint may have been failing
+    /// for days already (disabled as the attempt-by-attempt rule would have).
+    opened_with_failure: bool,
+    /// A success in the batch: the failures before it no longer count.
+    any_success: bool,
+    /// The first failure after the last success (`failing_since` from then on).
+    failing_since: Option<DateTime<Utc>>,
+    url: String,
+}
+
+impl Tally {
+    fn of(batch: &[Finished]) -> Vec<(Uuid, Tally)> {
+        let mut tallies: Vec<(Uuid, Tally)> = Vec::new();
+        for f in batch {
+            let i = match tallies.iter().position(|(id, _)| *id == f.webhook_id) {
+                Some(i) => i,
+                None => {
+                    tallies.push((
+                        f.webhook_id,
+                        Tally {
+                            opened_with_failure: !f.delivered(),
+                            url: f.url.clone(),
+                            ..Tally::default()
+                        },
+                    ));
+                    tallies.len() - 1
+                }
+            };
+            let t = &mut tallies[i].1;
+            t.last_at = t.last_at.max(Some(f.at));
+            if f.delivered() {
+                t.successes += 1;
+                t.any_success = true;
+                t.failing_since = None;
+            } else {
+                t.failures += 1;
+                t.failing_since.get_or_insert(f.at);
             }
-            Outcome::NoAnswer(e) => (None, Some(e.clone()), None, false, true, None),
-            Outcome::Refused(e) => (None, Some(e.clone()), None, false, false, None),
-        };
-        let more = retryable && attempt <= d.max_retries;
-        let (state, next) = if delivered {
-            ("delivered", None)
-        } else if more {
-            let delay = retry_delay(attempt, d.retry_backoff_ms)
-                .max(retry_after.unwrap_or_default())
-                .min(Duration::from_secs(86_400));
-            (
-                "pending",
-                Some(now + ChronoDuration::from_std(delay).unwrap_or_default()),
-            )
-        } else {
-            ("failed", None)
-        };
+        }
+        tallies
+    }
+}
+
+impl Recorder {
+    async fn run(self, mut outcomes: mpsc::UnboundedReceiver<ToRecorder>) {
+        let mut messages = Vec::with_capacity(BATCH);
+        // Ends when every sender is gone: the deliverer and all its delivering tasks.
+        while outcomes.recv_many(&mut messages, BATCH).await > 0 {
+            // A few outcomes at a time (events trickling in): wait a moment for more, so a
+            // burst costs the database a transaction every few milliseconds, not one per
+            // delivery (the deliveries are already sent: only their slots wait).
+            let flushing = messages.iter().any(|m| matches!(m, ToRecorder::Flush(_)));
+            if messages.len() < BATCH / 8 && !flushing {
+                tokio::time::sleep(RECORD_LINGER).await;
+                while messages.len() < BATCH {
+                    match outcomes.try_recv() {
+                        Ok(m) => messages.push(m),
+                        Err(_) => break,
+                    }
+                }
+            }
+            let mut batch = Vec::with_capacity(messages.len());
+            let mut flushes = Vec::new();
+            for m in messages.drain(..) {
+                match m {
+                    ToRecorder::Finished(f) => batch.push(f),
+                    ToRecorder::Flush(done) => flushes.push(done),
+                }
+            }
+            if !batch.is_empty() {
+                self.record(batch).await;
+            }
+            for done in flushes {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    /// Commits `batch`, then lets its deliveries be picked again (by picks that begin from
+    /// now on) and gives back their slots.
+    async fn record(&self, batch: Vec<Finished>) {
+        let written = self.write(&batch).await;
+        let committed = Instant::now();
+        {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            for f in &batch {
+                in_flight.insert(f.id, Some(committed));
+            }
+        }
+        match written {
+            Ok(disabled) => {
+                for webhook in disabled {
+                    tracing::warn!(webhook = %webhook, "webhook endpoint disabled after failing for days");
+                }
+                for (outcome, state) in [
+                    ("delivered", "delivered"),
+                    ("retry", "pending"),
+                    ("failed", "failed"),
+                ] {
+                    let n = batch.iter().filter(|f| f.state == state).count();
+                    if n > 0 {
+                        metrics::counter!("wasp_webhook_attempts_total", "outcome" => outcome)
+                            .increment(n as u64);
+                    }
+                }
+                if batch.iter().any(|f| f.next.is_some()) {
+                    self.wake.notify_one();
+                }
+            }
+            // Not recorded: the deliveries are still pending and are attempted again.
+            Err(e) => tracing::error!(
+                error = %e,
+                attempts = batch.len(),
+                "webhook attempts could not be recorded"
+            ),
+        }
+    }
+
+    /// One transaction: every attempt, every delivery's new state, and per endpoint its
+    /// counters, `failing_since`, and the disabling after days of failures (with its
+    /// alert). Answers the endpoints disabled.
+    async fn write(&self, batch: &[Finished]) -> Result<Vec<Uuid>, sqlx::Error> {
+        let now = Utc::now();
+        let tallies = Tally::of(batch);
+        let mut disabled = Vec::new();
         let mut tx = self.db.begin().await?;
         on_tx!(&mut tx, |conn| {
-            sqlx::query(
-                "INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, status_code, error, latency_ms, \
-                 response_body, attempted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(d.id)
-            .bind(d.webhook_id)
-            .bind(attempt)
-            .bind(status_code)
-            .bind(&error)
-            .bind(latency_ms)
-            .bind(&response)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query(
-                "UPDATE webhook_deliveries SET state = $1, attempts = $2, next_attempt_at = $3, \
-                 last_status_code = $4, last_error = $5, updated_at = $6, \
-                 delivered_at = CASE WHEN $1 = 'delivered' THEN $6 ELSE delivered_at END WHERE id = $7",
-            )
-            .bind(state)
-            .bind(attempt)
-            .bind(next)
-            .bind(status_code)
-            .bind(&error)
-            .bind(now)
-            .bind(d.id)
-            .execute(&mut *conn)
-            .await?;
-            if delivered {
-                sqlx::query(
-                    "UPDATE webhooks SET success_count = success_count + 1, last_triggered_at = $1, \
-                     failing_since = NULL WHERE id = $2",
-                )
-                .bind(now)
-                .bind(d.webhook_id)
+            let mut attempts = sqlx::QueryBuilder::new(
+                "INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, status_code, \
+                 error, latency_ms, response_body, attempted_at) ",
+            );
+            attempts.push_values(batch, |mut row, f| {
+                row.push_bind(f.id)
+                    .push_bind(f.webhook_id)
+                    .push_bind(f.attempt)
+                    .push_bind(f.status_code)
+                    .push_bind(f.error.as_deref())
+                    .push_bind(f.latency_ms)
+                    .push_bind(f.response.as_deref())
+                    .push_bind(f.at);
+            });
+            attempts
+                .build()
+                .persistent(false)
                 .execute(&mut *conn)
                 .await?;
-            } else {
-                sqlx::query(
-                    "UPDATE webhooks SET failure_count = failure_count + 1, last_triggered_at = $1, \
-                     failing_since = COALESCE(failing_since, $1) WHERE id = $2",
-                )
-                .bind(now)
-                .bind(d.webhook_id)
+
+            // VALUES columns are column1, column2, … in both databases.
+            let mut deliveries = sqlx::QueryBuilder::new(
+                "UPDATE webhook_deliveries SET state = v.column2, attempts = v.column3, \
+                 next_attempt_at = v.column4, last_status_code = v.column5, last_error = v.column6, \
+                 updated_at = v.column7, delivered_at = CASE WHEN v.column2 = 'delivered' \
+                 THEN v.column7 ELSE webhook_deliveries.delivered_at END FROM (",
+            );
+            deliveries.push_values(batch, |mut row, f| {
+                row.push_bind(f.id)
+                    .push_bind(f.state)
+                    .push_bind(f.attempt)
+                    .push_bind(f.next)
+                    .push_bind(f.status_code)
+                    .push_bind(f.error.as_deref())
+                    .push_bind(f.at);
+            });
+            deliveries.push(") AS v WHERE webhook_deliveries.id = v.column1");
+            deliveries
+                .build()
+                .persistent(false)
                 .execute(&mut *conn)
                 .await?;
+
+            for (webhook, t) in &tallies {
                 // Failing for days without one success: disabled (its deliveries wait; a
-                // re-activation resumes them).
-                let disabled = sqlx::query(
-                    "UPDATE webhooks SET is_active = FALSE, disabled_reason = $1, updated_at = $2 \
-                     WHERE id = $3 AND is_active = TRUE AND failing_since < $4",
-                )
-                .bind("failing for 5 days without a successful delivery")
-                .bind(now)
-                .bind(d.webhook_id)
-                .bind(now - DISABLE_AFTER)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if disabled == 1 {
-                    // An alert for the operators (and the customer's dashboard).
-                    sqlx::query(
-                        "INSERT INTO alerts (id, type, severity, title, message, customer_id, status, \
-                         metadata, created_at, updated_at) \
-                         SELECT $1, 'webhook_disabled', 'warning', $2, $3, customer_id, 'active', $4, $5, $5 \
-                         FROM webhooks WHERE id = $6",
+                // re-activation resumes them). Only a batch opening with a failure can
+                // find the endpoint failing since before it.
+                if t.opened_with_failure {
+                    let gone = sqlx::query(
+                        "UPDATE webhooks SET is_active = FALSE, disabled_reason = $1, updated_at = $2 \
+                         WHERE id = $3 AND is_active = TRUE AND failing_since < $4",
                     )
-                    .bind(Uuid::now_v7())
-                    .bind("Webhook endpoint disabled")
-                    .bind(format!(
-                        "The endpoint {} failed every delivery for 5 days and was disabled; \
-                         its deliveries wait until it is re-activated.",
-                        host_of(&d.url)
-                    ))
-                    .bind(sqlx::types::Json(json!({ "webhook_id": d.webhook_id })))
+                    .bind("failing for 5 days without a successful delivery")
                     .bind(now)
-                    .bind(d.webhook_id)
+                    .bind(webhook)
+                    .bind(now - DISABLE_AFTER)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                    if gone == 1 {
+                        // An alert for the operators (and the customer's dashboard).
+                        sqlx::query(
+                            "INSERT INTO alerts (id, type, severity, title, message, customer_id, status, \
+                             metadata, created_at, updated_at) \
+                             SELECT $1, 'webhook_disabled', 'warning', $2, $3, customer_id, 'active', $4, $5, $5 \
+                             FROM webhooks WHERE id = $6",
+                        )
+                        .bind(Uuid::now_v7())
+                        .bind("Webhook endpoint disabled")
+                        .bind(format!(
+                            "The endpoint {} failed every delivery for 5 days and was disabled; \
+                             its deliveries wait until it is re-activated.",
+                            host_of(&t.url)
+                        ))
+                        .bind(sqlx::types::Json(json!({ "webhook_id": webhook })))
+                        .bind(now)
+                        .bind(webhook)
+                        .execute(&mut *conn)
+                        .await?;
+                        disabled.push(*webhook);
+                    }
+                }
+                // After a success, failing from the first failure that followed it (or not
+                // at all); without one, failing since whenever it began.
+                let counters = if t.any_success {
+                    "UPDATE webhooks SET success_count = success_count + $1, \
+                     failure_count = failure_count + $2, last_triggered_at = $3, \
+                     failing_since = $4 WHERE id = $5"
+                } else {
+                    "UPDATE webhooks SET success_count = success_count + $1, \
+                     failure_count = failure_count + $2, last_triggered_at = $3, \
+                     failing_since = COALESCE(failing_since, $4) WHERE id = $5"
+                };
+                sqlx::query(counters)
+                    .bind(t.successes)
+                    .bind(t.failures)
+                    .bind(t.last_at)
+                    .bind(t.failing_since)
+                    .bind(webhook)
                     .execute(&mut *conn)
                     .await?;
-                    tracing::warn!(webhook = %d.webhook_id, "webhook endpoint disabled after failing for days");
-                }
             }
             Ok::<_, sqlx::Error>(())
         })?;
         tx.commit().await?;
-        metrics::counter!("wasp_webhook_attempts_total", "outcome" => if delivered { "delivered" } else if more { "retry" } else { "failed" }).increment(1);
-        if next.is_some() {
-            self.wake.notify_one();
-        }
-        Ok(())
+        Ok(disabled)
     }
 }
 
@@ -1234,6 +1542,48 @@ mod tests {
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
         assert!(hub_signature("s", b"x").starts_with("sha256="));
+    }
+
+    #[test]
+    fn a_batch_counts_per_endpoint_and_keeps_failing_since_as_attempt_by_attempt() {
+        let slots = Arc::new(Semaphore::new(8));
+        let t0 = Utc::now();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let outcome = |webhook: Uuid, ok: bool, secs: i64| Finished {
+            id: Uuid::now_v7(),
+            webhook_id: webhook,
+            url: "https://example.com/hook".into(),
+            attempt: 1,
+            latency_ms: 1,
+            at: t0 + ChronoDuration::seconds(secs),
+            status_code: Some(if ok { 200 } else { 500 }),
+            error: None,
+            response: None,
+            state: if ok { "delivered" } else { "failed" },
+            next: None,
+            _slot: slots.clone().try_acquire_owned().unwrap(),
+        };
+        let batch = [
+            outcome(a, false, 1),
+            outcome(b, true, 2),
+            outcome(a, true, 3),
+            outcome(a, false, 4),
+            outcome(a, false, 5),
+            outcome(b, true, 6),
+        ];
+        let tallies = Tally::of(&batch);
+        assert_eq!(tallies.len(), 2);
+        let (id, ta) = &tallies[0];
+        assert_eq!(*id, a);
+        assert_eq!((ta.successes, ta.failures), (1, 3));
+        assert!(ta.opened_with_failure && ta.any_success);
+        // Failing again since the first failure after its last success.
+        assert_eq!(ta.failing_since, Some(t0 + ChronoDuration::seconds(4)));
+        assert_eq!(ta.last_at, Some(t0 + ChronoDuration::seconds(5)));
+        let (id, tb) = &tallies[1];
+        assert_eq!(*id, b);
+        assert_eq!((tb.successes, tb.failures), (2, 0));
+        assert!(!tb.opened_with_failure && tb.any_success && tb.failing_since.is_none());
     }
 
     #[test]

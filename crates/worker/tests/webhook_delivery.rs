@@ -183,3 +183,139 @@ async fn an_endpoint_failing_for_days_is_disabled_with_an_alert() {
     assert!(!alerts[0].1.contains("/hook"), "no path in the message");
     assert_eq!(alerts[0].2, key.customer);
 }
+
+/// Many deliveries to two endpoints, one answering 200 and one 500 (no retries): the
+/// attempts are recorded in batches, and still exactly one attempt per delivery, each
+/// delivery's final state, and each endpoint's counters exact.
+async fn batched_records_keep_every_attempt_and_exact_counters(db: Db) {
+    const N: usize = 300;
+    let (server, key) = setup(&db).await;
+    let (ok_url, ok_hits) = receiver(StatusCode::OK).await;
+    let (bad_url, bad_hits) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let ok = endpoint(&db, key, &ok_url, None).await;
+    let bad = endpoint(&db, key, &bad_url, None).await;
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let deliverer = Deliverer::new(db.clone(), server, true, false, wake.clone());
+    let delivering = tokio::spawn(deliverer.clone().run());
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..4 {
+        let (db, wake) = (db.clone(), wake.clone());
+        writers.spawn(async move {
+            for i in 0..N / 4 {
+                let event =
+                    NewEvent::session("webhook.test", json!({ "n": w * N + i })).prepare(key, None);
+                assert!(wasp_worker::events::emit(&db, &event).await.unwrap());
+                wake.notify_one();
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            on_pool!(&db, |pool| sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(pool)
+                .await)
+            .unwrap()
+        }
+    };
+    until("every delivery settled", async || {
+        (count("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").await == 0)
+            .then_some(())
+    })
+    .await;
+    delivering.abort();
+    deliverer.flush().await;
+    assert_eq!(ok_hits.load(Ordering::SeqCst), N, "each delivered once");
+    assert_eq!(bad_hits.load(Ordering::SeqCst), N, "each attempted once");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM webhook_attempts").await,
+        2 * N as i64,
+        "one attempt logged per delivery"
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM webhook_deliveries d WHERE attempts = 1 AND \
+             (SELECT COUNT(*) FROM webhook_attempts a WHERE a.delivery_id = d.id AND a.attempt = 1) = 1"
+        )
+        .await,
+        2 * N as i64,
+        "each delivery's attempt is its first, logged once"
+    );
+    let per_state = |webhook: Uuid, state: &'static str| {
+        let db = db.clone();
+        async move {
+            on_pool!(&db, |pool| sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = $1 AND state = $2"
+            )
+            .bind(webhook)
+            .bind(state)
+            .fetch_one(pool)
+            .await)
+            .unwrap()
+        }
+    };
+    assert_eq!(per_state(ok, "delivered").await, N as i64);
+    assert_eq!(per_state(bad, "failed").await, N as i64);
+    let counters = |id: Uuid| {
+        let db = db.clone();
+        async move {
+            on_pool!(&db, |pool| {
+                sqlx::query_as::<
+                _,
+                (i64, i64, bool, Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>),
+            >(
+                "SELECT CAST(success_count AS BIGINT), CAST(failure_count AS BIGINT), is_active, \
+                 failing_since, last_triggered_at FROM webhooks WHERE id = $1"
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            })
+            .unwrap()
+        }
+    };
+    let (successes, failures, active, failing_since, last) = counters(ok).await;
+    assert_eq!((successes, failures, active), (N as i64, 0, true));
+    assert!(failing_since.is_none() && last.is_some());
+    let (successes, failures, active, failing_since, last) = counters(bad).await;
+    assert_eq!(
+        (successes, failures, active),
+        (0, N as i64, true),
+        "failing for minutes only"
+    );
+    assert!(failing_since.is_some() && last.is_some());
+    let (delivered_at, attempted_at): (Option<chrono::DateTime<Utc>>, chrono::DateTime<Utc>) =
+        on_pool!(&db, |pool| sqlx::query_as(
+            "SELECT d.delivered_at, a.attempted_at FROM webhook_deliveries d \
+             JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.webhook_id = $1 LIMIT 1"
+        )
+        .bind(ok)
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+    assert_eq!(delivered_at, Some(attempted_at));
+    assert_eq!(
+        count("SELECT COUNT(*) FROM alerts").await,
+        0,
+        "no endpoint disabled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_batched_records_keep_every_attempt_and_exact_counters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = testkit::sqlite(dir.path()).await.unwrap();
+    batched_records_keep_every_attempt_and_exact_counters(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_batched_records_keep_every_attempt_and_exact_counters() {
+    let pg = testkit::PgDb::create("hooks_batch");
+    let db = Db::connect(&pg.url, 8).await.unwrap();
+    db.migrate().await.unwrap();
+    batched_records_keep_every_attempt_and_exact_counters(db.clone()).await;
+    db.close().await;
+}
