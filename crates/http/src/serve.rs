@@ -216,21 +216,26 @@ async fn handle(
         );
         return Ok(closing(error.into_response(), version));
     }
-    let stalled = Arc::new(AtomicBool::new(false));
-    let mut req = req.map(|body| {
-        Body::new(StallGuard {
-            inner: Body::new(body),
-            timeout: limits.body_timeout,
-            sleep: None,
-            stalled: stalled.clone(),
-        })
-    });
+    // A request without a body (most GETs) cannot stall: no guard, no flag to share.
+    let stalled =
+        (!hyper::body::Body::is_end_stream(req.body())).then(|| Arc::new(AtomicBool::new(false)));
+    let mut req = match &stalled {
+        None => req.map(Body::new),
+        Some(stalled) => req.map(|body| {
+            Body::new(StallGuard {
+                inner: Body::new(body),
+                timeout: limits.body_timeout,
+                sleep: None,
+                stalled: stalled.clone(),
+            })
+        }),
+    };
     req.extensions_mut().insert(ConnectInfo(peer));
     let response = match app.oneshot(req).await {
         Ok(response) => response,
         Err(never) => match never {},
     };
-    if !stalled.load(Ordering::Acquire) {
+    if !stalled.is_some_and(|s| s.load(Ordering::Acquire)) {
         return Ok(response);
     }
     // The handler saw a failed body read and answered as it does for any broken body

@@ -68,7 +68,9 @@ fn banned(retry_after: u64) -> Response {
     .into_response()
 }
 
-/// The middleware: refuses banned addresses, counts uncredentialed and refused requests.
+/// The middleware: refuses banned addresses, counts uncredentialed and refused requests,
+/// and meters and audits customer API calls ([`crate::gateway::metered`]; one middleware
+/// rather than two, as each costs every request a boxed future and a service clone).
 pub async fn guard(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -76,7 +78,7 @@ pub async fn guard(
     next: Next,
 ) -> Response {
     let Some(ip) = meta.ip else {
-        return next.run(req).await;
+        return crate::gateway::metered(&state, &meta, req, next).await;
     };
     if let Some(until) = state.cache.banned_until(ip) {
         let left = (until - Utc::now()).num_seconds().max(1) as u64;
@@ -95,7 +97,7 @@ pub async fn guard(
             return strike(&state, &meta, ip, decision.retry_after).await;
         }
     }
-    let response = next.run(req).await;
+    let response = crate::gateway::metered(&state, &meta, req, next).await;
     if !uncredentialed && response.status() == StatusCode::UNAUTHORIZED {
         let decision = state.limiter.check(Subject::Ip(ip), &[rule]).await;
         if !decision.allowed {

@@ -11,10 +11,11 @@ use crate::{
     pagination::{Arg, Filters, PageParams},
     AppState, Result,
 };
-use axum::{extract::State, Json as AxumJson};
+use axum::{extract::State, http::Method, Json as AxumJson};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::{collections::HashMap, sync::Arc};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -201,18 +202,147 @@ impl AuditEvent {
 /// loses at most the last second of them; a full buffer drops rows (counted) rather than
 /// slow the API down.
 pub struct AuditWriter {
-    pending: std::sync::Mutex<Vec<AuditEvent>>,
+    pending: std::sync::Mutex<Pending>,
+    /// The call buffer of the last flush, emptied, kept for the next one: at thousands of
+    /// calls a second a fresh buffer each second costs more (growth copies, page faults)
+    /// than the calls themselves.
+    spare: std::sync::Mutex<Vec<ApiCall>>,
+    /// `"{METHOD} {sanitised path}"` of recent calls, so a call to an endpoint seen before
+    /// costs no sanitising, formatting or allocation (see [`AuditWriter::endpoint`]).
+    endpoints: std::sync::RwLock<Endpoints>,
+}
+
+/// Path → the `action` text of each method seen on it.
+type Endpoints = HashMap<Box<str>, Vec<(Method, Arc<str>)>>;
+
+#[derive(Default)]
+struct Pending {
+    events: Vec<AuditEvent>,
+    /// Customer API calls, the bulk of the rows, kept compact until they are written.
+    calls: Vec<ApiCall>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.events.len() + self.calls.len()
+    }
+}
+
+/// One customer API call's audit row (PRD §6.5): endpoint, status, latency, key, address,
+/// user agent and request id; never a body, a key or a query string. Written as an
+/// `api_call` row like [`AuditEvent::api_call`], without building one per call.
+#[derive(Debug, Clone)]
+pub struct ApiCall {
+    pub timestamp: DateTime<Utc>,
+    pub customer_id: Uuid,
+    pub key_id: Uuid,
+    /// `"{METHOD} {sanitised path}"`, from [`AuditWriter::endpoint`].
+    pub endpoint: Arc<str>,
+    pub status: u16,
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub duration_ms: i32,
+}
+
+impl ApiCall {
+    pub fn new(
+        customer_id: Uuid,
+        key_id: Uuid,
+        endpoint: Arc<str>,
+        status: u16,
+        meta: &RequestMeta,
+    ) -> Self {
+        ApiCall {
+            timestamp: Utc::now(),
+            customer_id,
+            key_id,
+            endpoint,
+            status,
+            ip: meta.ip,
+            user_agent: meta.user_agent.clone(),
+            request_id: meta.request_id.clone(),
+            duration_ms: meta.elapsed_ms(),
+        }
+    }
+}
+
+/// API call rows as written to SQLite: a JSON array of
+/// `[timestamp, customer (hex), endpoint, key id, ip, user agent, request id, status,
+/// duration]`, the timestamp in the text form sqlx gives a `DateTime<Utc>`.
+const INSERT_CALLS_SQLITE: &str = "INSERT INTO audit_logs (timestamp, event_type, severity, \
+    actor_type, actor_id, action, resource_type, resource_id, ip_address, user_agent, request_id, \
+    metadata, status, duration_ms) \
+    SELECT c.value ->> 0, 'api_call', 'info', 'customer', unhex(c.value ->> 1), c.value ->> 2, \
+    'api_key', c.value ->> 3, c.value ->> 4, c.value ->> 5, c.value ->> 6, \
+    json_object('status_code', c.value ->> 7), \
+    CASE WHEN c.value ->> 7 >= 400 THEN 'failure' ELSE 'success' END, c.value ->> 8 \
+    FROM json_each($1) AS c";
+
+/// API call rows per JSON array (a few hundred bytes each).
+const CALLS_PER_JSON: usize = 5_000;
+
+struct CallsJson<'a>(&'a [ApiCall]);
+
+impl Serialize for CallsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(CallJson))
+    }
+}
+
+struct CallJson<'a>(&'a ApiCall);
+
+impl Serialize for CallJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let c = self.0;
+        let mut row = s.serialize_tuple(9)?;
+        row.serialize_element(
+            &c.timestamp
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+        )?;
+        row.serialize_element(&Text(c.customer_id.simple()))?;
+        row.serialize_element(&*c.endpoint)?;
+        row.serialize_element(&Text(c.key_id.hyphenated()))?;
+        row.serialize_element(&c.ip.map(Text))?;
+        row.serialize_element(&c.user_agent)?;
+        row.serialize_element(&c.request_id)?;
+        row.serialize_element(&c.status)?;
+        row.serialize_element(&c.duration_ms)?;
+        row.end()
+    }
+}
+
+/// Serialises as the text its `Display` writes, without a `String` in between.
+struct Text<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// The metadata of an `api_call` row.
+#[derive(Serialize)]
+struct CallMetadata {
+    status_code: u16,
 }
 
 /// Rows kept waiting at most; beyond, rows are dropped and counted.
 const MAX_PENDING: usize = 100_000;
 /// Rows per INSERT statement (15 parameters each, under both databases' limits).
 const ROWS_PER_STATEMENT: usize = 500;
+/// API call rows per INSERT statement (10 parameters each).
+const CALLS_PER_STATEMENT: usize = 1_000;
+/// Distinct endpoints remembered; beyond, the memory starts over.
+const MAX_ENDPOINTS: usize = 4_096;
 
 impl Default for AuditWriter {
     fn default() -> Self {
         AuditWriter {
-            pending: std::sync::Mutex::new(Vec::new()),
+            pending: std::sync::Mutex::new(Pending::default()),
+            spare: Default::default(),
+            endpoints: Default::default(),
         }
     }
 }
@@ -225,30 +355,85 @@ impl AuditWriter {
             metrics::counter!("wasp_audit_rows_dropped_total").increment(1);
             return;
         }
-        pending.push(event);
+        pending.events.push(event);
+    }
+
+    /// Queues a customer API call's row for the next flush.
+    pub fn record_call(&self, call: ApiCall) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.len() >= MAX_PENDING {
+            drop(pending);
+            metrics::counter!("wasp_audit_rows_dropped_total").increment(1);
+            return;
+        }
+        pending.calls.push(call);
+    }
+
+    /// The `action` of an API call row: `"{METHOD} {path}"`, the path sanitised (no key,
+    /// token or phone number reaches the log). Remembered per method and path.
+    pub fn endpoint(&self, method: &Method, path: &str) -> Arc<str> {
+        {
+            let endpoints = self.endpoints.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(found) = endpoints
+                .get(path)
+                .and_then(|by_method| by_method.iter().find(|(m, _)| m == method))
+            {
+                return found.1.clone();
+            }
+        }
+        let endpoint: Arc<str> =
+            Arc::from(format!("{method} {}", wasp_http::sanitize::sanitize(path)));
+        let mut endpoints = self.endpoints.write().unwrap_or_else(|e| e.into_inner());
+        if endpoints.len() >= MAX_ENDPOINTS {
+            endpoints.clear();
+        }
+        endpoints
+            .entry(Box::from(path))
+            .or_default()
+            .push((method.clone(), endpoint.clone()));
+        endpoint
     }
 
     /// Writes every queued row, in one transaction. Rows that could not be written are
     /// queued again.
     pub async fn flush(&self, db: &Db) -> Result<usize> {
-        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        if batch.is_empty() {
+        let spare = std::mem::take(&mut *self.spare.lock().unwrap_or_else(|e| e.into_inner()));
+        let batch = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            Pending {
+                events: std::mem::take(&mut pending.events),
+                calls: std::mem::replace(&mut pending.calls, spare),
+            }
+        };
+        let n = batch.len();
+        if n == 0 {
+            *self.spare.lock().unwrap_or_else(|e| e.into_inner()) = batch.calls;
             return Ok(0);
         }
-        let n = batch.len();
-        match write_batch(db, &batch).await {
-            Ok(()) => Ok(n),
+        match write_batch(db, &batch.events, &batch.calls).await {
+            Ok(()) => {
+                let mut calls = batch.calls;
+                calls.clear();
+                *self.spare.lock().unwrap_or_else(|e| e.into_inner()) = calls;
+                Ok(n)
+            }
             Err(e) => {
                 let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
                 let room = MAX_PENDING.saturating_sub(pending.len());
-                pending.extend(batch.into_iter().take(room));
+                let events_room = room.min(batch.events.len());
+                pending
+                    .events
+                    .extend(batch.events.into_iter().take(events_room));
+                pending
+                    .calls
+                    .extend(batch.calls.into_iter().take(room - events_room));
                 Err(e)
             }
         }
     }
 }
 
-async fn write_batch(db: &Db, batch: &[AuditEvent]) -> Result<()> {
+async fn write_batch(db: &Db, batch: &[AuditEvent], calls: &[ApiCall]) -> Result<()> {
     let mut tx = db.begin().await?;
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         on_tx!(&mut tx, |conn| {
@@ -280,6 +465,57 @@ async fn write_batch(db: &Db, batch: &[AuditEvent]) -> Result<()> {
                 .await
                 .map(|r| r.rows_affected())
         })?;
+    }
+    match &mut tx {
+        // SQLite: the rows go in as one JSON array, one parameter, through a short statement
+        // prepared once; a multi-row VALUES list of thousands of parameters costs more to
+        // build, bind and prepare than the rows cost to insert.
+        Tx::Sqlite(conn) => {
+            let mut json = Vec::new();
+            for chunk in calls.chunks(CALLS_PER_JSON) {
+                json.clear();
+                json.reserve(chunk.len() * 256);
+                serde_json::to_writer(&mut json, &CallsJson(chunk))
+                    .map_err(|e| crate::Error::internal(format!("audit rows: {e}")))?;
+                let text = std::str::from_utf8(&json)
+                    .map_err(|e| crate::Error::internal(format!("audit rows: {e}")))?;
+                sqlx::query(INSERT_CALLS_SQLITE)
+                    .bind(text)
+                    .execute(&mut **conn)
+                    .await?;
+            }
+        }
+        Tx::Postgres(conn) => {
+            for chunk in calls.chunks(CALLS_PER_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_logs (timestamp, event_type, severity, actor_type, actor_id, action, \
+                     resource_type, resource_id, ip_address, user_agent, request_id, metadata, status, \
+                     duration_ms) ",
+                );
+                // What every call row has in common is written in the statement, not bound.
+                insert.push_values(chunk, |mut row, c| {
+                    row.push_bind(c.timestamp)
+                        .push("'api_call', 'info', 'customer'")
+                        .push_bind(c.customer_id)
+                        .push_bind(&*c.endpoint)
+                        .push("'api_key'")
+                        .push_bind(c.key_id.hyphenated().to_string())
+                        .push_bind(c.ip.map(Inet))
+                        .push_bind(c.user_agent.as_deref())
+                        .push_bind(c.request_id.as_deref())
+                        .push_bind(sqlx::types::Json(CallMetadata {
+                            status_code: c.status,
+                        }))
+                        .push(if c.status >= 400 {
+                            "'failure'"
+                        } else {
+                            "'success'"
+                        })
+                        .push_bind(c.duration_ms);
+                });
+                insert.build().execute(&mut **conn).await?;
+            }
+        }
     }
     tx.commit().await?;
     Ok(())

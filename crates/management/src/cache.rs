@@ -4,6 +4,10 @@
 //! (`{prefix}gateway`) when `WASP_REDIS_URL` is set. Key usage (`last_used_at`, IP,
 //! request count) is gathered here too and written in batches, never once per request.
 
+use axum::http::{
+    uri::{Authority, Scheme},
+    HeaderValue,
+};
 use chrono::{DateTime, Utc};
 use std::{
     collections::HashMap,
@@ -59,7 +63,31 @@ impl CachedKey {
 #[derive(Debug, Clone)]
 pub struct Route {
     pub server_id: Uuid,
+    /// Its API's base URL, without a trailing `/`.
     pub api_url: Arc<str>,
+    /// The base URL's scheme, authority and `Host` header, parsed once, when it is plain
+    /// `http://host:port` without a path (a request's URI is then built without formatting
+    /// or parsing).
+    pub origin: Option<(Scheme, Authority, HeaderValue)>,
+}
+
+impl Route {
+    pub fn new(server_id: Uuid, api_url: &str) -> Route {
+        let api_url = api_url.trim_end_matches('/');
+        let origin = api_url
+            .strip_prefix("http://")
+            .filter(|rest| !rest.contains('/'))
+            .and_then(|rest| {
+                let authority = rest.parse::<Authority>().ok()?;
+                let host = HeaderValue::from_str(authority.as_str()).ok()?;
+                Some((Scheme::HTTP, authority, host))
+            });
+        Route {
+            server_id,
+            api_url: Arc::from(api_url),
+            origin,
+        }
+    }
 }
 
 /// What changed, as published to the other replicas.
@@ -113,8 +141,9 @@ pub struct GatewayCache {
     uses: Mutex<HashMap<Uuid, KeyUse>>,
     /// Addresses banned for abuse, until when.
     bans: RwLock<HashMap<IpAddr, DateTime<Utc>>>,
-    /// Service tokens reused for part of their life: (server, customer, live?, key) → token.
-    tokens: RwLock<HashMap<TokenFor, (Arc<str>, Instant)>>,
+    /// Service tokens reused for part of their life: (server, customer, live?, key) →
+    /// `Authorization` header value (`Bearer …`).
+    tokens: RwLock<HashMap<TokenFor, (HeaderValue, Instant)>>,
     bus: Option<Bus>,
 }
 
@@ -173,8 +202,9 @@ impl GatewayCache {
         }
     }
 
-    /// A service token for (server, customer, mode, key), minted by `mint` when there is no
-    /// recent one.
+    /// The `Authorization` header value (`Bearer <service token>`) for (server, customer,
+    /// mode, key), the token minted by `mint` when there is no recent one. `None` when the
+    /// token cannot be a header value.
     pub fn token(
         &self,
         server: Uuid,
@@ -182,7 +212,7 @@ impl GatewayCache {
         live: bool,
         key: Uuid,
         mint: impl FnOnce() -> String,
-    ) -> Arc<str> {
+    ) -> Option<HeaderValue> {
         let k = (server, customer, live, key);
         if let Some((token, at)) = self
             .tokens
@@ -191,15 +221,16 @@ impl GatewayCache {
             .get(&k)
         {
             if at.elapsed() < TOKEN_REUSE {
-                return token.clone();
+                return Some(token.clone());
             }
         }
-        let token: Arc<str> = Arc::from(mint());
+        let mut bearer = HeaderValue::try_from(format!("Bearer {}", mint())).ok()?;
+        bearer.set_sensitive(true);
         self.tokens
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(k, (token.clone(), Instant::now()));
-        token
+            .insert(k, (bearer.clone(), Instant::now()));
+        Some(bearer)
     }
 
     /// Drops what `what` makes stale, here only.
@@ -248,13 +279,14 @@ impl GatewayCache {
 
     /// Notes one use of a key (written by [`GatewayCache::flush_key_uses`]).
     pub fn record_use(&self, key_id: Uuid, ip: Option<IpAddr>) {
+        let now = Utc::now();
         let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
         let entry = uses.entry(key_id).or_insert(KeyUse {
-            at: Utc::now(),
+            at: now,
             ip,
             count: 0,
         });
-        entry.at = Utc::now();
+        entry.at = now;
         entry.ip = ip.or(entry.ip);
         entry.count += 1;
     }
@@ -421,10 +453,7 @@ mod tests {
         let g = cache.generation();
         cache.put_key(g, "da".into(), key(a));
         cache.put_key(g, "db".into(), key(b));
-        let route = Route {
-            server_id: Uuid::new_v4(),
-            api_url: Arc::from("http://w"),
-        };
+        let route = Route::new(Uuid::new_v4(), "http://w");
         cache.put_route(g, a, route.clone());
         cache.put_route(g, b, route);
         cache.apply(Invalidation::Customer(a));

@@ -5,7 +5,7 @@
 //! through unchanged.
 
 use crate::{
-    audit::AuditEvent,
+    audit::{ApiCall, AuditEvent},
     error::code,
     http::RequestMeta,
     keys::CustomerAuth,
@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderName, StatusCode},
+    http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
     middleware::Next,
     response::Response,
 };
@@ -118,10 +118,7 @@ async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
             "your account has no WhatsApp server assigned yet; contact support",
         )
     })?;
-    let route = Route {
-        server_id: row.server_id,
-        api_url: Arc::from(row.api_url.trim_end_matches('/')),
-    };
+    let route = Route::new(row.server_id, &row.api_url);
     state.cache.put_route(generation, customer, route.clone());
     Ok(route)
 }
@@ -176,14 +173,9 @@ impl AuthSlot {
     }
 }
 
-/// Calls `done` with the number of bytes `body` carries: at once when its size is known,
-/// else when it has been read to its end (or dropped).
+/// Calls `done` with the number of bytes `body` carries when it has been read to its end
+/// (or dropped). For a body of unknown size; one of known size is counted at once.
 fn counted(body: Body, done: impl FnOnce(u64) + Send + 'static) -> Body {
-    use axum::body::HttpBody;
-    if let Some(n) = body.size_hint().exact() {
-        done(n);
-        return body;
-    }
     struct Count<F: FnOnce(u64)>(u64, Option<F>);
     impl<F: FnOnce(u64)> Drop for Count<F> {
         fn drop(&mut self) {
@@ -204,12 +196,19 @@ fn counted(body: Body, done: impl FnOnce(u64) + Send + 'static) -> Body {
     }))
 }
 
+/// The size of a body when it is known before it is read.
+fn exact_size(body: &Body) -> Option<u64> {
+    use axum::body::HttpBody;
+    body.size_hint().exact()
+}
+
 /// Meters and audits every authenticated customer API call (usage per day; one `api_call`
 /// audit row with endpoint, status, latency, key, address and request id — never a body,
-/// a key or a query string). Both are batched off the request path.
-pub async fn account(
-    State(state): State<AppState>,
-    meta: RequestMeta,
+/// a key or a query string). Both are batched off the request path. Called by the abuse
+/// guard (one middleware for both).
+pub async fn metered(
+    state: &AppState,
+    meta: &RequestMeta,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -219,27 +218,41 @@ pub async fn account(
     let slot = AuthSlot::default();
     req.extensions_mut().insert(slot.clone());
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let bytes_in = Arc::new(AtomicU64::new(0));
-    let (parts, body) = req.into_parts();
-    let counter = bytes_in.clone();
-    let body = counted(body, move |n| {
-        counter.fetch_add(n, Ordering::Relaxed);
-    });
-    let response = next.run(Request::from_parts(parts, body)).await;
+    // A clone of the URI shares its bytes: no copy of the path.
+    let uri = req.uri().clone();
+    // Bodies of known size (every GET, most JSON posts) are counted without wrapping them.
+    let (req, bytes_in) = match exact_size(req.body()) {
+        Some(n) => (req, Err(n)),
+        None => {
+            let bytes_in = Arc::new(AtomicU64::new(0));
+            let counter = bytes_in.clone();
+            let (parts, body) = req.into_parts();
+            let body = counted(body, move |n| {
+                counter.fetch_add(n, Ordering::Relaxed);
+            });
+            (Request::from_parts(parts, body), Ok(bytes_in))
+        }
+    };
+    let response = next.run(req).await;
     let Some(auth) = slot.0.get() else {
         return response;
     };
     let status = response.status();
+    let path = uri.path();
+    let bytes_out = exact_size(response.body());
     let mut usage = Usage {
         api_requests: 1,
-        bytes_in: bytes_in.load(Ordering::Relaxed) as i64,
+        bytes_in: match &bytes_in {
+            Err(n) => *n as i64,
+            Ok(counter) => counter.load(Ordering::Relaxed) as i64,
+        },
+        bytes_out: bytes_out.unwrap_or(0) as i64,
         ..Usage::default()
     };
     let replayed = response.headers().contains_key(idempotency::REPLAYED);
-    if status.is_success() && !replayed && sends_a_message(&method, &path) {
+    if status.is_success() && !replayed && sends_a_message(&method, path) {
         usage.messages_sent = 1;
-        match media_kind(&path) {
+        match media_kind(path) {
             Some("image") => usage.images_sent = 1,
             Some("video") => usage.videos_sent = 1,
             Some(_) => usage.files_sent = 1,
@@ -247,14 +260,16 @@ pub async fn account(
         }
     }
     state.usage.add(auth.customer_id, usage);
-    let endpoint = format!("{method} {}", wasp_http::sanitize::sanitize(&path));
-    state.audit.record(AuditEvent::api_call(
+    state.audit.record_call(ApiCall::new(
         auth.customer_id,
         auth.key_id,
-        endpoint,
+        state.audit.endpoint(&method, path),
         status.as_u16(),
-        &meta,
+        meta,
     ));
+    if bytes_out.is_some() {
+        return response;
+    }
     let (parts, body) = response.into_parts();
     let (usage_state, customer) = (state.clone(), auth.customer_id);
     let body = counted(body, move |n| {
@@ -273,13 +288,11 @@ fn set_limit_headers(headers: &mut HeaderMap, decision: &Decision) {
     let Some(rule) = decision.rule else { return };
     let reset = decision.reset_after.as_secs_f64().ceil() as u64;
     for (name, value) in [
-        ("x-ratelimit-limit", rule.limit.to_string()),
-        ("x-ratelimit-remaining", decision.remaining.to_string()),
-        ("x-ratelimit-reset", reset.to_string()),
+        ("x-ratelimit-limit", u64::from(rule.limit)),
+        ("x-ratelimit-remaining", u64::from(decision.remaining)),
+        ("x-ratelimit-reset", reset),
     ] {
-        if let Ok(v) = value.parse() {
-            headers.insert(HeaderName::from_static(name), v);
-        }
+        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
     }
 }
 
@@ -437,27 +450,24 @@ async fn forward(
         KeyKind::Live => Mode::Live,
         _ => Mode::Test,
     };
-    let token = state.cache.token(
-        route.server_id,
-        auth.customer_id,
-        mode == Mode::Live,
-        auth.key_id,
-        || {
-            state.tokens.for_request(
-                route.server_id,
-                Some(auth.customer_id),
-                Some(mode),
-                Some(auth.key_id),
-            )
-        },
-    );
+    let bearer = state
+        .cache
+        .token(
+            route.server_id,
+            auth.customer_id,
+            mode == Mode::Live,
+            auth.key_id,
+            || {
+                state.tokens.for_request(
+                    route.server_id,
+                    Some(auth.customer_id),
+                    Some(mode),
+                    Some(auth.key_id),
+                )
+            },
+        )
+        .ok_or_else(|| Error::internal("service token is not a header value"))?;
     let (parts, body) = req.into_parts();
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let url = format!("{}{}", route.api_url, path_and_query);
     let unavailable = |e: &dyn std::fmt::Display| {
         tracing::warn!(server = %route.server_id, error = %e, "worker unreachable");
         Error::client(
@@ -477,15 +487,51 @@ async fn forward(
     let mut headers = HeaderMap::with_capacity(FORWARDED_REQUEST.len() + 2);
     copy_headers(&parts.headers, &mut headers, &FORWARDED_REQUEST);
     if let Some(id) = &meta.request_id {
-        if let Ok(v) = id.parse() {
+        // The header as it came (it is the id unless it was cut to its first 100 chars).
+        let as_sent = parts
+            .headers
+            .get(&crate::http::REQUEST_ID)
+            .filter(|v| v.as_bytes() == id.as_bytes())
+            .cloned();
+        if let Some(v) = as_sent.or_else(|| id.parse().ok()) {
             headers.insert(crate::http::REQUEST_ID.clone(), v);
         }
     }
-    let bearer = format!("Bearer {token}")
-        .parse()
-        .map_err(|_| Error::internal("service token is not a header value"))?;
     headers.insert(header::AUTHORIZATION, bearer);
 
+    // Plain http to a worker at the root of its host: the URI from parts parsed once.
+    if let Some((scheme, authority, host)) = &route.origin {
+        headers.insert(header::HOST, host.clone());
+        let mut uri = axum::http::uri::Parts::default();
+        uri.scheme = Some(scheme.clone());
+        uri.authority = Some(authority.clone());
+        uri.path_and_query = Some(
+            parts
+                .uri
+                .path_and_query()
+                .cloned()
+                .unwrap_or_else(|| axum::http::uri::PathAndQuery::from_static("/")),
+        );
+        let uri = axum::http::Uri::from_parts(uri)
+            .map_err(|_| unavailable(&"the server's api_url is not a valid URL"))?;
+        return send_plain(
+            state,
+            parts.method,
+            uri,
+            headers,
+            body,
+            unavailable,
+            timed_out,
+        )
+        .await;
+    }
+
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let url = format!("{}{}", route.api_url, path_and_query);
     if !url.starts_with("http://") {
         // https workers: through reqwest (TLS).
         let sent = state
@@ -512,8 +558,31 @@ async fn forward(
     let uri: axum::http::Uri = url
         .parse()
         .map_err(|_| unavailable(&"the server's api_url is not a valid URL"))?;
+    send_plain(
+        state,
+        parts.method,
+        uri,
+        headers,
+        body,
+        unavailable,
+        timed_out,
+    )
+    .await
+}
+
+/// Sends a request to a plain-http worker over the pooled connections; its answer streams
+/// back with the headers the customer may see.
+async fn send_plain(
+    state: &AppState,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Body,
+    unavailable: impl Fn(&dyn std::fmt::Display) -> Error,
+    timed_out: impl Fn() -> Error,
+) -> Result<Response> {
     let mut outbound = axum::http::Request::new(body);
-    *outbound.method_mut() = parts.method;
+    *outbound.method_mut() = method;
     *outbound.uri_mut() = uri;
     *outbound.headers_mut() = headers;
     let upstream = match tokio::time::timeout(WORKER_TIMEOUT, state.proxy.request(outbound)).await {

@@ -13,7 +13,7 @@ use axum::{
 };
 use tower_http::{
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 use utoipa::{
@@ -176,21 +176,20 @@ pub fn router_with(state: AppState, customer_api: utoipa::openapi::OpenApi) -> R
         .route("/api/v1/{*rest}", any(gateway::proxy))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(http::fallback)
-        .layer(middleware::from_fn(http::method_not_allowed))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            gateway::account,
-        ))
+        // The abuse guard also meters and audits customer API calls (gateway::metered).
         .layer(middleware::from_fn_with_state(state.clone(), abuse::guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(http::payload_limit_shape))
+        // Also shapes the router's bare 405 and the body limit's 413 (http::request_context).
         .layer(middleware::from_fn_with_state(
             state.clone(),
             http::request_context,
         ))
         .layer(PropagateRequestIdLayer::new(http::REQUEST_ID))
         .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(http::REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            http::REQUEST_ID,
+            http::MakeRequestId,
+        ))
         .with_state(state)
 }
