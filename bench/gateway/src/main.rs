@@ -1251,9 +1251,19 @@ async fn main() {
     );
 
     let _ = writeln!(r, "\n## Verdict against the goals\n");
+    // Within 1.5× of nginx's added latency. When nginx added nothing measurable (its added
+    // latency at or below zero: the baseline's own noise was larger), a ratio means nothing:
+    // the gateway meets it only by adding nothing either.
+    let within = |gateway: f64, nginx: f64| {
+        if nginx > 0.0 {
+            gateway / nginx <= 1.5
+        } else {
+            gateway <= 0.0
+        }
+    };
     match ratio {
         Some((r50, r99, n50, n99)) => {
-            let met = r50 <= 1.5 && r99 <= 1.5;
+            let met = within(g50, n50) && within(g99, n99);
             let _ = writeln!(
                 r,
                 "- Gateway added latency ≤ 1.5× nginx's, closed loop (saturation, {} connections): **{}** — at p50 the gateway adds {} against nginx's {} ({r50:.2}×); at p99 {} against {} ({r99:.2}×).",
@@ -1276,15 +1286,26 @@ async fn main() {
     }
     if let (Some((g50, g99)), Some((n50, n99))) = (open_added("gateway"), open_added("nginx")) {
         let (r50, r99) = (g50 / n50, g99 / n99);
+        let (ok50, ok99) = (within(g50, n50), within(g99, n99));
         let _ = writeln!(
             r,
-            "- Gateway added latency ≤ 1.5× nginx's, open loop at {} req/s: **{}** — at p50 the gateway adds {} against nginx's {} ({r50:.2}×); at p99 {} against {} ({r99:.2}×).",
+            "- Gateway added latency ≤ 1.5× nginx's, open loop at {} req/s: **{}** — at p50 the gateway adds {} against nginx's {} ({r50:.2}×); at p99 {} against {} ({r99:.2}×{}).",
             args.open_rate,
-            if r50 <= 1.5 && r99 <= 1.5 { "met" } else if r50 <= 1.5 { "met at p50, missed at p99" } else { "missed" },
+            match (ok50, ok99) {
+                (true, true) => "met",
+                (true, false) => "met at p50, missed at p99",
+                (false, true) => "missed at p50, met at p99",
+                (false, false) => "missed",
+            },
             signed_ms(g50),
             signed_ms(n50),
             signed_ms(g99),
             signed_ms(n99),
+            if n99 <= 0.0 {
+                "; nginx added nothing measurable at p99 in this run, so no ratio holds"
+            } else {
+                ""
+            },
         );
     }
     let _ = writeln!(
