@@ -199,7 +199,7 @@ impl AuditEvent {
 
 /// Audit rows recorded off the request path (customer API calls, refused keys, limits),
 /// written in batches by the flusher and on graceful shutdown. A process that is killed
-/// loses at most the last second of them; a full buffer drops rows (counted) rather than
+/// loses at most the last 100 ms of them; a full buffer drops rows (counted) rather than
 /// slow the API down.
 pub struct AuditWriter {
     pending: std::sync::Mutex<Pending>,
