@@ -116,14 +116,18 @@ pub async fn serve_with(
     customer_api: utoipa::openapi::OpenApi,
 ) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let flusher = tokio::spawn(flusher(state.clone()));
+    let stop_flusher = Arc::new(tokio::sync::Notify::new());
+    let flusher = tokio::spawn(flusher(state.clone(), stop_flusher.clone()));
     let listener_task = tokio::spawn(state.cache.clone().listen());
     let app = router::router_with(state.clone(), customer_api);
     let limits = state.config.transport.clone();
     let result = wasp_http::serve::serve(listener, app, shutdown, limits).await;
     housekeeping.abort();
     listener_task.abort();
-    flusher.abort();
+    // Not aborted: a flush cut off mid-write would lose the rows it had taken. The flusher
+    // ends after the flush under way, if any.
+    stop_flusher.notify_one();
+    let _ = flusher.await;
     // Every request has been answered: write what they left in memory.
     flush(&state).await;
     result
@@ -132,12 +136,15 @@ pub async fn serve_with(
 /// Writes the batched audit rows (every 100 ms: small batches, so that writing them never
 /// holds a core long enough to show in the answers' tail latency), usage counts and key
 /// uses (every ten seconds).
-async fn flusher(state: AppState) {
+async fn flusher(state: AppState, stop: Arc<tokio::sync::Notify>) {
     let mut tick = tokio::time::interval(AUDIT_FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks = 0u64;
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.notified() => return,
+        }
         if let Err(e) = state.audit.flush(&state.db).await {
             tracing::warn!(error = %e, "audit flush failed; retried");
         }

@@ -291,11 +291,16 @@ pub async fn run_with(
         (deliverer.clone(), tokio::spawn(deliverer.run()))
     });
     // Received-message counts reach customer_usage within a couple of seconds.
+    let stop_usage = Arc::new(tokio::sync::Notify::new());
     let usage_flusher = instances.clone().map(|instances| {
+        let stop = stop_usage.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(USAGE_FLUSH);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.notified() => return,
+                }
                 instances.flush_usage().await;
             }
         })
@@ -305,7 +310,9 @@ pub async fn run_with(
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     heartbeats.abort();
     if let Some(flusher) = usage_flusher {
-        flusher.abort();
+        // Not aborted: a flush cut off mid-write would lose the counts it had taken.
+        stop_usage.notify_one();
+        let _ = flusher.await;
     }
     if let Some((deliverer, delivering)) = delivering {
         delivering.abort();
