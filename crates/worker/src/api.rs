@@ -2021,7 +2021,7 @@ async fn revoke_message(
         .instance
         .driver
         .act(&Action::Revoke {
-            chat,
+            chat: chat.clone(),
             id: message.id.clone(),
         })
         .await
@@ -2033,7 +2033,7 @@ async fn revoke_message(
     emit(
         &worker,
         &caller,
-        NewEvent::revoked(&chat_of(&message)?, &me, &message.id, true, Utc::now()),
+        NewEvent::revoked(&chat, &me, &message.id, true, Utc::now()),
     )
     .await;
     message_now(&worker, &caller, &message.id).await
@@ -2043,10 +2043,6 @@ async fn revoke_message(
 fn own_jid(caller: &Caller) -> Jid {
     let jid = caller.instance.status().session.jid.unwrap_or_default();
     Jid::parse_recipient(&jid).unwrap_or_else(|_| Jid::user(""))
-}
-
-fn chat_of(message: &store::Message) -> Result<Jid> {
-    recipient("chat_jid", &message.chat_jid)
 }
 
 /// Writes an event of what the customer did through the API (webhooks, live stream).
@@ -2166,7 +2162,7 @@ async fn edit_message(
         .instance
         .driver
         .act(&Action::Edit {
-            chat,
+            chat: chat.clone(),
             id: message.id.clone(),
             text: text.clone(),
         })
@@ -2179,14 +2175,7 @@ async fn edit_message(
     emit(
         &worker,
         &caller,
-        NewEvent::edited(
-            &chat_of(&message)?,
-            &me,
-            &message.id,
-            true,
-            Some(&text),
-            Utc::now(),
-        ),
+        NewEvent::edited(&chat, &me, &message.id, true, Some(&text), Utc::now()),
     )
     .await;
     message_now(&worker, &caller, &message.id).await

@@ -450,6 +450,59 @@ impl SandboxSession {
 }
 
 /// A stable simulated LID for a phone number.
+/// The chat an action of `me` is in and the event it makes on the other side of that chat;
+/// `None` for actions the other side does not see.
+fn seen_by_peer<'a>(action: &'a Action, me: &Jid) -> Option<(&'a Jid, Event)> {
+    let now = Utc::now();
+    Some(match action {
+        Action::Revoke { chat, id } => (
+            chat,
+            Event::Revoked {
+                chat: me.clone(),
+                sender: me.clone(),
+                message_id: id.clone(),
+                from_me: false,
+                at: now,
+            },
+        ),
+        Action::Edit { chat, id, text } => (
+            chat,
+            Event::Edited {
+                chat: me.clone(),
+                sender: me.clone(),
+                message_id: id.clone(),
+                from_me: false,
+                text: Some(text.clone()),
+                at: now,
+            },
+        ),
+        Action::React {
+            chat, id, emoji, ..
+        } => (
+            chat,
+            Event::Reaction {
+                chat: me.clone(),
+                sender: me.clone(),
+                message_id: id.clone(),
+                emoji: emoji.clone(),
+            },
+        ),
+        Action::ChatPresence { chat, composing } => (
+            chat,
+            Event::ChatPresence {
+                chat: me.clone(),
+                sender: me.clone(),
+                state: if *composing {
+                    crate::driver::PresenceState::Composing
+                } else {
+                    crate::driver::PresenceState::Paused
+                },
+            },
+        ),
+        _ => return None,
+    })
+}
+
 /// The LID of a number on the sandbox network, as a JID.
 fn lid_jid(phone: &str) -> Jid {
     Jid {
@@ -638,60 +691,10 @@ impl Driver for SandboxSession {
         }
         // What the other side of a one-to-one chat sees, when it is a sandbox session
         // online on this network.
-        if let Some(own) = self.own_phone() {
-            let me = Jid::user(&own);
-            let now = Utc::now();
-            let (to, event) = match action {
-                Action::Revoke { chat, id } => (
-                    Some(chat),
-                    Some(Event::Revoked {
-                        chat: me.clone(),
-                        sender: me.clone(),
-                        message_id: id.clone(),
-                        from_me: false,
-                        at: now,
-                    }),
-                ),
-                Action::Edit { chat, id, text } => (
-                    Some(chat),
-                    Some(Event::Edited {
-                        chat: me.clone(),
-                        sender: me.clone(),
-                        message_id: id.clone(),
-                        from_me: false,
-                        text: Some(text.clone()),
-                        at: now,
-                    }),
-                ),
-                Action::React {
-                    chat, id, emoji, ..
-                } => (
-                    Some(chat),
-                    Some(Event::Reaction {
-                        chat: me.clone(),
-                        sender: me.clone(),
-                        message_id: id.clone(),
-                        emoji: emoji.clone(),
-                    }),
-                ),
-                Action::ChatPresence { chat, composing } => (
-                    Some(chat),
-                    Some(Event::ChatPresence {
-                        chat: me.clone(),
-                        sender: me.clone(),
-                        state: if *composing {
-                            crate::driver::PresenceState::Composing
-                        } else {
-                            crate::driver::PresenceState::Paused
-                        },
-                    }),
-                ),
-                _ => (None, None),
-            };
-            if let (Some(to), Some(event)) = (to, event) {
-                if to.server == crate::jid::USER_SERVER {
-                    self.network.notify(&to.user, event);
-                }
+        let own = self.own_phone().map(|phone| Jid::user(&phone));
+        if let Some((to, event)) = own.as_ref().and_then(|me| seen_by_peer(action, me)) {
+            if to.server == crate::jid::USER_SERVER {
+                self.network.notify(&to.user, event);
             }
         }
         match action {
