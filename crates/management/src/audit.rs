@@ -267,59 +267,38 @@ impl ApiCall {
     }
 }
 
-/// API call rows as written to SQLite: a JSON array of
-/// `[timestamp, customer (hex), endpoint, key id, ip, user agent, request id, status,
-/// duration]`, the timestamp in the text form sqlx gives a `DateTime<Utc>`.
-const INSERT_CALLS_SQLITE: &str = "INSERT INTO audit_logs (timestamp, event_type, severity, \
-    actor_type, actor_id, action, resource_type, resource_id, ip_address, user_agent, request_id, \
-    metadata, status, duration_ms) \
-    SELECT c.value ->> 0, 'api_call', 'info', 'customer', unhex(c.value ->> 1), c.value ->> 2, \
-    'api_key', c.value ->> 3, c.value ->> 4, c.value ->> 5, c.value ->> 6, \
-    json_object('status_code', c.value ->> 7), \
-    CASE WHEN c.value ->> 7 >= 400 THEN 'failure' ELSE 'success' END, c.value ->> 8 \
-    FROM json_each($1) AS c";
+/// API call rows on SQLite go in as multi-row `VALUES` statements of a few fixed sizes,
+/// each prepared once per connection and reused: no JSON to build and parse again, no
+/// statement text per flush. What every call row has in common is written in the SQL; the
+/// status code gives the metadata and the outcome.
+const CALL_ROW_SIZES: [usize; 8] = [128, 64, 32, 16, 8, 4, 2, 1];
 
-/// API call rows per JSON array (a few hundred bytes each).
-const CALLS_PER_JSON: usize = 5_000;
-
-struct CallsJson<'a>(&'a [ApiCall]);
-
-impl Serialize for CallsJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(CallJson))
-    }
-}
-
-struct CallJson<'a>(&'a ApiCall);
-
-impl Serialize for CallJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        let c = self.0;
-        let mut row = s.serialize_tuple(9)?;
-        row.serialize_element(
-            &c.timestamp
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
-        )?;
-        row.serialize_element(&Text(c.customer_id.simple()))?;
-        row.serialize_element(&*c.endpoint)?;
-        row.serialize_element(&Text(c.key_id.hyphenated()))?;
-        row.serialize_element(&c.ip.map(Text))?;
-        row.serialize_element(&c.user_agent)?;
-        row.serialize_element(&c.request_id)?;
-        row.serialize_element(&c.status)?;
-        row.serialize_element(&c.duration_ms)?;
-        row.end()
-    }
-}
-
-/// Serialises as the text its `Display` writes, without a `String` in between.
-struct Text<T>(T);
-
-impl<T: std::fmt::Display> Serialize for Text<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
+fn insert_calls_sqlite(rows: usize) -> &'static str {
+    static STATEMENTS: [std::sync::OnceLock<String>; 8] = [const { std::sync::OnceLock::new() }; 8];
+    let i = CALL_ROW_SIZES
+        .iter()
+        .position(|&n| n == rows)
+        .expect("a statement size");
+    STATEMENTS[i].get_or_init(|| {
+        let mut sql = String::from(
+            "INSERT INTO audit_logs (timestamp, event_type, severity, actor_type, actor_id, \
+             action, resource_type, resource_id, ip_address, user_agent, request_id, metadata, \
+             status, duration_ms) VALUES ",
+        );
+        for row in 0..rows {
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            // Anonymous parameters: SQLite looks a named one up by a walk of all the names,
+            // which over a thousand parameters costs more than the rows.
+            sql.push_str(
+                "(?, 'api_call', 'info', 'customer', ?, ?, 'api_key', ?, ?, ?, ?, \
+                 '{\"status_code\":' || ? || '}', \
+                 CASE WHEN ? >= 400 THEN 'failure' ELSE 'success' END, ?)",
+            );
+        }
+        sql
+    })
 }
 
 /// The metadata of an `api_call` row.
@@ -467,22 +446,28 @@ async fn write_batch(db: &Db, batch: &[AuditEvent], calls: &[ApiCall]) -> Result
         })?;
     }
     match &mut tx {
-        // SQLite: the rows go in as one JSON array, one parameter, through a short statement
-        // prepared once; a multi-row VALUES list of thousands of parameters costs more to
-        // build, bind and prepare than the rows cost to insert.
         Tx::Sqlite(conn) => {
-            let mut json = Vec::new();
-            for chunk in calls.chunks(CALLS_PER_JSON) {
-                json.clear();
-                json.reserve(chunk.len() * 256);
-                serde_json::to_writer(&mut json, &CallsJson(chunk))
-                    .map_err(|e| crate::Error::internal(format!("audit rows: {e}")))?;
-                let text = std::str::from_utf8(&json)
-                    .map_err(|e| crate::Error::internal(format!("audit rows: {e}")))?;
-                sqlx::query(INSERT_CALLS_SQLITE)
-                    .bind(text)
-                    .execute(&mut **conn)
-                    .await?;
+            let mut rest = calls;
+            for size in CALL_ROW_SIZES {
+                while rest.len() >= size {
+                    let (chunk, tail) = rest.split_at(size);
+                    rest = tail;
+                    let mut insert = sqlx::query(insert_calls_sqlite(size));
+                    for c in chunk {
+                        insert = insert
+                            .bind(c.timestamp)
+                            .bind(c.customer_id)
+                            .bind(&*c.endpoint)
+                            .bind(c.key_id.hyphenated())
+                            .bind(c.ip.map(Inet))
+                            .bind(c.user_agent.as_deref())
+                            .bind(c.request_id.as_deref())
+                            .bind(c.status)
+                            .bind(c.status)
+                            .bind(c.duration_ms);
+                    }
+                    insert.execute(&mut **conn).await?;
+                }
             }
         }
         Tx::Postgres(conn) => {
