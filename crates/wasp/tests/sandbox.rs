@@ -1550,6 +1550,25 @@ async fn idempotent_sends_usage_and_audit(backend: Backend) {
         .expect("the refused reuse is audited");
     assert_eq!(conflict["action"], "POST /api/v1/send/message");
     assert_eq!(conflict["status"], "failure");
+    assert_eq!(conflict["event_type"], "api_call");
+    assert_eq!(conflict["severity"], "info");
+    assert_eq!(
+        (&conflict["actor_type"], &conflict["actor_id"]),
+        (&json!("customer"), &json!(customer))
+    );
+    // The key's id, never the key.
+    assert_eq!(conflict["resource_type"], "api_key");
+    assert!(
+        conflict["resource_id"]
+            .as_str()
+            .is_some_and(|id| id.parse::<uuid::Uuid>().is_ok()),
+        "{conflict}"
+    );
+    assert_eq!(conflict["ip_address"], "127.0.0.1");
+    assert!(rows
+        .iter()
+        .filter(|r| r["metadata"]["status_code"] == 200)
+        .all(|r| r["status"] == "success"));
     assert!(conflict["request_id"]
         .as_str()
         .is_some_and(|r| !r.is_empty()));
