@@ -273,13 +273,12 @@ impl ApiCall {
 /// status code gives the metadata and the outcome.
 const CALL_ROW_SIZES: [usize; 8] = [128, 64, 32, 16, 8, 4, 2, 1];
 
-fn insert_calls_sqlite(rows: usize) -> &'static str {
-    static STATEMENTS: [std::sync::OnceLock<String>; 8] = [const { std::sync::OnceLock::new() }; 8];
-    let i = CALL_ROW_SIZES
-        .iter()
-        .position(|&n| n == rows)
-        .expect("a statement size");
-    STATEMENTS[i].get_or_init(|| {
+/// The statement for `CALL_ROW_SIZES[which]` rows.
+fn insert_calls_sqlite(which: usize) -> &'static str {
+    static STATEMENTS: [std::sync::OnceLock<String>; CALL_ROW_SIZES.len()] =
+        [const { std::sync::OnceLock::new() }; CALL_ROW_SIZES.len()];
+    STATEMENTS[which].get_or_init(|| {
+        let rows = CALL_ROW_SIZES[which];
         let mut sql = String::from(
             "INSERT INTO audit_logs (timestamp, event_type, severity, actor_type, actor_id, \
              action, resource_type, resource_id, ip_address, user_agent, request_id, metadata, \
@@ -448,11 +447,11 @@ async fn write_batch(db: &Db, batch: &[AuditEvent], calls: &[ApiCall]) -> Result
     match &mut tx {
         Tx::Sqlite(conn) => {
             let mut rest = calls;
-            for size in CALL_ROW_SIZES {
-                while rest.len() >= size {
-                    let (chunk, tail) = rest.split_at(size);
+            for (which, rows) in CALL_ROW_SIZES.into_iter().enumerate() {
+                while rest.len() >= rows {
+                    let (chunk, tail) = rest.split_at(rows);
                     rest = tail;
-                    let mut insert = sqlx::query(insert_calls_sqlite(size));
+                    let mut insert = sqlx::query(insert_calls_sqlite(which));
                     for c in chunk {
                         insert = insert
                             .bind(c.timestamp)

@@ -499,8 +499,9 @@ async fn forward(
     }
     headers.insert(header::AUTHORIZATION, bearer);
 
-    // Plain http to a worker at the root of its host: the URI from parts parsed once.
-    if let Some((scheme, authority, host)) = &route.origin {
+    let invalid_url = || unavailable(&"the server's api_url is not a valid URL");
+    let uri = if let Some((scheme, authority, host)) = &route.origin {
+        // Plain http to a worker at the root of its host: the URI from parts parsed once.
         headers.insert(header::HOST, host.clone());
         let mut uri = axum::http::uri::Parts::default();
         uri.scheme = Some(scheme.clone());
@@ -512,52 +513,38 @@ async fn forward(
                 .cloned()
                 .unwrap_or_else(|| axum::http::uri::PathAndQuery::from_static("/")),
         );
-        let uri = axum::http::Uri::from_parts(uri)
-            .map_err(|_| unavailable(&"the server's api_url is not a valid URL"))?;
-        return send_plain(
-            state,
-            parts.method,
-            uri,
-            headers,
-            body,
-            unavailable,
-            timed_out,
-        )
-        .await;
-    }
-
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let url = format!("{}{}", route.api_url, path_and_query);
-    if !url.starts_with("http://") {
-        // https workers: through reqwest (TLS).
-        let sent = state
-            .worker_http
-            .request(parts.method.clone(), &url)
-            .headers(headers)
-            .body(reqwest::Body::wrap_stream(body.into_data_stream()))
-            .send()
-            .await;
-        let upstream = match sent {
-            Ok(resp) => resp,
-            Err(e) if e.is_timeout() => return Err(timed_out()),
-            Err(e) => return Err(unavailable(&e)),
-        };
-        let mut response = Response::builder().status(upstream.status().as_u16());
-        if let Some(h) = response.headers_mut() {
-            copy_headers(upstream.headers(), h, &FORWARDED_RESPONSE);
+        axum::http::Uri::from_parts(uri).map_err(|_| invalid_url())?
+    } else {
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let url = format!("{}{}", route.api_url, path_and_query);
+        if !url.starts_with("http://") {
+            // https workers: through reqwest (TLS).
+            let sent = state
+                .worker_http
+                .request(parts.method.clone(), &url)
+                .headers(headers)
+                .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+                .send()
+                .await;
+            let upstream = match sent {
+                Ok(resp) => resp,
+                Err(e) if e.is_timeout() => return Err(timed_out()),
+                Err(e) => return Err(unavailable(&e)),
+            };
+            let mut response = Response::builder().status(upstream.status().as_u16());
+            if let Some(h) = response.headers_mut() {
+                copy_headers(upstream.headers(), h, &FORWARDED_RESPONSE);
+            }
+            return response
+                .body(Body::from_stream(upstream.bytes_stream()))
+                .map_err(|e| Error::internal(e.to_string()));
         }
-        return response
-            .body(Body::from_stream(upstream.bytes_stream()))
-            .map_err(|e| Error::internal(e.to_string()));
-    }
-
-    let uri: axum::http::Uri = url
-        .parse()
-        .map_err(|_| unavailable(&"the server's api_url is not a valid URL"))?;
+        url.parse().map_err(|_| invalid_url())?
+    };
     send_plain(
         state,
         parts.method,
