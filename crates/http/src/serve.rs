@@ -12,7 +12,6 @@ use axum::{
     extract::{ConnectInfo, Request},
     http::{header, HeaderValue, StatusCode, Uri, Version},
     response::{IntoResponse, Response},
-    Router,
 };
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::{
@@ -26,7 +25,7 @@ use std::{
     net::SocketAddr,
     pin::{pin, Pin},
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicU8, Ordering},
         Arc,
     },
     task::{ready, Context, Poll},
@@ -56,6 +55,10 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Bytes of the request target (path and query); longer: 414 URI_TOO_LONG.
     pub max_uri_bytes: usize,
+    /// Bytes of a request body: a request that announces more is answered 413 at once,
+    /// without reading it; a body without a length that grows past it fails, and the
+    /// request is answered 413.
+    pub max_body_bytes: u64,
     /// After shutdown is asked for, how long requests in flight may take to finish before
     /// their connections are dropped.
     pub shutdown_grace: Duration,
@@ -69,6 +72,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_uri_bytes: 8 * 1024,
+            max_body_bytes: 10 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -82,12 +86,20 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Serves `app` on `listener` within `limits` until `shutdown` completes, then stops
 /// accepting and lets requests in flight finish (for at most `limits.shutdown_grace`).
 /// Accept errors (e.g. out of file descriptors) are logged and retried, never fatal.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: Limits,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
     let limits = Arc::new(limits);
     let builder = Arc::new(connection_builder(&limits));
     let graceful = GracefulShutdown::new();
@@ -201,12 +213,15 @@ async fn accept_failed(e: io::Error) {
 
 /// One request: the URL length check, the body stall guard and `ConnectInfo`, around the
 /// router.
-async fn handle(
-    app: Router,
+async fn handle<S>(
+    app: S,
     peer: SocketAddr,
     limits: Arc<Limits>,
     req: Request<Incoming>,
-) -> Result<Response, Infallible> {
+) -> Result<Response, Infallible>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
     let version = req.version();
     if uri_len(req.uri()) > limits.max_uri_bytes {
         let error = Error::client(
@@ -216,17 +231,26 @@ async fn handle(
         );
         return Ok(closing(error.into_response(), version));
     }
-    // A request without a body (most GETs) cannot stall: no guard, no flag to share.
-    let stalled =
-        (!hyper::body::Body::is_end_stream(req.body())).then(|| Arc::new(AtomicBool::new(false)));
-    let mut req = match &stalled {
+    let announced = hyper::body::Body::size_hint(req.body()).exact();
+    if announced.is_some_and(|n| n > limits.max_body_bytes) {
+        return Ok(closing(
+            crate::error::payload_too_large().into_response(),
+            version,
+        ));
+    }
+    // A request without a body (most GETs) cannot stall nor grow: no guard, no flag to
+    // share.
+    let guarded =
+        (!hyper::body::Body::is_end_stream(req.body())).then(|| Arc::new(AtomicU8::new(BODY_OK)));
+    let mut req = match &guarded {
         None => req.map(Body::new),
-        Some(stalled) => req.map(|body| {
-            Body::new(StallGuard {
+        Some(state) => req.map(|body| {
+            Body::new(BodyGuard {
                 inner: Body::new(body),
                 timeout: limits.body_timeout,
                 sleep: None,
-                stalled: stalled.clone(),
+                left: limits.max_body_bytes,
+                state: state.clone(),
             })
         }),
     };
@@ -235,20 +259,21 @@ async fn handle(
         Ok(response) => response,
         Err(never) => match never {},
     };
-    if !stalled.is_some_and(|s| s.load(Ordering::Acquire)) {
-        return Ok(response);
-    }
+    let error = match guarded.map(|s| s.load(Ordering::Acquire)) {
+        Some(BODY_STALLED) => Error::client(
+            StatusCode::REQUEST_TIMEOUT,
+            code::REQUEST_TIMEOUT,
+            format!(
+                "the request body stalled for more than {} s",
+                limits.body_timeout.as_secs_f64()
+            ),
+        ),
+        Some(BODY_TOO_LARGE) => crate::error::payload_too_large(),
+        _ => return Ok(response),
+    };
     // The handler saw a failed body read and answered as it does for any broken body
     // (400, a proxy error, …); the client is told what happened instead.
-    let mut timeout = Error::client(
-        StatusCode::REQUEST_TIMEOUT,
-        code::REQUEST_TIMEOUT,
-        format!(
-            "the request body stalled for more than {} s",
-            limits.body_timeout.as_secs_f64()
-        ),
-    )
-    .into_response();
+    let mut replaced = error.into_response();
     for (name, value) in response.headers() {
         let body_specific = [
             header::CONTENT_TYPE,
@@ -259,11 +284,11 @@ async fn handle(
             header::RETRY_AFTER,
         ]
         .contains(name);
-        if !body_specific && !timeout.headers().contains_key(name) {
-            timeout.headers_mut().insert(name.clone(), value.clone());
+        if !body_specific && !replaced.headers().contains_key(name) {
+            replaced.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    Ok(closing(timeout, version))
+    Ok(closing(replaced, version))
 }
 
 /// Length of the request target as the client sent it.
@@ -284,13 +309,21 @@ fn closing(mut response: Response, version: Version) -> Response {
     response
 }
 
+/// What became of a guarded request body.
+const BODY_OK: u8 = 0;
+const BODY_STALLED: u8 = 1;
+const BODY_TOO_LARGE: u8 = 2;
+
 /// A request body that fails when no frame arrives for `timeout` while it is being read,
-/// and records that it did so the request can be answered 408.
-struct StallGuard {
+/// or when it carries more than the limit, and records which so that the request can be
+/// answered 408 or 413.
+struct BodyGuard {
     inner: Body,
     timeout: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
-    stalled: Arc<AtomicBool>,
+    /// Bytes it may still carry.
+    left: u64,
+    state: Arc<AtomicU8>,
 }
 
 /// The error a stalled request body fails with.
@@ -298,7 +331,12 @@ struct StallGuard {
 #[error("the request body stalled")]
 pub struct BodyStalled;
 
-impl hyper::body::Body for StallGuard {
+/// The error a request body larger than the limit fails with.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body exceeds the size limit")]
+pub struct BodyTooLarge;
+
+impl hyper::body::Body for BodyGuard {
     type Data = Bytes;
     type Error = axum::BoxError;
 
@@ -309,6 +347,14 @@ impl hyper::body::Body for StallGuard {
         let this = &mut *self;
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             this.sleep = None;
+            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
+                let len = data.map_or(0, |d| d.len() as u64);
+                if len > this.left {
+                    this.state.store(BODY_TOO_LARGE, Ordering::Release);
+                    return Poll::Ready(Some(Err(BodyTooLarge.into())));
+                }
+                this.left -= len;
+            }
             return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
         }
         let timeout = this.timeout;
@@ -317,7 +363,7 @@ impl hyper::body::Body for StallGuard {
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
         ready!(sleep.as_mut().poll(cx));
         this.sleep = None;
-        this.stalled.store(true, Ordering::Release);
+        this.state.store(BODY_STALLED, Ordering::Release);
         Poll::Ready(Some(Err(BodyStalled.into())))
     }
 

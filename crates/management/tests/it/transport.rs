@@ -1,6 +1,6 @@
 //! Abuse protection at the transport (PRD §6.2.2), through real sockets: oversized headers
-//! and URLs are refused, clients that stall in their headers are dropped and stalled
-//! bodies end in 408, while ordinary keep-alive traffic and the client address still work.
+//! and URLs are refused, clients that stall in their headers are dropped, stalled bodies
+//! end in 408 and bodies over the size limit in 413, while ordinary keep-alive traffic and the client address still work.
 //! Transport behaviour does not depend on the database, so these run on SQLite only.
 
 use crate::harness::{TestApp, ROOT_EMAIL};
@@ -216,6 +216,155 @@ async fn a_stalled_body_through_the_proxy_gets_408() {
         .expect("answered and closed");
     assert!(response.starts_with("HTTP/1.1 408 "), "{response:?}");
     assert_eq!(json_body(&response)["error"]["code"], "REQUEST_TIMEOUT");
+}
+
+/// Sends `head` then a chunked body of `chunks` × 16 KiB (as long as the server reads),
+/// and returns what the server answered before it closed the connection.
+async fn send_chunked(app: &TestApp, head: &str, chunks: usize) -> String {
+    let stream = TcpStream::connect(app.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let head = head.to_owned();
+    // The write half is kept open until the answer is read (a client that shuts down its
+    // side is gone, for the server).
+    let writer = tokio::spawn(async move {
+        let sent = async {
+            write.write_all(head.as_bytes()).await?;
+            let chunk = format!("4000\r\n{}\r\n", "a".repeat(16 * 1024));
+            for _ in 0..chunks {
+                write.write_all(chunk.as_bytes()).await?;
+            }
+            write.write_all(b"0\r\n\r\n").await
+        }
+        .await;
+        (sent, write)
+    });
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    drop(writer.await);
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+/// The request size limit (PRD §6.2.2) holds for bodies that announce their length and
+/// for bodies streamed without one, for management's own routes and for customer calls
+/// passed to a worker: 413 in the error shape, and the worker never answers such a call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_size_limit_gets_413_announced_or_streamed() {
+    let app = TestApp::start_with(Backend::Sqlite, |config| {
+        config.transport.max_body_bytes = 64 * 1024;
+    })
+    .await;
+    // A stand-in worker that counts the customer calls it answered.
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = answered.clone();
+    let worker = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let worker_url = format!("http://{}", worker.local_addr().unwrap());
+    let echo = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, body: axum::body::Bytes| async move {
+            if uri.path().starts_with("/api/v1/") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            axum::Json(json!({ "success": true, "data": { "bytes": body.len() } }))
+        },
+    );
+    tokio::spawn(async move { axum::serve(worker, echo).await });
+    let token = app.root_token().await;
+    let server = app
+        .post(
+            "/api/admin/servers",
+            &token,
+            json!({ "name": "w1", "ip_address": "127.0.0.1", "api_url": worker_url,
+                    "max_capacity": 5, "cpu_cores": 4, "ram_gb": 8 }),
+        )
+        .await;
+    let server_key = server.data()["api_key"].as_str().unwrap().to_owned();
+    let server_id = server.data()["id"].as_str().unwrap().to_owned();
+    assert!(app.heartbeat(&server_key, 10.0).await.status.is_success());
+    let customer = app
+        .post(
+            "/api/admin/customers",
+            &token,
+            json!({ "email": "big@x.io", "assign_server": server_id }),
+        )
+        .await;
+    let key = customer.data()["test_api_key"].as_str().unwrap().to_owned();
+    let before = answered.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Within the limit, streamed: passed on whole.
+    let within = send_chunked(
+        &app,
+        &format!(
+            "POST /api/v1/send/file HTTP/1.1\r\nHost: wasp.test\r\nAuthorization: Bearer {key}\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        ),
+        3,
+    )
+    .await;
+    assert!(within.starts_with("HTTP/1.1 200 "), "{within:?}");
+    assert_eq!(json_body(&within)["data"]["bytes"], 3 * 16 * 1024);
+    assert_eq!(
+        answered.load(std::sync::atomic::Ordering::SeqCst),
+        before + 1
+    );
+
+    for (what, path, auth) in [
+        (
+            "customer call",
+            "/api/v1/send/file",
+            format!("Authorization: Bearer {key}\r\n"),
+        ),
+        ("management route", "/api/admin/auth/login", String::new()),
+    ] {
+        // Announced: refused before a byte of the body is read.
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: wasp.test\r\n{auth}Content-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            100 * 1024
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let response = read_until_closed(&mut stream, Duration::from_secs(10))
+            .await
+            .expect("answered and closed");
+        assert!(
+            response.starts_with("HTTP/1.1 413 "),
+            "{what}: {response:?}"
+        );
+        assert_eq!(
+            json_body(&response)["error"]["code"],
+            "PAYLOAD_TOO_LARGE",
+            "{what}"
+        );
+
+        // Streamed past the limit: refused once the limit is crossed.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: wasp.test\r\n{auth}Content-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\n\r\n"
+        );
+        let response = send_chunked(&app, &head, 8).await;
+        assert!(
+            response.starts_with("HTTP/1.1 413 "),
+            "{what}: {response:?}"
+        );
+        assert_eq!(
+            json_body(&response)["error"]["code"],
+            "PAYLOAD_TOO_LARGE",
+            "{what}"
+        );
+    }
+    assert_eq!(
+        answered.load(std::sync::atomic::Ordering::SeqCst),
+        before + 1,
+        "the worker answered no call over the limit"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
