@@ -77,8 +77,22 @@ pub async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
+    guarded(&state, &meta, req, |req| next.run(req)).await
+}
+
+/// [`guard`] around `next` (the gateway's customer calls call it directly).
+pub async fn guarded<F, Fut>(
+    state: &AppState,
+    meta: &RequestMeta,
+    req: Request,
+    next: F,
+) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let Some(ip) = meta.ip else {
-        return crate::gateway::metered(&state, &meta, req, next).await;
+        return crate::gateway::metered(state, meta, req, next).await;
     };
     if let Some(until) = state.cache.banned_until(ip) {
         let left = (until - Utc::now()).num_seconds().max(1) as u64;
@@ -94,14 +108,14 @@ pub async fn guard(
     if uncredentialed {
         let decision = state.limiter.check(Subject::Ip(ip), &[rule]).await;
         if !decision.allowed {
-            return strike(&state, &meta, ip, decision.retry_after).await;
+            return strike(state, meta, ip, decision.retry_after).await;
         }
     }
-    let response = crate::gateway::metered(&state, &meta, req, next).await;
+    let response = crate::gateway::metered(state, meta, req, next).await;
     if !uncredentialed && response.status() == StatusCode::UNAUTHORIZED {
         let decision = state.limiter.check(Subject::Ip(ip), &[rule]).await;
         if !decision.allowed {
-            return strike(&state, &meta, ip, decision.retry_after).await;
+            return strike(state, meta, ip, decision.retry_after).await;
         }
     }
     response

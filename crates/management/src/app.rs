@@ -17,8 +17,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// Pooled keep-alive connections to workers, for the customer API.
     pub worker_http: reqwest::Client,
-    /// The customer API's proxy to workers over plain http.
-    pub proxy: crate::gateway::ProxyClient,
+    /// The customer API's keep-alive connections to workers over plain http.
+    pub upstream: crate::upstream::Upstream,
     pub metrics: Option<PrometheusHandle>,
     /// Plan limits of the customer API (in process, or shared through Redis).
     pub limiter: crate::limits::Limiter,
@@ -84,7 +84,7 @@ impl AppState {
             config,
             http,
             worker_http: crate::gateway::worker_client(),
-            proxy: crate::gateway::proxy_client(),
+            upstream: crate::gateway::upstream(),
             metrics,
             limiter,
         }))
@@ -119,7 +119,10 @@ pub async fn serve_with(
     let stop_flusher = Arc::new(tokio::sync::Notify::new());
     let flusher = tokio::spawn(flusher(state.clone(), stop_flusher.clone()));
     let listener_task = tokio::spawn(state.cache.clone().listen());
-    let app = router::router_with(state.clone(), customer_api);
+    let app = crate::gateway::Service::new(
+        state.clone(),
+        router::router_with(state.clone(), customer_api),
+    );
     let limits = state.config.transport.clone();
     let result = wasp_http::serve::serve(listener, app, shutdown, limits).await;
     housekeeping.abort();
@@ -183,6 +186,7 @@ async fn housekeeping(state: AppState) {
         state.login_throttle.sweep();
         state.limiter.sweep();
         state.cache.sweep();
+        state.upstream.sweep();
         if minutes.is_multiple_of(60) {
             if let Err(e) = crate::idempotency::purge_expired(&state).await {
                 tracing::warn!(error = %e, "idempotency purge failed");

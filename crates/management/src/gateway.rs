@@ -18,7 +18,6 @@ use axum::{
     body::Body,
     extract::{Request, State},
     http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
-    middleware::Next,
     response::Response,
 };
 use futures_util::StreamExt;
@@ -55,21 +54,15 @@ pub fn worker_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// The plain-http client to workers (pooled keep-alive connections; most deployments reach
-/// their workers over a private network). Workers behind `https://` go through reqwest.
-pub type ProxyClient =
-    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
-
-pub fn proxy_client() -> ProxyClient {
-    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    connector.set_connect_timeout(Some(Duration::from_secs(3)));
-    connector.set_nodelay(true);
-    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(8))
-        .pool_max_idle_per_host(256)
-        .pool_timer(hyper_util::rt::TokioTimer::new())
-        .timer(hyper_util::rt::TokioTimer::new())
-        .build(connector)
+/// The plain-http connections to workers (pooled keep-alive connections; most deployments
+/// reach their workers over a private network). Workers behind `https://` go through reqwest.
+pub fn upstream() -> crate::upstream::Upstream {
+    crate::upstream::Upstream::new(crate::upstream::PoolConfig {
+        connect_timeout: Duration::from_secs(3),
+        // Below the workers' idle-connection cut (their header read timeout, 10 s).
+        idle_timeout: Duration::from_secs(8),
+        max_idle_per_host: 256,
+    })
 }
 
 /// Request headers passed on to the worker; everything else (the API key, cookies,
@@ -206,14 +199,18 @@ fn exact_size(body: &Body) -> Option<u64> {
 /// audit row with endpoint, status, latency, key, address and request id — never a body,
 /// a key or a query string). Both are batched off the request path. Called by the abuse
 /// guard (one middleware for both).
-pub async fn metered(
+pub async fn metered<F, Fut>(
     state: &AppState,
     meta: &RequestMeta,
     mut req: Request,
-    next: Next,
-) -> Response {
+    next: F,
+) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     if !req.uri().path().starts_with("/api/v1/") {
-        return next.run(req).await;
+        return next(req).await;
     }
     let slot = AuthSlot::default();
     req.extensions_mut().insert(slot.clone());
@@ -233,7 +230,7 @@ pub async fn metered(
             (Request::from_parts(parts, body), Ok(bytes_in))
         }
     };
-    let response = next.run(req).await;
+    let response = next(req).await;
     let Some(auth) = slot.0.get() else {
         return response;
     };
@@ -282,6 +279,95 @@ pub async fn metered(
         );
     });
     Response::from_parts(parts, body)
+}
+
+/// Paths under `/api/v1` that management answers itself (the customer's keys and usage);
+/// every other one is a messaging call passed to the customer's worker.
+const MANAGEMENT_OWNED: [&str; 2] = ["/api/v1/keys", "/api/v1/usage"];
+
+/// Whether `path` is a customer API call answered by a worker.
+pub fn is_proxied(path: &str) -> bool {
+    path.starts_with("/api/v1/")
+        && !MANAGEMENT_OWNED.iter().any(|owned| {
+            path.strip_prefix(owned)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+}
+
+/// Management's HTTP service: customer API calls for workers go straight to
+/// [`customer_call`], everything else through the router. The same steps as the router's
+/// layers (request context, abuse guard, metering and audit, then the proxy) in one future,
+/// without the router's matching, boxed middleware futures and per-layer service clones: the
+/// gateway's hot path.
+#[derive(Clone)]
+pub struct Service {
+    state: AppState,
+    router: axum::Router,
+}
+
+impl Service {
+    pub fn new(state: AppState, router: axum::Router) -> Service {
+        Service { state, router }
+    }
+}
+
+impl tower::Service<Request> for Service {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::result::Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if is_proxied(req.uri().path()) {
+            let state = self.state.clone();
+            Box::pin(async move { Ok(customer_call(state, req).await) })
+        } else {
+            Box::pin(tower::ServiceExt::oneshot(self.router.clone(), req))
+        }
+    }
+}
+
+/// One customer API call for a worker: what the router's layers and [`proxy`] do, in line.
+pub async fn customer_call(state: AppState, req: Request) -> Response {
+    crate::http::in_context(&state, req, |req| async {
+        let (mut parts, body) = req.into_parts();
+        let meta = match <RequestMeta as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await
+        {
+            Ok(meta) => meta,
+            Err(e) => return Error::into_response(e),
+        };
+        let req = Request::from_parts(parts, body);
+        crate::abuse::guarded(&state, &meta, req, |req| {
+            metered(&state, &meta, req, |req| async {
+                let (mut parts, body) = req.into_parts();
+                let auth = match <CustomerAuth as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+                    &mut parts, &state,
+                )
+                .await
+                {
+                        Ok(auth) => auth,
+                        Err(e) => return Error::into_response(e),
+                    };
+                let req = Request::from_parts(parts, body);
+                proxy(State(state.clone()), auth, meta.clone(), req)
+                    .await
+                    .into_response()
+            })
+        })
+        .await
+    })
+    .await
 }
 
 fn set_limit_headers(headers: &mut HeaderMap, decision: &Decision) {
@@ -500,20 +586,15 @@ async fn forward(
     headers.insert(header::AUTHORIZATION, bearer);
 
     let invalid_url = || unavailable(&"the server's api_url is not a valid URL");
-    let uri = if let Some((scheme, authority, host)) = &route.origin {
-        // Plain http to a worker at the root of its host: the URI from parts parsed once.
+    let (authority, path_and_query) = if let Some((_, authority, host)) = &route.origin {
+        // Plain http to a worker at the root of its host: the request's own path.
         headers.insert(header::HOST, host.clone());
-        let mut uri = axum::http::uri::Parts::default();
-        uri.scheme = Some(scheme.clone());
-        uri.authority = Some(authority.clone());
-        uri.path_and_query = Some(
-            parts
-                .uri
-                .path_and_query()
-                .cloned()
-                .unwrap_or_else(|| axum::http::uri::PathAndQuery::from_static("/")),
-        );
-        axum::http::Uri::from_parts(uri).map_err(|_| invalid_url())?
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| axum::http::uri::PathAndQuery::from_static("/"));
+        (authority.clone(), path_and_query)
     } else {
         let path_and_query = parts
             .uri
@@ -543,36 +624,23 @@ async fn forward(
                 .body(Body::from_stream(upstream.bytes_stream()))
                 .map_err(|e| Error::internal(e.to_string()));
         }
-        url.parse().map_err(|_| invalid_url())?
+        // Plain http under a path prefix.
+        let uri: axum::http::Uri = url.parse().map_err(|_| invalid_url())?;
+        let authority = uri.authority().cloned().ok_or_else(invalid_url)?;
+        let host = HeaderValue::from_str(authority.as_str()).map_err(|_| invalid_url())?;
+        headers.insert(header::HOST, host);
+        let path_and_query = uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| axum::http::uri::PathAndQuery::from_static("/"));
+        (authority, path_and_query)
     };
-    send_plain(
-        state,
-        parts.method,
-        uri,
-        headers,
-        body,
-        unavailable,
-        timed_out,
-    )
-    .await
-}
-
-/// Sends a request to a plain-http worker over the pooled connections; its answer streams
-/// back with the headers the customer may see.
-async fn send_plain(
-    state: &AppState,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: Body,
-    unavailable: impl Fn(&dyn std::fmt::Display) -> Error,
-    timed_out: impl Fn() -> Error,
-) -> Result<Response> {
     let mut outbound = axum::http::Request::new(body);
-    *outbound.method_mut() = method;
-    *outbound.uri_mut() = uri;
+    *outbound.method_mut() = parts.method;
+    *outbound.uri_mut() = axum::http::Uri::from(path_and_query);
     *outbound.headers_mut() = headers;
-    let upstream = match tokio::time::timeout(WORKER_TIMEOUT, state.proxy.request(outbound)).await {
+    let sent = tokio::time::timeout(WORKER_TIMEOUT, state.upstream.send(&authority, outbound));
+    let upstream = match sent.await {
         Ok(Ok(resp)) => resp,
         Ok(Err(e)) => return Err(unavailable(&e)),
         Err(_) => return Err(timed_out()),
@@ -658,7 +726,7 @@ pub async fn place(state: &AppState, server: Uuid, customer: Uuid, what: Placeme
 
 #[cfg(test)]
 mod tests {
-    use super::sends_a_message;
+    use super::{is_proxied, sends_a_message};
     use axum::http::Method;
 
     #[test]
@@ -705,6 +773,49 @@ mod tests {
             required_scope(&post, "/api/v1/call/reject"),
             "session:manage"
         );
+    }
+
+    #[test]
+    fn management_answers_its_own_customer_paths_and_passes_every_other_to_workers() {
+        let doc = crate::router::openapi();
+        let own: Vec<&String> = doc
+            .paths
+            .paths
+            .keys()
+            .filter(|p| p.starts_with("/api/v1/"))
+            .collect();
+        assert!(own.len() >= 3, "{own:?}");
+        for path in own {
+            // A path parameter as a client would fill it.
+            let concrete: String = path
+                .split('/')
+                .map(|seg| {
+                    if seg.starts_with('{') {
+                        "0b9f2c1e"
+                    } else {
+                        seg
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            assert!(!is_proxied(&concrete), "{concrete} is management's own");
+        }
+        for proxied in [
+            "/api/v1/send/text",
+            "/api/v1/app/status",
+            "/api/v1/keysmith",
+            "/api/v1/usage-report",
+        ] {
+            assert!(is_proxied(proxied), "{proxied}");
+        }
+        for not in [
+            "/api/admin/customers",
+            "/api/v1",
+            "/health",
+            "/api/v2/send/text",
+        ] {
+            assert!(!is_proxied(not), "{not}");
+        }
     }
 
     #[test]

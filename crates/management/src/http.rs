@@ -11,6 +11,7 @@ use std::{
     net::{IpAddr, SocketAddr},
     time::Instant,
 };
+use tracing::Instrument;
 
 /// The request-id header set on every request and response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -97,20 +98,54 @@ fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
         .ok()
 }
 
-/// Stamps the arrival time, counts the request, puts our JSON shape on the bare 405 and 413
-/// of the router and the body limit, and sets the PRD §6.6 security headers. One
-/// middleware for all of it: each layer costs every request a boxed future and a clone of
-/// the service stack below it.
-pub async fn request_context(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Gives the request an id (`x-request-id`: the client's, or a new UUID) and the answer the
+/// same, stamps the arrival time, runs the request in a span (when debug logging is on),
+/// counts it, puts our JSON shape on the router's bare 405 and 413, and sets the PRD §6.6
+/// security headers. One middleware for all of it: each layer costs every request a boxed
+/// future and a clone of the service stack below it.
+pub async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    in_context(&state, req, |req| next.run(req)).await
+}
+
+/// [`request_context`] around `next` (the gateway's customer calls call it directly).
+pub async fn in_context<F, Fut>(state: &AppState, mut req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let started = Instant::now();
+    let request_id = match req.headers().get(&REQUEST_ID) {
+        Some(id) => id.clone(),
+        None => {
+            let id = new_request_id();
+            req.headers_mut().insert(REQUEST_ID, id.clone());
+            id
+        }
+    };
     req.extensions_mut().insert(RequestStart(started));
     let method = method_label(req.method());
-    let mut response = shape_bare_errors(next.run(req).await);
+    let span = if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug_span!(
+            "request",
+            method = %req.method(),
+            uri = %req.uri(),
+            request_id = ?request_id,
+        )
+    } else {
+        tracing::Span::none()
+    };
+    let mut response = shape_bare_errors(next(req).instrument(span.clone()).await);
+    let status = response.status();
+    tracing::debug!(
+        parent: &span,
+        status = status.as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1e3,
+        "request answered"
+    );
     let headers = response.headers_mut();
+    if !headers.contains_key(&REQUEST_ID) {
+        headers.insert(REQUEST_ID, request_id);
+    }
     for (name, value) in SECURITY_HEADERS {
         headers
             .entry(name)
@@ -125,7 +160,7 @@ pub async fn request_context(
     metrics::counter!(
         "wasp_http_requests_total",
         "method" => method,
-        "status" => status_label(response.status())
+        "status" => status_label(status)
     )
     .increment(1);
     metrics::histogram!("wasp_http_request_duration_seconds")
@@ -191,23 +226,13 @@ fn shape_bare_errors(response: Response) -> Response {
     response
 }
 
-/// Request ids (`x-request-id`) for requests that come without one: random UUIDs (v4)
-/// from the thread's generator rather than one system call each.
-#[derive(Clone, Copy, Default)]
-pub struct MakeRequestId;
-
-impl tower_http::request_id::MakeRequestId for MakeRequestId {
-    fn make_request_id<B>(
-        &mut self,
-        _: &axum::http::Request<B>,
-    ) -> Option<tower_http::request_id::RequestId> {
-        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        let text = id.hyphenated().encode_lower(&mut text);
-        HeaderValue::from_str(text)
-            .ok()
-            .map(tower_http::request_id::RequestId::new)
-    }
+/// The id of a request that came without one: a random UUID (v4) from the thread's
+/// generator rather than one system call each.
+fn new_request_id() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut text);
+    HeaderValue::from_str(text).expect("a UUID is a header value")
 }
 
 const SECURITY_HEADERS: [(HeaderName, &str); 6] = [

@@ -11,11 +11,6 @@ use axum::{
     routing::{any, get},
     Router,
 };
-use tower_http::{
-    limit::RequestBodyLimitLayer,
-    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
-};
 use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
@@ -178,18 +173,15 @@ pub fn router_with(state: AppState, customer_api: utoipa::openapi::OpenApi) -> R
         .fallback(http::fallback)
         // The abuse guard also meters and audits customer API calls (gateway::metered).
         .layer(middleware::from_fn_with_state(state.clone(), abuse::guard))
+        // The extractors' limit; the transport refuses larger bodies before they get here
+        // (wasp_http::serve::Limits::max_body_bytes).
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // Also shapes the router's bare 405 and the body limit's 413 (http::request_context).
+        // Request ids, the request's span, security headers, metrics, and our error shape
+        // on the router's bare 405 (one middleware: each layer costs every request a boxed
+        // future and a clone of the service stack below it).
         .layer(middleware::from_fn_with_state(
             state.clone(),
             http::request_context,
-        ))
-        .layer(PropagateRequestIdLayer::new(http::REQUEST_ID))
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(
-            http::REQUEST_ID,
-            http::MakeRequestId,
         ))
         .with_state(state)
 }

@@ -30,8 +30,9 @@ impl Up {
             .env("WASP_HTTP_ADDR", addr)
             .env("WASP_ADMIN_EMAIL", "ops@example.com")
             .env("WASP_ADMIN_PASSWORD", "correct-horse-battery")
-            // The request trace (method, URI) is a debug-level span of tower_http.
-            .env("WASP_LOG", "tower_http=debug,info")
+            // The request trace (method, URI) is a debug-level span of management's
+            // request context.
+            .env("WASP_LOG", "wasp_management::http=debug,info")
             .env("WASP_LOG_FORMAT", format)
             // Colours on: field names and `=` then have escape codes in between.
             .env_remove("NO_COLOR")
