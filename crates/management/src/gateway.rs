@@ -156,7 +156,7 @@ fn media_kind(path: &str) -> Option<&'static str> {
 }
 
 /// Filled by [`CustomerAuth`]'s extractor when a request to the customer API is
-/// authenticated, so [`account`] can meter and audit it afterwards.
+/// authenticated, so [`metered`] can meter and audit it afterwards.
 #[derive(Clone, Default)]
 pub struct AuthSlot(Arc<OnceLock<CustomerAuth>>);
 
@@ -393,66 +393,92 @@ pub async fn proxy(
 ) -> Result<Response> {
     auth.require_scope(required_scope(req.method(), req.uri().path()))?;
     let sends = sends_a_message(req.method(), req.uri().path());
-    let (req, claim) = match req.headers().get(IDEMPOTENCY_KEY).cloned() {
-        Some(key) if sends => {
-            let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, crate::router::MAX_BODY_BYTES)
-                .await
-                .map_err(|_| {
-                    Error::client(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        code::PAYLOAD_TOO_LARGE,
-                        "request body too large",
-                    )
-                })?;
-            let mode = match auth.mode {
-                KeyKind::Live => "live",
-                _ => "test",
-            };
-            let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
-            let claim = idempotency::Claim::new(
-                auth.customer_id,
-                mode,
-                &key,
-                parts.method.as_str(),
-                path,
-                &body,
-            )?;
-            // A retry of an answered request: its answer, counted as a request but not as a
-            // message (nothing is sent).
-            if let Some(idempotency::Outcome::Replay(mut answer)) =
-                idempotency::lookup(&state, &claim).await?
-            {
-                let decision = state
-                    .limiter
-                    .check(auth.customer_id, &limits::request_rules(auth.plan))
-                    .await;
-                if !decision.allowed {
-                    return Ok(refuse(&state, &auth, &meta, &decision).await);
-                }
-                set_limit_headers(answer.headers_mut(), &decision);
-                return Ok(answer);
-            }
-            (Request::from_parts(parts, Body::from(body)), Some(claim))
-        }
-        _ => (req, None),
-    };
-    let mut rules = limits::request_rules(auth.plan);
     if sends {
-        rules.extend(limits::message_rule(auth.plan));
+        if let Some(key) = req.headers().get(IDEMPOTENCY_KEY).cloned() {
+            // Boxed: the idempotent path's database work would otherwise make every call's
+            // future (moved at each await it is nested in) several kilobytes larger.
+            return Box::pin(proxy_once(state, auth, meta, req, key)).await;
+        }
     }
-    let decision = state.limiter.check(auth.customer_id, &rules).await;
+    let decision = state
+        .limiter
+        .check(auth.customer_id, &call_rules(auth.plan, sends))
+        .await;
     if !decision.allowed {
         return Ok(refuse(&state, &auth, &meta, &decision).await);
     }
-    let mut response = match &claim {
-        None => forward(&state, &auth, &meta, req)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
-        Some(claim) => match idempotency::claim(&state, claim).await? {
-            idempotency::Outcome::Replay(answer) => answer,
-            idempotency::Outcome::Proceed => forward_once(&state, &auth, &meta, req, claim).await?,
-        },
+    let mut response = forward(&state, &auth, &meta, req)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    set_limit_headers(response.headers_mut(), &decision);
+    Ok(response)
+}
+
+/// The plan's rules a call counts against.
+fn call_rules(plan: wasp_protocol::Plan, sends: bool) -> Vec<limits::Rule> {
+    let mut rules = limits::request_rules(plan);
+    if sends {
+        rules.extend(limits::message_rule(plan));
+    }
+    rules
+}
+
+/// A send with an `Idempotency-Key`: sent once, its answer kept and given again to every
+/// retry within 24 h (counted as a request, not as a message: nothing is sent again).
+async fn proxy_once(
+    state: AppState,
+    auth: CustomerAuth,
+    meta: RequestMeta,
+    req: Request,
+    key: HeaderValue,
+) -> Result<Response> {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, crate::router::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            Error::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            )
+        })?;
+    let mode = match auth.mode {
+        KeyKind::Live => "live",
+        _ => "test",
+    };
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let claim = idempotency::Claim::new(
+        auth.customer_id,
+        mode,
+        &key,
+        parts.method.as_str(),
+        path,
+        &body,
+    )?;
+    if let Some(idempotency::Outcome::Replay(mut answer)) =
+        idempotency::lookup(&state, &claim).await?
+    {
+        let decision = state
+            .limiter
+            .check(auth.customer_id, &limits::request_rules(auth.plan))
+            .await;
+        if !decision.allowed {
+            return Ok(refuse(&state, &auth, &meta, &decision).await);
+        }
+        set_limit_headers(answer.headers_mut(), &decision);
+        return Ok(answer);
+    }
+    let req = Request::from_parts(parts, Body::from(body));
+    let decision = state
+        .limiter
+        .check(auth.customer_id, &call_rules(auth.plan, true))
+        .await;
+    if !decision.allowed {
+        return Ok(refuse(&state, &auth, &meta, &decision).await);
+    }
+    let mut response = match idempotency::claim(&state, &claim).await? {
+        idempotency::Outcome::Replay(answer) => answer,
+        idempotency::Outcome::Proceed => forward_once(&state, &auth, &meta, req, &claim).await?,
     };
     set_limit_headers(response.headers_mut(), &decision);
     Ok(response)
@@ -604,13 +630,16 @@ async fn forward(
         let url = format!("{}{}", route.api_url, path_and_query);
         if !url.starts_with("http://") {
             // https workers: through reqwest (TLS).
-            let sent = state
-                .worker_http
-                .request(parts.method.clone(), &url)
-                .headers(headers)
-                .body(reqwest::Body::wrap_stream(body.into_data_stream()))
-                .send()
-                .await;
+            // Boxed, as a cold path of every call's future.
+            let sent = Box::pin(
+                state
+                    .worker_http
+                    .request(parts.method.clone(), &url)
+                    .headers(headers)
+                    .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+                    .send(),
+            )
+            .await;
             let upstream = match sent {
                 Ok(resp) => resp,
                 Err(e) if e.is_timeout() => return Err(timed_out()),

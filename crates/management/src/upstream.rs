@@ -94,7 +94,8 @@ impl Upstream {
                 },
             }
         }
-        let mut sender = self.connect(authority).await?;
+        // Boxed: connecting is the cold path, and its future is the largest part of this one.
+        let mut sender = Box::pin(self.connect(authority)).await?;
         let response = sender.send_request(req).await?;
         Ok(self.pooled(authority, sender, response))
     }
