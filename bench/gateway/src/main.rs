@@ -1073,7 +1073,7 @@ async fn main() {
         "- (a) **direct**: to the worker, `Authorization: Bearer` a service token signed by \
          management's key (valid for the run); the baseline.\n\
          - (b) **gateway**: to management with `X-API-Key`: key check (cached), scope, plan limits, \
-         route (cached), a service token (minted once per 30 s per customer key, reused meanwhile; the worker remembers tokens it verified), proxy over pooled keep-alive connections (hyper), \
+         route (cached), a service token (minted once per 30 s per customer key, reused meanwhile; the worker remembers tokens it verified), proxy over pooled keep-alive connections (hyper's HTTP/1 connections, management's own pool), \
          usage and audit (batched).\n\
          - (c) **nginx**: `proxy_pass` to the worker, upstream `keepalive 64`, HTTP/1.1, the \
          same service token set by `proxy_set_header`, `access_log off`, \
@@ -1332,8 +1332,8 @@ async fn main() {
         r,
         "- What the hop costs in CPU: {:.1} µs per call through the gateway above the direct call{}. \
          Of that, the parts measured alone take {:.1} µs (key check {}, limiter {}); \
-         the rest, {:.1} µs, is the proxying itself (a second HTTP server and client hop through axum's \
-         middleware stack and hyper, the per-call audit row and usage count, the request id). With the \
+         the rest, {:.1} µs, is the proxying itself (a second HTTP server and client hop through hyper, the request \
+         context, the per-call audit row in the database and usage count, the request id). With the \
          cores shared by everything, that CPU is what caps the gateway's rate.",
         hop * 1e6,
         c.as_ref()
