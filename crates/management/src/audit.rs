@@ -56,8 +56,8 @@ impl AuditEvent {
             resource_type: None,
             resource_id: None,
             ip: meta.ip,
-            user_agent: meta.user_agent.clone(),
-            request_id: meta.request_id.clone(),
+            user_agent: meta.user_agent.as_deref().map(str::to_owned),
+            request_id: meta.request_id.as_deref().map(str::to_owned),
             metadata: None,
             status: "success",
             error_message: None,
@@ -240,8 +240,8 @@ pub struct ApiCall {
     pub endpoint: Arc<str>,
     pub status: u16,
     pub ip: Option<std::net::IpAddr>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
+    pub user_agent: Option<Arc<str>>,
+    pub request_id: Option<Arc<str>>,
     pub duration_ms: i32,
 }
 

@@ -521,7 +521,7 @@ async fn start_session(
             .bind(now)
             .bind(refresh_expires_at)
             .bind(meta.ip.map(Inet))
-            .bind(&meta.user_agent)
+            .bind(meta.user_agent.as_deref())
             .execute(&mut *conn)
             .await?;
     });

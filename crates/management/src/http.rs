@@ -24,8 +24,9 @@ pub struct RequestStart(pub Instant);
 #[derive(Clone, Debug)]
 pub struct RequestMeta {
     pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
+    /// Shared, not copied, by the audit rows and the handlers a request passes through.
+    pub user_agent: Option<std::sync::Arc<str>>,
+    pub request_id: Option<std::sync::Arc<str>>,
     pub started: Instant,
 }
 
@@ -63,13 +64,19 @@ impl FromRequestParts<AppState> for RequestMeta {
         } else {
             peer
         };
-        let text = |name: &HeaderName, max: usize| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(max).collect::<String>())
-        };
+        let text =
+            |name: &HeaderName, max: usize| {
+                parts.headers.get(name).and_then(|v| v.to_str().ok()).map(
+                    |s| -> std::sync::Arc<str> {
+                        // Header values are ASCII here (`to_str`): bytes are characters.
+                        if s.len() <= max {
+                            s.into()
+                        } else {
+                            s.chars().take(max).collect::<String>().into()
+                        }
+                    },
+                )
+            };
         let meta = RequestMeta {
             ip,
             user_agent: text(&header::USER_AGENT, 512),

@@ -797,7 +797,7 @@ pub async fn register(
     event.actor_type = "server";
     event.actor_id = Some(row.id);
     event.ip = meta.ip;
-    event.request_id = meta.request_id.clone();
+    event.request_id = meta.request_id.as_deref().map(str::to_owned);
     event
         .metadata(serde_json::json!({ "version": req.version }))
         .write(&mut tx)
