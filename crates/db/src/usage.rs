@@ -38,6 +38,10 @@ impl Usage {
 #[derive(Default)]
 pub struct UsageMeter {
     pending: Mutex<HashMap<(Uuid, NaiveDate), Usage>>,
+    /// Held through a flush: a flush asked for while another writes (a reader making sure
+    /// the table is up to date) waits for it, rather than finding nothing pending and
+    /// returning while the counts are still on their way.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 const UPSERT_PG: &str = "INSERT INTO customer_usage (customer_id, date, api_requests, messages_sent, \
@@ -85,6 +89,7 @@ impl UsageMeter {
     /// Writes every pending count in one transaction; on failure the counts are kept for
     /// the next flush. Answers how many (customer, day) rows were written.
     pub async fn flush(&self, db: &Db) -> Result<usize, sqlx::Error> {
+        let _one_at_a_time = self.flushing.lock().await;
         let batch: Vec<((Uuid, NaiveDate), Usage)> = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             pending.drain().collect()

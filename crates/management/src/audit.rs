@@ -210,6 +210,10 @@ pub struct AuditWriter {
     /// `"{METHOD} {sanitised path}"` of recent calls, so a call to an endpoint seen before
     /// costs no sanitising, formatting or allocation (see [`AuditWriter::endpoint`]).
     endpoints: std::sync::RwLock<Endpoints>,
+    /// Held through a flush: a flush asked for while another writes (the log listing making
+    /// sure it is up to date) waits for it, rather than finding nothing pending and
+    /// returning while the rows are still on their way.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 /// Path → the `action` text of each method seen on it.
@@ -321,6 +325,7 @@ impl Default for AuditWriter {
             pending: std::sync::Mutex::new(Pending::default()),
             spare: Default::default(),
             endpoints: Default::default(),
+            flushing: Default::default(),
         }
     }
 }
@@ -375,6 +380,7 @@ impl AuditWriter {
     /// Writes every queued row, in one transaction. Rows that could not be written are
     /// queued again.
     pub async fn flush(&self, db: &Db) -> Result<usize> {
+        let _one_at_a_time = self.flushing.lock().await;
         let spare = std::mem::take(&mut *self.spare.lock().unwrap_or_else(|e| e.into_inner()));
         let batch = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());

@@ -139,6 +139,8 @@ pub struct GatewayCache {
     /// cache with what it read (it may be stale).
     generation: AtomicU64,
     uses: Mutex<HashMap<Uuid, KeyUse>>,
+    /// Held through a flush of key uses (a reader's flush waits for one under way).
+    flushing_uses: tokio::sync::Mutex<()>,
     /// Addresses banned for abuse, until when.
     bans: RwLock<HashMap<IpAddr, DateTime<Utc>>>,
     /// Service tokens reused for part of their life: (server, customer, live?, key) →
@@ -161,6 +163,7 @@ impl GatewayCache {
             routes: RwLock::default(),
             generation: AtomicU64::new(0),
             uses: Mutex::default(),
+            flushing_uses: tokio::sync::Mutex::default(),
             bans: RwLock::default(),
             tokens: RwLock::default(),
             bus: redis_url.map(|url| Bus::new(url, prefix)).transpose()?,
@@ -293,6 +296,7 @@ impl GatewayCache {
 
     /// Writes the gathered key uses in one transaction.
     pub async fn flush_key_uses(&self, db: &crate::Db) -> crate::Result<usize> {
+        let _one_at_a_time = self.flushing_uses.lock().await;
         let uses: Vec<(Uuid, KeyUse)> = {
             let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
             uses.drain().collect()
