@@ -338,28 +338,16 @@ impl tower::Service<Request> for Service {
 /// One customer API call for a worker: what the router's layers and [`proxy`] do, in line.
 pub async fn customer_call(state: AppState, req: Request) -> Response {
     crate::http::in_context(&state, req, |req| async {
-        let (mut parts, body) = req.into_parts();
-        let meta = match <RequestMeta as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-            &mut parts, &state,
-        )
-        .await
-        {
-            Ok(meta) => meta,
-            Err(e) => return Error::into_response(e),
+        let (meta, req) = match extract::<RequestMeta>(&state, req).await {
+            Ok(extracted) => extracted,
+            Err(refused) => return refused,
         };
-        let req = Request::from_parts(parts, body);
         crate::abuse::guarded(&state, &meta, req, |req| {
             metered(&state, &meta, req, |req| async {
-                let (mut parts, body) = req.into_parts();
-                let auth = match <CustomerAuth as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-                    &mut parts, &state,
-                )
-                .await
-                {
-                        Ok(auth) => auth,
-                        Err(e) => return Error::into_response(e),
-                    };
-                let req = Request::from_parts(parts, body);
+                let (auth, req) = match extract::<CustomerAuth>(&state, req).await {
+                    Ok(extracted) => extracted,
+                    Err(refused) => return refused,
+                };
                 proxy(State(state.clone()), auth, meta.clone(), req)
                     .await
                     .into_response()
@@ -368,6 +356,19 @@ pub async fn customer_call(state: AppState, req: Request) -> Response {
         .await
     })
     .await
+}
+
+/// What an extractor takes from a request's head, and the request back; its refusal as the
+/// answer.
+async fn extract<T>(state: &AppState, req: Request) -> std::result::Result<(T, Request), Response>
+where
+    T: axum::extract::FromRequestParts<AppState, Rejection = Error>,
+{
+    let (mut parts, body) = req.into_parts();
+    match T::from_request_parts(&mut parts, state).await {
+        Ok(value) => Ok((value, Request::from_parts(parts, body))),
+        Err(e) => Err(e.into_response()),
+    }
 }
 
 fn set_limit_headers(headers: &mut HeaderMap, decision: &Decision) {

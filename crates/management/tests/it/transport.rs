@@ -153,19 +153,9 @@ async fn a_stalled_body_gets_408_request_timeout() {
     assert_eq!(body["error"]["code"], "REQUEST_TIMEOUT", "{body}");
 }
 
-/// The customer API proxy streams request bodies to the worker: a body that stalls there
-/// ends in 408 too, not in a worker error or a hung request.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_body_through_the_proxy_gets_408() {
-    let app = start().await;
-    // A stand-in worker that reads whatever body it is sent.
-    let worker = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let worker_url = format!("http://{}", worker.local_addr().unwrap());
-    let echo = axum::Router::new().fallback(|body: axum::body::Bytes| async move {
-        axum::Json(json!({ "success": true, "data": { "bytes": body.len() } }))
-    });
-    tokio::spawn(async move { axum::serve(worker, echo).await });
-
+/// A server at `worker_url` (registered, heartbeating) and a customer placed on it: the
+/// customer's test key.
+async fn customer_on(app: &TestApp, worker_url: &str, email: &str) -> String {
     let token = app.root_token().await;
     let server = app
         .post(
@@ -184,11 +174,27 @@ async fn a_stalled_body_through_the_proxy_gets_408() {
         .post(
             "/api/admin/customers",
             &token,
-            json!({ "email": "slow@x.io", "assign_server": server_id }),
+            json!({ "email": email, "assign_server": server_id }),
         )
         .await;
     assert_eq!(customer.status, StatusCode::CREATED, "{}", customer.body);
-    let key = customer.data()["test_api_key"].as_str().unwrap().to_owned();
+    customer.data()["test_api_key"].as_str().unwrap().to_owned()
+}
+
+/// The customer API proxy streams request bodies to the worker: a body that stalls there
+/// ends in 408 too, not in a worker error or a hung request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_through_the_proxy_gets_408() {
+    let app = start().await;
+    // A stand-in worker that reads whatever body it is sent.
+    let worker = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let worker_url = format!("http://{}", worker.local_addr().unwrap());
+    let echo = axum::Router::new().fallback(|body: axum::body::Bytes| async move {
+        axum::Json(json!({ "success": true, "data": { "bytes": body.len() } }))
+    });
+    tokio::spawn(async move { axum::serve(worker, echo).await });
+
+    let key = customer_on(&app, &worker_url, "slow@x.io").await;
 
     // The proxy works for a whole body.
     let whole = app
@@ -276,26 +282,7 @@ async fn a_body_over_the_size_limit_gets_413_announced_or_streamed() {
         },
     );
     tokio::spawn(async move { axum::serve(worker, echo).await });
-    let token = app.root_token().await;
-    let server = app
-        .post(
-            "/api/admin/servers",
-            &token,
-            json!({ "name": "w1", "ip_address": "127.0.0.1", "api_url": worker_url,
-                    "max_capacity": 5, "cpu_cores": 4, "ram_gb": 8 }),
-        )
-        .await;
-    let server_key = server.data()["api_key"].as_str().unwrap().to_owned();
-    let server_id = server.data()["id"].as_str().unwrap().to_owned();
-    assert!(app.heartbeat(&server_key, 10.0).await.status.is_success());
-    let customer = app
-        .post(
-            "/api/admin/customers",
-            &token,
-            json!({ "email": "big@x.io", "assign_server": server_id }),
-        )
-        .await;
-    let key = customer.data()["test_api_key"].as_str().unwrap().to_owned();
+    let key = customer_on(&app, &worker_url, "big@x.io").await;
     let before = answered.load(std::sync::atomic::Ordering::SeqCst);
 
     // Within the limit, streamed: passed on whole.
