@@ -327,6 +327,30 @@ where
     }
 }
 
+/// A `multipart/form-data` extractor whose refusal (not multipart, no `boundary`) is a
+/// `VALIDATION_ERROR` in our shape instead of axum's plain text.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S> FromRequest<S> for Multipart
+where
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Multipart)
+            .map_err(|_| {
+                Error::validation(
+                    "content-type",
+                    "expected a multipart/form-data body with its boundary \
+                     (Content-Type: multipart/form-data; boundary=…)",
+                )
+            })
+    }
+}
+
 /// `meta` of a paginated list (PRD §9.1).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PageMeta {

@@ -917,6 +917,27 @@ async fn media_up_down_and_refused(backend: Backend) {
     let (status, _) = p.upload(&key, "/send/image", form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "unknown field");
 
+    // A body that is not a multipart form with its boundary (curl's `-H "Content-Type:
+    // multipart/form-data"` without one, or JSON) is refused in the error shape.
+    for content_type in ["multipart/form-data", "application/json"] {
+        let resp = http()
+            .post(format!("http://{}/api/v1/send/image", p.addr))
+            .header("X-API-Key", &key)
+            .header("Content-Type", content_type)
+            .body(format!(r#"{{"phone":"{budi}"}}"#))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            "{content_type}: {body}"
+        );
+        assert_eq!(body["error"]["field"], "content-type", "{body}");
+    }
+
     // Documents keep a clean name; voice notes keep their flag.
     let form = Form::new().text("phone", budi).part(
         "file",

@@ -2685,7 +2685,7 @@ async fn send_media(
 async fn send_image(
     State(worker): State<WorkerState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
 ) -> Result<Response> {
     send_media(worker, caller, form, Kind::Image, "image").await
 }
@@ -2693,7 +2693,7 @@ async fn send_image(
 async fn send_file(
     State(worker): State<WorkerState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
 ) -> Result<Response> {
     send_media(worker, caller, form, Kind::Document, "file").await
 }
@@ -2701,7 +2701,7 @@ async fn send_file(
 async fn send_audio(
     State(worker): State<WorkerState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
 ) -> Result<Response> {
     send_media(worker, caller, form, Kind::Audio, "audio").await
 }
@@ -2709,7 +2709,7 @@ async fn send_audio(
 async fn send_video(
     State(worker): State<WorkerState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
 ) -> Result<Response> {
     send_media(worker, caller, form, Kind::Video, "video").await
 }
@@ -2717,7 +2717,7 @@ async fn send_video(
 async fn send_sticker(
     State(worker): State<WorkerState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
 ) -> Result<Response> {
     send_media(worker, caller, form, Kind::Sticker, "sticker").await
 }

@@ -1150,7 +1150,7 @@ async fn photo_form(
 async fn group_photo(
     State(worker): State<WorkerState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
 ) -> Result<Response> {
     let (group, bytes) = photo_form(form, "photo").await?;
     let group = group.ok_or_else(|| Error::validation("group_id", "is required"))?;
@@ -1415,7 +1415,7 @@ async fn user_avatar(
 async fn set_avatar(
     State(worker): State<WorkerState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
 ) -> Result<Response> {
     me(&caller)?;
     let (_, bytes) = photo_form(form, "avatar").await?;
