@@ -108,7 +108,13 @@ impl Db {
                     .clone()
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal);
+                    .synchronous(SqliteSynchronous::Normal)
+                    // A statement that writes several rows inside a transaction keeps a
+                    // statement journal (to undo just that statement); on the default
+                    // temp_store it spills to a temporary file past 64 KiB, which each of
+                    // the batched writers' multi-row INSERTs did: a file created, written
+                    // and deleted per statement. In memory it is a buffer.
+                    .pragma("temp_store", "memory");
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
