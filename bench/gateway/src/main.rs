@@ -10,20 +10,24 @@
 //!    same with criterion).
 //!
 //! `cargo run --release -p wasp-bench-gateway -- [--seconds 5] [--warmup 1]
-//!  [--concurrency 32] [--open-rate 5000] [--iterations 200000] [--nginx-workers auto]
+//!  [--concurrency 32] [--open-rate 5000] [--rounds 3] [--iterations 200000] [--nginx-workers auto]
 //!  [--no-nginx] [--out bench/gateway/REPORT.md]` (`bench/gateway/run` installs nginx first).
 //!
 //! Two regimes: closed loop (every connection sends back to back: saturation, where latency
 //! is mostly queueing for the shared cores, so it measures CPU per request) and open loop
 //! (requests sent at a fixed rate below every path's capacity, each timed from when it was
 //! due, not when it went out, so a slow answer delaying the next send is counted: what a
-//! customer sees on a machine that is not saturated).
+//! customer sees on a machine that is not saturated). Each regime runs in `--rounds`
+//! interleaved rounds (direct, gateway, nginx, then again), and the report pools each path's
+//! rounds (one histogram over all of them), so a machine whose speed drifts or flips between
+//! runs weighs on every path alike, and shows each round's ratio for the spread.
 //!
 //! For profilers: `--profile-requests N [--profile-path gateway|direct]` sends N requests
 //! one after another on one connection after the setup, prints the time, and exits, e.g.
 //! under `valgrind --tool=callgrind` twice with different N to get instructions per call;
 //! `--profile-requests 1` instead runs the closed loop on those paths alone for `--seconds`
-//! (for a sampling profiler such as `perf record`).
+//! (for a sampling profiler such as `perf record`). `--profile-open` runs only the open loop
+//! (at `--open-rate`) on the `--profile-path` paths and prints their latencies.
 
 use http_body_util::{BodyExt, Empty};
 use hyper::{body::Bytes, header, Request, StatusCode};
@@ -67,10 +71,15 @@ struct Args {
     out: String,
     /// Requests a second of the open-loop runs (0: none).
     open_rate: u64,
+    /// Interleaved rounds of each regime (every path once per round), pooled in the report.
+    rounds: u32,
     /// Profiling: send this many requests one after another on one connection to the
     /// paths named by `--profile-path`, print the time they took, and stop (no report).
     profile_requests: u64,
     profile_path: String,
+    /// Profiling: run only the open loop, at `--open-rate`, on the paths named by
+    /// `--profile-path`, print each one's latencies, and stop (no report).
+    profile_open: bool,
 }
 
 fn args() -> Args {
@@ -83,13 +92,19 @@ fn args() -> Args {
         nginx: true,
         out: "bench/gateway/REPORT.md".into(),
         open_rate: 5_000,
+        rounds: 3,
         profile_requests: 0,
         profile_path: "gateway".into(),
+        profile_open: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--no-nginx" {
             a.nginx = false;
+            continue;
+        }
+        if flag == "--profile-open" {
+            a.profile_open = true;
             continue;
         }
         let value = it.next().unwrap_or_default();
@@ -101,6 +116,7 @@ fn args() -> Args {
             "--nginx-workers" => a.nginx_workers = value,
             "--out" => a.out = value,
             "--open-rate" => a.open_rate = value.parse().unwrap_or(a.open_rate),
+            "--rounds" => a.rounds = value.parse().unwrap_or(a.rounds).max(1),
             "--profile-requests" => {
                 a.profile_requests = value.parse().unwrap_or(a.profile_requests)
             }
@@ -136,6 +152,39 @@ struct Load {
     errors: u64,
     /// CPU time of every process involved (servers, proxy, load generator) per request.
     cpu_per_request: Duration,
+    /// Every measured request's latency.
+    latencies: Histogram,
+    seconds: u64,
+}
+
+impl Load {
+    /// One path's rounds as one run: latencies pooled, counts added, CPU per request sent.
+    fn pooled(runs: Vec<Load>) -> Load {
+        let mut all = histogram();
+        let (mut requests, mut total, mut errors, mut seconds) = (0, 0, 0, 0);
+        let mut cpu = 0.0;
+        for l in &runs {
+            all.add(&l.latencies).expect("same bounds");
+            requests += l.requests;
+            total += l.total;
+            errors += l.errors;
+            seconds += l.seconds;
+            cpu += l.cpu_per_request.as_secs_f64() * l.total as f64;
+        }
+        let ns = |q: f64| Duration::from_nanos(all.value_at_quantile(q));
+        Load {
+            per_second: requests as f64 / seconds.max(1) as f64,
+            p50: ns(0.50),
+            p99: ns(0.99),
+            max: Duration::from_nanos(all.max()),
+            requests,
+            total,
+            errors,
+            cpu_per_request: Duration::from_secs_f64(cpu / total.max(1) as f64),
+            latencies: all,
+            seconds,
+        }
+    }
 }
 
 type Histogram = hdrhistogram::Histogram<u64>;
@@ -239,6 +288,8 @@ async fn load(target: &Target, concurrency: usize, warmup: u64, seconds: u64) ->
         total,
         errors,
         cpu_per_request: Duration::ZERO,
+        latencies: all,
+        seconds,
     }
 }
 
@@ -331,6 +382,44 @@ struct Open {
     connections: usize,
     /// CPU time of every process involved per request, warm-up included.
     cpu_per_request: Duration,
+    latencies: Histogram,
+    lags: Histogram,
+    seconds: u64,
+}
+
+impl Open {
+    /// One path's rounds as one run (see [`Load::pooled`]).
+    fn pooled(runs: Vec<Open>) -> Open {
+        let (mut latency, mut lag) = (histogram(), histogram());
+        let (mut errors, mut seconds, mut connections) = (0, 0, 0);
+        let mut cpu = Duration::ZERO;
+        for o in &runs {
+            latency.add(&o.latencies).expect("same bounds");
+            lag.add(&o.lags).expect("same bounds");
+            errors += o.errors;
+            seconds += o.seconds;
+            connections = connections.max(o.connections);
+            cpu += o.cpu_per_request;
+        }
+        let q = |h: &Histogram, q: f64| Duration::from_nanos(h.value_at_quantile(q));
+        Open {
+            per_second: latency.len() as f64 / seconds.max(1) as f64,
+            p50: q(&latency, 0.50),
+            p99: q(&latency, 0.99),
+            p999: q(&latency, 0.999),
+            max: Duration::from_nanos(latency.max()),
+            requests: latency.len(),
+            errors,
+            lag_p50: q(&lag, 0.50),
+            lag_p99: q(&lag, 0.99),
+            connections,
+            // Every round sends the same number of requests.
+            cpu_per_request: cpu / runs.len().max(1) as u32,
+            latencies: latency,
+            lags: lag,
+            seconds,
+        }
+    }
 }
 
 /// Requests at a fixed `rate` a second, for `warmup` then `seconds`: a pacing thread
@@ -435,6 +524,87 @@ async fn open_loop(target: &Target, others: &[u32], rate: u64, warmup: u64, seco
         lag_p99: q(&seen.lag, 0.99),
         connections: opened.load(std::sync::atomic::Ordering::Relaxed),
         cpu_per_request: cpu(&pids).saturating_sub(cpu_before) / slots.max(1) as u32,
+        latencies: seen.latency.clone(),
+        lags: seen.lag.clone(),
+        seconds,
+    }
+}
+
+/// One round's added latencies (against the direct call of the same round), in seconds.
+struct Round {
+    gateway: (f64, f64),
+    nginx: Option<(f64, f64)>,
+    gateway_per_second: f64,
+}
+
+impl Round {
+    fn of(
+        direct: (Duration, Duration),
+        gateway: (Duration, Duration),
+        nginx: Option<(Duration, Duration)>,
+        gateway_per_second: f64,
+    ) -> Round {
+        let added = |(p50, p99): (Duration, Duration)| {
+            (
+                p50.as_secs_f64() - direct.0.as_secs_f64(),
+                p99.as_secs_f64() - direct.1.as_secs_f64(),
+            )
+        };
+        Round {
+            gateway: added(gateway),
+            nginx: nginx.map(added),
+            gateway_per_second,
+        }
+    }
+
+    /// `gateway / nginx (ratio×)` at p50.
+    fn describe_p50(&self) -> String {
+        match self.nginx {
+            Some((n50, _)) => format!(
+                "{} / {} ({})",
+                signed_ms(self.gateway.0),
+                signed_ms(n50),
+                ratio(self.gateway.0, n50)
+            ),
+            None => signed_ms(self.gateway.0),
+        }
+    }
+}
+
+/// `gateway / nginx` as `1.23×`, or `—` when nginx added nothing measurable.
+fn ratio(gateway: f64, nginx: f64) -> String {
+    if nginx > 0.0 {
+        format!("{:.2}×", gateway / nginx)
+    } else {
+        "—".into()
+    }
+}
+
+/// The rounds as a table, for the spread behind the pooled figures.
+fn rounds_table(r: &mut String, rounds: &[Round]) {
+    let _ = writeln!(
+        r,
+        "\n| round | gateway req/s | gateway added p50 / p99 | nginx added p50 / p99 | ratio p50 | ratio p99 |"
+    );
+    let _ = writeln!(r, "|---:|---:|---:|---:|---:|---:|");
+    for (i, round) in rounds.iter().enumerate() {
+        let (g50, g99) = round.gateway;
+        let (nginx, r50, r99) = match round.nginx {
+            Some((n50, n99)) => (
+                format!("{} / {}", signed_ms(n50), signed_ms(n99)),
+                ratio(g50, n50),
+                ratio(g99, n99),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
+        };
+        let _ = writeln!(
+            r,
+            "| {} | {:.0} | {} / {} | {nginx} | {r50} | {r99} |",
+            i + 1,
+            round.gateway_per_second,
+            signed_ms(g50),
+            signed_ms(g99),
+        );
     }
 }
 
@@ -861,6 +1031,33 @@ async fn main() {
     }
     let sample = bodies.first().cloned().unwrap_or_default();
 
+    if args.profile_open {
+        for name in args.profile_path.split(',') {
+            let Some((_, target)) = paths.iter().find(|(n, _)| *n == name) else {
+                eprintln!("no path {name}");
+                continue;
+            };
+            let pids = match (&nginx, name) {
+                (Some((n, _)), "nginx") => with_children(n.child.id()),
+                _ => vec![],
+            };
+            let o = open_loop(target, &pids, args.open_rate, args.warmup, args.seconds).await;
+            println!(
+                "open {name}: {:.0}/s p50 {} p99 {} p99.9 {} max {} errors {} (pacer lag p50 {} p99 {})",
+                o.per_second,
+                ms(o.p50),
+                ms(o.p99),
+                ms(o.p999),
+                ms(o.max),
+                o.errors,
+                ms(o.lag_p50),
+                ms(o.lag_p99)
+            );
+        }
+        drop(nginx);
+        std::process::exit(0);
+    }
+
     if args.profile_requests > 0 {
         for name in args.profile_path.split(',') {
             let Some((_, target)) = paths.iter().find(|(n, _)| *n == name) else {
@@ -892,72 +1089,96 @@ async fn main() {
         std::process::exit(0);
     }
 
-    // 1. Under load.
+    // 1. Under load, in interleaved rounds.
     println!(
-        "load: {} s (after {} s warm-up) at {} connections each",
-        args.seconds, args.warmup, args.concurrency
+        "load: {} rounds of {} s (after {} s warm-up) at {} connections, per path",
+        args.rounds, args.seconds, args.warmup, args.concurrency
     );
-    let a = measured(&direct, &[], args.concurrency, args.warmup, args.seconds).await;
-    println!(
-        "(a) direct  {:.0}/s p50 {} p99 {} errors {}",
-        a.per_second,
-        ms(a.p50),
-        ms(a.p99),
-        a.errors
-    );
-    let b = measured(&gateway, &[], args.concurrency, args.warmup, args.seconds).await;
-    println!(
-        "(b) gateway {:.0}/s p50 {} p99 {} errors {}",
-        b.per_second,
-        ms(b.p50),
-        ms(b.p99),
-        b.errors
-    );
-    let c = match &nginx {
-        Some((n, target)) => {
-            let pids = with_children(n.child.id());
-            let c = measured(target, &pids, args.concurrency, args.warmup, args.seconds).await;
-            println!(
-                "(c) nginx   {:.0}/s p50 {} p99 {} errors {}",
-                c.per_second,
-                ms(c.p50),
-                ms(c.p99),
-                c.errors
-            );
-            Some(c)
-        }
-        None => {
-            println!("(c) nginx   {nginx_note}");
-            None
-        }
-    };
+    let nginx_pids = nginx.as_ref().map(|(n, _)| with_children(n.child.id()));
+    let (mut a_runs, mut b_runs, mut c_runs) = (Vec::new(), Vec::new(), Vec::new());
+    // Each round's added p50 and p99 of the gateway and of nginx, and the gateway's rate.
+    let mut closed_rounds: Vec<Round> = Vec::new();
+    for round in 1..=args.rounds {
+        let a = measured(&direct, &[], args.concurrency, args.warmup, args.seconds).await;
+        let b = measured(&gateway, &[], args.concurrency, args.warmup, args.seconds).await;
+        let c = match (&nginx, &nginx_pids) {
+            (Some((_, target)), Some(pids)) => {
+                Some(measured(target, pids, args.concurrency, args.warmup, args.seconds).await)
+            }
+            _ => None,
+        };
+        let r = Round::of(
+            (a.p50, a.p99),
+            (b.p50, b.p99),
+            c.as_ref().map(|c| (c.p50, c.p99)),
+            b.per_second,
+        );
+        println!(
+            "round {round}: direct {:.0}/s p50 {}; gateway {:.0}/s p50 {}; nginx {}; added p50 {}",
+            a.per_second,
+            ms(a.p50),
+            b.per_second,
+            ms(b.p50),
+            c.as_ref()
+                .map(|c| format!("{:.0}/s p50 {}", c.per_second, ms(c.p50)))
+                .unwrap_or_else(|| nginx_note.clone()),
+            r.describe_p50()
+        );
+        closed_rounds.push(r);
+        a_runs.push(a);
+        b_runs.push(b);
+        c_runs.extend(c);
+    }
+    let a = Load::pooled(a_runs);
+    let b = Load::pooled(b_runs);
+    let c = (!c_runs.is_empty()).then(|| Load::pooled(c_runs));
 
-    // 2. Open loop, at a fixed rate below every path's capacity.
+    // 2. Open loop, at a fixed rate below every path's capacity, in interleaved rounds.
     let mut open: Vec<(&str, Open)> = Vec::new();
+    let mut open_rounds: Vec<Round> = Vec::new();
     if args.open_rate > 0 {
         println!(
-            "open loop: {} req/s, {} s (after {} s warm-up) per path",
-            args.open_rate, args.seconds, args.warmup
+            "open loop: {} req/s, {} rounds of {} s (after {} s warm-up) per path",
+            args.open_rate, args.rounds, args.seconds, args.warmup
         );
-        let mut runs: Vec<(&str, &Target, Vec<u32>)> = vec![
+        let mut paths: Vec<(&str, &Target, Vec<u32>)> = vec![
             ("(a) direct (baseline)", &direct, vec![]),
             ("(b) gateway", &gateway, vec![]),
         ];
-        if let Some((n, target)) = &nginx {
-            runs.push(("(c) nginx", target, with_children(n.child.id())));
+        if let (Some((_, target)), Some(pids)) = (&nginx, &nginx_pids) {
+            paths.push(("(c) nginx", target, pids.clone()));
         }
-        for (name, target, pids) in runs {
-            let o = open_loop(target, &pids, args.open_rate, args.warmup, args.seconds).await;
-            println!(
-                "{name}: {:.0}/s p50 {} p99 {} p99.9 {} errors {} (pacer lag p50 {})",
-                o.per_second,
-                ms(o.p50),
-                ms(o.p99),
-                ms(o.p999),
-                o.errors,
-                ms(o.lag_p50)
+        let mut runs: Vec<Vec<Open>> = paths.iter().map(|_| Vec::new()).collect();
+        for round in 1..=args.rounds {
+            for (i, (_, target, pids)) in paths.iter().enumerate() {
+                let o = open_loop(target, pids, args.open_rate, args.warmup, args.seconds).await;
+                runs[i].push(o);
+            }
+            let last = |i: usize| runs.get(i).and_then(|r| r.last());
+            let at = |i: usize| last(i).map(|o: &Open| (o.p50, o.p99));
+            let r = Round::of(
+                at(0).unwrap_or_default(),
+                at(1).unwrap_or_default(),
+                at(2),
+                last(1).map(|o| o.per_second).unwrap_or(0.0),
             );
-            open.push((name, o));
+            println!(
+                "open round {round}: p50/p99 direct {}, gateway {}, nginx {}; added p50 {}",
+                at(0)
+                    .map(|(p50, p99)| format!("{}/{}", ms(p50), ms(p99)))
+                    .unwrap_or_default(),
+                at(1)
+                    .map(|(p50, p99)| format!("{}/{}", ms(p50), ms(p99)))
+                    .unwrap_or_default(),
+                at(2)
+                    .map(|(p50, p99)| format!("{}/{}", ms(p50), ms(p99)))
+                    .unwrap_or_default(),
+                r.describe_p50()
+            );
+            open_rounds.push(r);
+        }
+        for ((name, _, _), runs) in paths.into_iter().zip(runs) {
+            open.push((name, Open::pooled(runs)));
         }
     }
 
@@ -1062,11 +1283,15 @@ async fn main() {
         "The call: `GET {CALL}` of an enterprise customer (no plan limit) whose sandbox session \
          was logged in through the gateway (`GET /api/v1/app/login`, `POST /api/v1/sandbox/scan`); \
          it answers `{}`. Load: {} keep-alive HTTP/1.1 connections sending back to back \
-         (hyper, one connection per lane), {} s warm-up then {} s measured, per path.\n",
+         (hyper, one connection per lane), {} s warm-up then {} s measured, per path, in {} \
+         interleaved rounds (direct, gateway, nginx, then again); each path's figures pool its \
+         rounds (one latency histogram over all of them), and the rounds table below shows \
+         each round's own ratio.\n",
         sample.chars().take(60).collect::<String>().replace('|', "\\|") + "…",
         args.concurrency,
         args.warmup,
-        args.seconds
+        args.seconds,
+        args.rounds
     );
     let _ = writeln!(
         r,
@@ -1115,11 +1340,12 @@ async fn main() {
         let (n50, n99) = added(c);
         (g50 / n50, g99 / n99, n50, n99)
     });
+    rounds_table(&mut r, &closed_rounds);
     match ratio {
         Some((r50, r99, _, _)) => {
             let _ = writeln!(
                 r,
-                "\nGateway added / nginx added: **{r50:.2}×** at p50, **{r99:.2}×** at p99."
+                "\nGateway added / nginx added, pooled over the rounds: **{r50:.2}×** at p50, **{r99:.2}×** at p99."
             );
         }
         None => {
@@ -1152,7 +1378,7 @@ async fn main() {
         let _ = writeln!(
             r,
             "The same call at a fixed rate of {} requests a second per path ({} s warm-up, {} s \
-             measured), below every path's capacity above. A pacing thread releases one request \
+             measured, {} interleaved rounds pooled as above), below every path's capacity above. A pacing thread releases one request \
              per slot; it takes an idle keep-alive connection or opens one, so a slow answer never \
              delays the next send; each latency runs from the request's slot (when it was due), \
              not from when it left, so any queueing in the generator or the servers is counted \
@@ -1160,7 +1386,12 @@ async fn main() {
              connections, like a client's pool); one beyond waits for a free connection, its \
              wait counted. \"Pacer lag\" is how late requests left their slot: the \
              generator's own share, the same for every path.\n",
-            args.open_rate, args.warmup, args.seconds, OPEN_LOOP_CONNECTIONS, OPEN_LOOP_CONNECTIONS
+            args.open_rate,
+            args.warmup,
+            args.seconds,
+            args.rounds,
+            OPEN_LOOP_CONNECTIONS,
+            OPEN_LOOP_CONNECTIONS
         );
         let _ = writeln!(
             r,
@@ -1190,10 +1421,11 @@ async fn main() {
                 o.cpu_per_request.as_secs_f64() * 1e6
             );
         }
+        rounds_table(&mut r, &open_rounds);
         if let (Some((g50, g99)), Some((n50, n99))) = (open_added("gateway"), open_added("nginx")) {
             let _ = writeln!(
                 r,
-                "\nGateway added / nginx added at {} req/s: **{:.2}×** at p50, **{:.2}×** at p99.",
+                "\nGateway added / nginx added at {} req/s, pooled over the rounds: **{:.2}×** at p50, **{:.2}×** at p99.",
                 args.open_rate,
                 g50 / n50,
                 g99 / n99
