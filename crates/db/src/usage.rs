@@ -37,7 +37,8 @@ impl Usage {
 /// Counters not yet written.
 #[derive(Default)]
 pub struct UsageMeter {
-    pending: Mutex<HashMap<(Uuid, NaiveDate), Usage>>,
+    /// Keyed by our own ids: a fast seeded hash, not SipHash (one lookup per API call).
+    pending: Mutex<HashMap<(Uuid, NaiveDate), Usage, foldhash::fast::RandomState>>,
     /// Held through a flush: a flush asked for while another writes (a reader making sure
     /// the table is up to date) waits for it, rather than finding nothing pending and
     /// returning while the counts are still on their way.

@@ -131,21 +131,28 @@ struct KeyUse {
     count: i64,
 }
 
+/// A map keyed by what we made (ids, HMAC digests), with a fast seeded hash in place of
+/// SipHash: on the gateway's path every call looks several of them up.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A key's HMAC digest under the pepper, as bytes (see [`wasp_protocol::keys::keyed_digest_bytes`]).
+pub type KeyDigest = [u8; 32];
+
 /// The caches of one management process.
 pub struct GatewayCache {
-    keys: RwLock<HashMap<String, CachedKey>>,
-    routes: RwLock<HashMap<Uuid, (Route, Instant)>>,
+    keys: RwLock<FastMap<KeyDigest, CachedKey>>,
+    routes: RwLock<FastMap<Uuid, (Route, Instant)>>,
     /// Bumped by every invalidation; a lookup that started before one does not fill the
     /// cache with what it read (it may be stale).
     generation: AtomicU64,
-    uses: Mutex<HashMap<Uuid, KeyUse>>,
+    uses: Mutex<FastMap<Uuid, KeyUse>>,
     /// Held through a flush of key uses (a reader's flush waits for one under way).
     flushing_uses: tokio::sync::Mutex<()>,
     /// Addresses banned for abuse, until when.
     bans: RwLock<HashMap<IpAddr, DateTime<Utc>>>,
     /// Service tokens reused for part of their life: (server, customer, live?, key) →
     /// `Authorization` header value (`Bearer …`).
-    tokens: RwLock<HashMap<TokenFor, (HeaderValue, Instant)>>,
+    tokens: RwLock<FastMap<TokenFor, (HeaderValue, Instant)>>,
     bus: Option<Bus>,
 }
 
@@ -175,7 +182,7 @@ impl GatewayCache {
     }
 
     /// The cached key with this digest, unless it is too old.
-    pub fn key(&self, digest: &str) -> Option<CachedKey> {
+    pub fn key(&self, digest: &KeyDigest) -> Option<CachedKey> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         keys.get(digest)
             .filter(|k| k.cached_at.elapsed() < TTL)
@@ -183,7 +190,7 @@ impl GatewayCache {
     }
 
     /// Remembers a key read at `generation`, unless something was invalidated since.
-    pub fn put_key(&self, generation: u64, digest: String, key: CachedKey) {
+    pub fn put_key(&self, generation: u64, digest: KeyDigest, key: CachedKey) {
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
         if self.generation() == generation {
             keys.insert(digest, key);
@@ -455,15 +462,15 @@ mod tests {
         let cache = GatewayCache::new(None, "t:").unwrap();
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         let g = cache.generation();
-        cache.put_key(g, "da".into(), key(a));
-        cache.put_key(g, "db".into(), key(b));
+        cache.put_key(g, [0xda; 32], key(a));
+        cache.put_key(g, [0xdb; 32], key(b));
         let route = Route::new(Uuid::new_v4(), "http://w");
         cache.put_route(g, a, route.clone());
         cache.put_route(g, b, route);
         cache.apply(Invalidation::Customer(a));
-        assert!(cache.key("da").is_none());
+        assert!(cache.key(&[0xda; 32]).is_none());
         assert!(cache.route(a).is_none());
-        assert!(cache.key("db").is_some());
+        assert!(cache.key(&[0xdb; 32]).is_some());
         assert!(cache.route(b).is_some());
     }
 
@@ -473,8 +480,8 @@ mod tests {
         let c = Uuid::new_v4();
         let before = cache.generation();
         cache.apply(Invalidation::Customer(c)); // e.g. the key was revoked meanwhile
-        cache.put_key(before, "d".into(), key(c));
-        assert!(cache.key("d").is_none());
+        cache.put_key(before, [0xd0; 32], key(c));
+        assert!(cache.key(&[0xd0; 32]).is_none());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::{net::IpAddr, sync::Arc};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use wasp_protocol::{keys::keyed_digest, KeyKind, Plan, SecretKey};
+use wasp_protocol::{keys::keyed_digest_bytes, KeyKind, Plan, SecretKey};
 
 /// Scopes a key can carry; `*` grants everything.
 pub const SCOPES: &[&str] = &[
@@ -464,7 +464,7 @@ pub async fn check_key(
         .ok_or(KeyCheck::Refused(KeyRefusal::Malformed))?;
     // The digest first: a key found in the cache is byte for byte one that was parsed and
     // checked before, so only a miss pays for the format and checksum check.
-    let digest = keyed_digest(&state.secrets.key_pepper, presented.as_bytes());
+    let digest = keyed_digest_bytes(&state.secrets.key_pepper, presented.as_bytes());
     let cached = match state.cache.key(&digest) {
         Some(cached) => cached,
         None => {
@@ -476,7 +476,7 @@ pub async fn check_key(
                        c.status AS customer_status, c.deleted_at, c.plan \
                        FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.key_hash = $1";
             let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, AuthRow>(sql)
-                .bind(&digest)
+                .bind(hex::encode(digest))
                 .fetch_optional(pool)
                 .await)
             .map_err(|e| KeyCheck::Failed(e.into()))?;

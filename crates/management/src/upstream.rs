@@ -15,7 +15,6 @@ use hyper::{
 };
 use hyper_util::rt::TokioIo;
 use std::{
-    collections::HashMap,
     pin::Pin,
     sync::{Arc, Mutex},
     task::{Context, Poll},
@@ -49,7 +48,9 @@ pub struct Upstream(Arc<Shared>);
 
 struct Shared {
     config: PoolConfig,
-    idle: Mutex<HashMap<Authority, Vec<Idle>>>,
+    /// By the authority's text (`Authority` hashes itself a byte at a time, lowercased;
+    /// ours come from the servers' registered URLs, spelt the same every time).
+    idle: Mutex<crate::cache::FastMap<Box<str>, Vec<Idle>>>,
 }
 
 struct Idle {
@@ -69,7 +70,7 @@ impl Upstream {
     pub fn new(config: PoolConfig) -> Upstream {
         Upstream(Arc::new(Shared {
             config,
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::default(),
         }))
     }
 
@@ -103,7 +104,7 @@ impl Upstream {
     /// The most recently used idle connection to `authority` that is still open and fresh.
     fn checkout(&self, authority: &Authority) -> Option<SendRequest<Body>> {
         let mut idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.get_mut(authority)?;
+        let list = idle.get_mut(authority.as_str())?;
         while let Some(conn) = list.pop() {
             if !conn.sender.is_closed() && conn.since.elapsed() < self.0.config.idle_timeout {
                 return Some(conn.sender);
@@ -158,7 +159,12 @@ impl Upstream {
         }
         let max = self.0.config.max_idle_per_host;
         let mut idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.entry(authority).or_default();
+        if !idle.contains_key(authority.as_str()) {
+            idle.insert(Box::from(authority.as_str()), Vec::new());
+        }
+        let Some(list) = idle.get_mut(authority.as_str()) else {
+            return;
+        };
         if list.len() < max {
             list.push(Idle {
                 sender,

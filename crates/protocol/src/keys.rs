@@ -142,9 +142,14 @@ impl SecretKey {
 
 /// Hex HMAC-SHA-256 of `data` under `key`.
 pub fn keyed_digest(key: &[u8], data: &[u8]) -> String {
+    hex::encode(keyed_digest_bytes(key, data))
+}
+
+/// [`keyed_digest`] as bytes (what an in-memory cache keys by: no hex text to build).
+pub fn keyed_digest_bytes(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
-    hex::encode(mac.finalize().into_bytes())
+    mac.finalize().into_bytes().into()
 }
 
 fn checksum(kind: KeyKind, random: &[u8]) -> [u8; CHECKSUM_LEN] {
