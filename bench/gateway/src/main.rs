@@ -385,6 +385,8 @@ struct Open {
     latencies: Histogram,
     lags: Histogram,
     seconds: u64,
+    /// Bursts of requests slower than [`STALL`]: when (seconds into the run), how many.
+    stalls: Vec<(f64, usize)>,
 }
 
 impl Open {
@@ -418,6 +420,7 @@ impl Open {
             latencies: latency,
             lags: lag,
             seconds,
+            stalls: Vec::new(),
         }
     }
 }
@@ -441,11 +444,14 @@ async fn open_loop(target: &Target, others: &[u32], rate: u64, warmup: u64, seco
         latency: Histogram,
         lag: Histogram,
         errors: u64,
+        /// When (seconds into the run) the requests slower than [`STALL`] were due.
+        stalls: Vec<f64>,
     }
     let seen = Arc::new(Mutex::new(Seen {
         latency: histogram(),
         lag: histogram(),
         errors: 0,
+        stalls: Vec::new(),
     }));
     // At most this many requests in flight (and so connections), like a client's pool: a
     // burst of slow answers must not turn into hundreds of new connections, whose SYNs
@@ -498,6 +504,9 @@ async fn open_loop(target: &Target, others: &[u32], rate: u64, warmup: u64, seco
                     let mut seen = seen.lock().expect("seen");
                     let _ = seen.latency.record(latency.as_nanos().max(1) as u64);
                     let _ = seen.lag.record(lag.as_nanos().max(1) as u64);
+                    if latency >= STALL {
+                        seen.stalls.push((due - start).as_secs_f64());
+                    }
                     if !ok {
                         seen.errors += 1;
                     }
@@ -527,7 +536,29 @@ async fn open_loop(target: &Target, others: &[u32], rate: u64, warmup: u64, seco
         latencies: seen.latency.clone(),
         lags: seen.lag.clone(),
         seconds,
+        stalls: stall_bursts(&seen.stalls),
     }
+}
+
+/// An open-loop request this slow counts as stalled.
+const STALL: Duration = Duration::from_millis(5);
+
+/// Stalled requests grouped into bursts (due within 100 ms of each other): when each burst
+/// began (seconds into the run) and how many requests it held.
+fn stall_bursts(due: &[f64]) -> Vec<(f64, usize)> {
+    let mut due = due.to_vec();
+    due.sort_by(f64::total_cmp);
+    let mut bursts: Vec<(f64, f64, usize)> = Vec::new();
+    for t in due {
+        match bursts.last_mut() {
+            Some((_, last, n)) if t - *last <= 0.1 => {
+                *last = t;
+                *n += 1;
+            }
+            _ => bursts.push((t, t, 1)),
+        }
+    }
+    bursts.into_iter().map(|(t, _, n)| (t, n)).collect()
 }
 
 /// One round's added latencies (against the direct call of the same round), in seconds.
@@ -1043,7 +1074,7 @@ async fn main() {
             };
             let o = open_loop(target, &pids, args.open_rate, args.warmup, args.seconds).await;
             println!(
-                "open {name}: {:.0}/s p50 {} p99 {} p99.9 {} max {} errors {} (pacer lag p50 {} p99 {})",
+                "open {name}: {:.0}/s p50 {} p99 {} p99.9 {} max {} errors {} (pacer lag p50 {} p99 {}); bursts of requests over 5 ms (s into the run: count): {}",
                 o.per_second,
                 ms(o.p50),
                 ms(o.p99),
@@ -1051,7 +1082,12 @@ async fn main() {
                 ms(o.max),
                 o.errors,
                 ms(o.lag_p50),
-                ms(o.lag_p99)
+                ms(o.lag_p99),
+                o.stalls
+                    .iter()
+                    .map(|(t, n)| format!("{t:.2}: {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         drop(nginx);

@@ -10,7 +10,8 @@ use axum::http::{
 };
 use chrono::{DateTime, Utc};
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
+    hash::Hash,
     net::IpAddr,
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -25,6 +26,70 @@ use wasp_protocol::Plan;
 /// through wasp reach every replica at once; this bounds only changes made behind its back
 /// (and replicas running without Redis).
 pub const TTL: Duration = Duration::from_secs(30);
+
+/// How long past [`TTL`] an entry is still served to the requests that arrive while one of
+/// them reads it again. Without it, every request in flight when a busy key's entry expired
+/// would miss at once and ask the database (a burst of queries, and tens of milliseconds of
+/// tail latency, every 30 s per busy key).
+pub const STALE_GRACE: Duration = Duration::from_secs(5);
+
+/// What a cache lookup found.
+#[derive(Debug)]
+pub enum Lookup<'a, T, K: Eq + Hash + Copy> {
+    /// Young enough (or past its TTL while another request reads it again): use it.
+    Fresh(T),
+    /// Past its TTL: this request reads it again, and holds the claim until it is done; the
+    /// others meanwhile keep using the old entry (within [`STALE_GRACE`]).
+    Refresh(T, RefreshClaim<'a, K>),
+    /// Not there, or too old to serve: read it.
+    Missing,
+}
+
+impl<T, K: Eq + Hash + Copy> Lookup<'_, T, K> {
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Lookup::Missing)
+    }
+}
+
+/// One request's claim on reading an entry again; released when dropped.
+#[derive(Debug)]
+pub struct RefreshClaim<'a, K: Eq + Hash + Copy> {
+    refreshing: &'a Mutex<FastSet<K>>,
+    key: K,
+}
+
+impl<K: Eq + Hash + Copy> Drop for RefreshClaim<'_, K> {
+    fn drop(&mut self) {
+        self.refreshing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
+}
+
+/// The lookup of an entry `age` old: fresh, to be read again by this caller (the first to
+/// find it past its TTL), or missing.
+fn lookup<'a, T, K: Eq + Hash + Copy>(
+    found: Option<(T, Duration)>,
+    key: K,
+    refreshing: &'a Mutex<FastSet<K>>,
+) -> Lookup<'a, T, K> {
+    match found {
+        Some((value, age)) if age < TTL => Lookup::Fresh(value),
+        Some((value, age)) if age < TTL + STALE_GRACE => {
+            let claimed = refreshing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key);
+            if claimed {
+                Lookup::Refresh(value, RefreshClaim { refreshing, key })
+            } else {
+                Lookup::Fresh(value)
+            }
+        }
+        _ => Lookup::Missing,
+    }
+}
 
 /// What the gateway needs to know about a valid key.
 #[derive(Debug, Clone)]
@@ -134,6 +199,7 @@ struct KeyUse {
 /// A map keyed by what we made (ids, HMAC digests), with a fast seeded hash in place of
 /// SipHash: on the gateway's path every call looks several of them up.
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// A key's HMAC digest under the pepper, as bytes (see [`wasp_protocol::keys::keyed_digest_bytes`]).
 pub type KeyDigest = [u8; 32];
@@ -142,6 +208,9 @@ pub type KeyDigest = [u8; 32];
 pub struct GatewayCache {
     keys: RwLock<FastMap<KeyDigest, CachedKey>>,
     routes: RwLock<FastMap<Uuid, (Route, Instant)>>,
+    /// Entries past their TTL that one request is reading again.
+    refreshing_keys: Mutex<FastSet<KeyDigest>>,
+    refreshing_routes: Mutex<FastSet<Uuid>>,
     /// Bumped by every invalidation; a lookup that started before one does not fill the
     /// cache with what it read (it may be stale).
     generation: AtomicU64,
@@ -168,6 +237,8 @@ impl GatewayCache {
         Ok(GatewayCache {
             keys: RwLock::default(),
             routes: RwLock::default(),
+            refreshing_keys: Mutex::default(),
+            refreshing_routes: Mutex::default(),
             generation: AtomicU64::new(0),
             uses: Mutex::default(),
             flushing_uses: tokio::sync::Mutex::default(),
@@ -181,12 +252,21 @@ impl GatewayCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// The cached key with this digest, unless it is too old.
-    pub fn key(&self, digest: &KeyDigest) -> Option<CachedKey> {
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        keys.get(digest)
-            .filter(|k| k.cached_at.elapsed() < TTL)
-            .cloned()
+    /// The cached key with this digest (see [`Lookup`]).
+    pub fn key(&self, digest: &KeyDigest) -> Lookup<'_, CachedKey, KeyDigest> {
+        let found = {
+            let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            keys.get(digest).map(|k| (k.clone(), k.cached_at.elapsed()))
+        };
+        lookup(found, *digest, &self.refreshing_keys)
+    }
+
+    /// Drops a key found no longer valid when it was read again.
+    pub fn forget_key(&self, digest: &KeyDigest) {
+        self.keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(digest);
     }
 
     /// Remembers a key read at `generation`, unless something was invalidated since.
@@ -197,12 +277,23 @@ impl GatewayCache {
         }
     }
 
-    pub fn route(&self, customer: Uuid) -> Option<Route> {
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
-        routes
-            .get(&customer)
-            .filter(|(_, at)| at.elapsed() < TTL)
-            .map(|(r, _)| r.clone())
+    /// The customer's route (see [`Lookup`]).
+    pub fn route(&self, customer: Uuid) -> Lookup<'_, Route, Uuid> {
+        let found = {
+            let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+            routes
+                .get(&customer)
+                .map(|(r, at)| (r.clone(), at.elapsed()))
+        };
+        lookup(found, customer, &self.refreshing_routes)
+    }
+
+    /// Drops a route found gone when it was read again.
+    pub fn forget_route(&self, customer: Uuid) {
+        self.routes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&customer);
     }
 
     pub fn put_route(&self, generation: u64, customer: Uuid, route: Route) {
@@ -336,11 +427,11 @@ impl GatewayCache {
         self.keys
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, k| k.cached_at.elapsed() < TTL);
+            .retain(|_, k| k.cached_at.elapsed() < TTL + STALE_GRACE);
         self.routes
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, (_, at)| at.elapsed() < TTL);
+            .retain(|_, (_, at)| at.elapsed() < TTL + STALE_GRACE);
         self.tokens
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -468,10 +559,10 @@ mod tests {
         cache.put_route(g, a, route.clone());
         cache.put_route(g, b, route);
         cache.apply(Invalidation::Customer(a));
-        assert!(cache.key(&[0xda; 32]).is_none());
-        assert!(cache.route(a).is_none());
-        assert!(cache.key(&[0xdb; 32]).is_some());
-        assert!(cache.route(b).is_some());
+        assert!(cache.key(&[0xda; 32]).is_missing());
+        assert!(cache.route(a).is_missing());
+        assert!(matches!(cache.key(&[0xdb; 32]), Lookup::Fresh(_)));
+        assert!(matches!(cache.route(b), Lookup::Fresh(_)));
     }
 
     #[test]
@@ -481,7 +572,71 @@ mod tests {
         let before = cache.generation();
         cache.apply(Invalidation::Customer(c)); // e.g. the key was revoked meanwhile
         cache.put_key(before, [0xd0; 32], key(c));
-        assert!(cache.key(&[0xd0; 32]).is_none());
+        assert!(cache.key(&[0xd0; 32]).is_missing());
+    }
+
+    /// A key `age` old, as if it had been read from the database then.
+    fn aged(customer: Uuid, age: Duration) -> CachedKey {
+        let mut k = key(customer);
+        k.cached_at = Instant::now().checked_sub(age).expect("uptime");
+        k
+    }
+
+    #[test]
+    fn an_entry_past_its_ttl_is_read_again_by_one_request_while_the_others_keep_it() {
+        let cache = GatewayCache::new(None, "t:").unwrap();
+        let c = Uuid::new_v4();
+        let g = cache.generation();
+        cache.put_key(g, [1; 32], aged(c, TTL - Duration::from_secs(1)));
+        assert!(matches!(cache.key(&[1; 32]), Lookup::Fresh(_)));
+
+        cache.put_key(g, [1; 32], aged(c, TTL + Duration::from_secs(1)));
+        let first = cache.key(&[1; 32]);
+        let Lookup::Refresh(old, claim) = first else {
+            panic!("the first request past the TTL reads the key again: {first:?}");
+        };
+        assert_eq!(old.customer_id, c);
+        // Every other request meanwhile keeps the old entry, and asks nothing.
+        for _ in 0..3 {
+            assert!(matches!(cache.key(&[1; 32]), Lookup::Fresh(k) if k.customer_id == c));
+        }
+        // A read that failed gives the claim up: the next request tries again.
+        drop(claim);
+        assert!(matches!(cache.key(&[1; 32]), Lookup::Refresh(..)));
+        // Read again: fresh for everyone.
+        cache.put_key(g, [1; 32], key(c));
+        assert!(matches!(cache.key(&[1; 32]), Lookup::Fresh(_)));
+
+        // Too old to serve (no request came during the grace): everyone reads it.
+        cache.put_key(g, [1; 32], aged(c, TTL + STALE_GRACE));
+        assert!(cache.key(&[1; 32]).is_missing());
+        assert!(cache.key(&[1; 32]).is_missing());
+        // And one found no longer valid is dropped.
+        cache.put_key(g, [2; 32], key(c));
+        cache.forget_key(&[2; 32]);
+        assert!(cache.key(&[2; 32]).is_missing());
+    }
+
+    #[test]
+    fn routes_past_their_ttl_are_read_again_by_one_request() {
+        let cache = GatewayCache::new(None, "t:").unwrap();
+        let c = Uuid::new_v4();
+        let route = Route::new(Uuid::new_v4(), "http://w");
+        let past = Instant::now()
+            .checked_sub(TTL + Duration::from_secs(1))
+            .expect("uptime");
+        cache
+            .routes
+            .write()
+            .unwrap()
+            .insert(c, (route.clone(), past));
+        let Lookup::Refresh(old, _claim) = cache.route(c) else {
+            panic!("the first request past the TTL reads the route again");
+        };
+        assert_eq!(old.server_id, route.server_id);
+        assert!(matches!(cache.route(c), Lookup::Fresh(r) if r.server_id == route.server_id));
+        cache.forget_route(c);
+        assert!(cache.route(c).is_missing());
     }
 
     #[test]

@@ -12,7 +12,10 @@ use crate::{
     limits::{self, Decision},
     on_pool, AppState, Error, Result,
 };
-use crate::{cache::Route, idempotency};
+use crate::{
+    cache::{Lookup, Route},
+    idempotency,
+};
 use axum::response::IntoResponse;
 use axum::{
     body::Body,
@@ -91,11 +94,14 @@ struct RouteRow {
 /// The worker that holds a customer's sessions, from the routing table in memory (filled
 /// from the database, dropped on reassignment).
 async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
-    if let Some(route) = state.cache.route(customer) {
-        return Ok(route);
-    }
+    // Past its TTL, one request reads the route again while the others keep the old one.
+    let (old, _claim) = match state.cache.route(customer) {
+        Lookup::Fresh(route) => return Ok(route),
+        Lookup::Refresh(old, claim) => (Some(old), Some(claim)),
+        Lookup::Missing => (None, None),
+    };
     let generation = state.cache.generation();
-    let row: Option<RouteRow> = on_pool!(&state.db, |pool| {
+    let row: std::result::Result<Option<RouteRow>, sqlx::Error> = on_pool!(&state.db, |pool| {
         sqlx::query_as(
         "SELECT s.id AS server_id, s.api_url FROM customers c JOIN servers s ON s.id = c.assigned_server_id \
          WHERE c.id = $1 AND s.deleted_at IS NULL"
@@ -103,7 +109,20 @@ async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
     .bind(customer)
     .fetch_optional(pool)
     .await
-    })?;
+    });
+    let row = match (row, old) {
+        (Ok(row), _) => row,
+        // The database could not be asked: the route, right a moment ago, serves until the
+        // grace runs out (a reassignment through wasp drops it at once anyway).
+        (Err(e), Some(old)) => {
+            tracing::warn!(error = %e, "route re-read failed; the cached route serves meanwhile");
+            return Ok(old);
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
+    if row.is_none() {
+        state.cache.forget_route(customer);
+    }
     let row = row.ok_or_else(|| {
         Error::client(
             StatusCode::SERVICE_UNAVAILABLE,

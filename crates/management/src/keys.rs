@@ -3,7 +3,7 @@
 //! optional expiry; revocable; with `last_used_at`/IP. The admin manages them under
 //! `/api/admin/customers/{id}/keys`, a customer under `/api/v1/keys` with any of its keys.
 
-use crate::cache::CachedKey;
+use crate::cache::{CachedKey, KeyDigest, Lookup};
 use crate::{
     audit::AuditEvent,
     auth::{AdminAuth, Role},
@@ -466,37 +466,22 @@ pub async fn check_key(
     // checked before, so only a miss pays for the format and checksum check.
     let digest = keyed_digest_bytes(&state.secrets.key_pepper, presented.as_bytes());
     let cached = match state.cache.key(&digest) {
-        Some(cached) => cached,
-        None => {
-            if !SecretKey::parse(presented).is_ok_and(|k| k.kind() == kind) {
-                return Err(KeyCheck::Refused(KeyRefusal::Malformed));
+        Lookup::Fresh(cached) => cached,
+        Lookup::Missing => read_key(state, presented, kind, digest).await?,
+        // Past its TTL: this request reads it again while the others keep the old entry.
+        Lookup::Refresh(old, _claim) => match read_key(state, presented, kind, digest).await {
+            Ok(cached) => cached,
+            // The database could not be asked: the entry, valid a moment ago, serves until
+            // the grace runs out (a change made through wasp drops it at once anyway).
+            Err(KeyCheck::Failed(e)) => {
+                tracing::warn!(error = %e, "key re-read failed; the cached entry serves meanwhile");
+                old
             }
-            let generation = state.cache.generation();
-            let sql = "SELECT k.id AS key_id, k.customer_id, k.permissions, k.is_active, k.revoked_at, k.expires_at, \
-                       c.status AS customer_status, c.deleted_at, c.plan \
-                       FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.key_hash = $1";
-            let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, AuthRow>(sql)
-                .bind(hex::encode(digest))
-                .fetch_optional(pool)
-                .await)
-            .map_err(|e| KeyCheck::Failed(e.into()))?;
-            let Some(row) = row else {
-                return Err(KeyCheck::Refused(KeyRefusal::Unknown));
-            };
-            if !row.is_active || row.revoked_at.is_some() || row.deleted_at.is_some() {
-                return Err(KeyCheck::Refused(KeyRefusal::Revoked));
+            Err(refused) => {
+                state.cache.forget_key(&digest);
+                return Err(refused);
             }
-            let cached = CachedKey::new(
-                row.key_id,
-                row.customer_id,
-                Arc::from(row.permissions.0),
-                row.expires_at,
-                row.customer_status == "suspended",
-                row.plan.parse().unwrap_or(Plan::Basic),
-            );
-            state.cache.put_key(generation, digest, cached.clone());
-            cached
-        }
+        },
     };
     if cached.expires_at.is_some_and(|e| e <= Utc::now()) {
         return Err(KeyCheck::Refused(KeyRefusal::Expired));
@@ -505,6 +490,44 @@ pub async fn check_key(
         return Err(KeyCheck::Refused(KeyRefusal::Suspended));
     }
     Ok((kind, cached))
+}
+
+/// The slow path of [`check_key`]: format and checksum, then the database; a valid key is
+/// cached (unless something was invalidated while it was read).
+async fn read_key(
+    state: &AppState,
+    presented: &str,
+    kind: KeyKind,
+    digest: KeyDigest,
+) -> std::result::Result<CachedKey, KeyCheck> {
+    if !SecretKey::parse(presented).is_ok_and(|k| k.kind() == kind) {
+        return Err(KeyCheck::Refused(KeyRefusal::Malformed));
+    }
+    let generation = state.cache.generation();
+    let sql = "SELECT k.id AS key_id, k.customer_id, k.permissions, k.is_active, k.revoked_at, k.expires_at, \
+               c.status AS customer_status, c.deleted_at, c.plan \
+               FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.key_hash = $1";
+    let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, AuthRow>(sql)
+        .bind(hex::encode(digest))
+        .fetch_optional(pool)
+        .await)
+    .map_err(|e| KeyCheck::Failed(e.into()))?;
+    let Some(row) = row else {
+        return Err(KeyCheck::Refused(KeyRefusal::Unknown));
+    };
+    if !row.is_active || row.revoked_at.is_some() || row.deleted_at.is_some() {
+        return Err(KeyCheck::Refused(KeyRefusal::Revoked));
+    }
+    let cached = CachedKey::new(
+        row.key_id,
+        row.customer_id,
+        Arc::from(row.permissions.0),
+        row.expires_at,
+        row.customer_status == "suspended",
+        row.plan.parse().unwrap_or(Plan::Basic),
+    );
+    state.cache.put_key(generation, digest, cached.clone());
+    Ok(cached)
 }
 
 /// A key check that did not give a customer.
