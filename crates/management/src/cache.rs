@@ -23,8 +23,8 @@ use uuid::Uuid;
 use wasp_protocol::Plan;
 
 /// How long a key or a route is trusted without asking the database again. Changes made
-/// through wasp reach every replica at once; this bounds only changes made behind its back
-/// (and replicas running without Redis).
+/// through wasp reach every replica at once; this (with [`STALE_GRACE`]) bounds only changes
+/// made behind its back (and replicas running without Redis).
 pub const TTL: Duration = Duration::from_secs(30);
 
 /// How long past [`TTL`] an entry is still served to the requests that arrive while one of
@@ -261,6 +261,24 @@ impl GatewayCache {
         lookup(found, *digest, &self.refreshing_keys)
     }
 
+    /// Whether `old`, found past its TTL, may still serve after reading it again failed: it
+    /// is still the entry held (nothing dropped or replaced it meanwhile, such as a revoke)
+    /// and still within the grace.
+    pub fn key_still_servable(&self, digest: &KeyDigest, old: &CachedKey) -> bool {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        keys.get(digest).is_some_and(|k| {
+            k.cached_at == old.cached_at && k.cached_at.elapsed() < TTL + STALE_GRACE
+        })
+    }
+
+    /// Makes every cached key `by` older (tests of what happens past the TTL).
+    #[cfg(test)]
+    pub(crate) fn age_keys(&self, by: Duration) {
+        for k in self.keys.write().unwrap().values_mut() {
+            k.cached_at = k.cached_at.checked_sub(by).expect("uptime");
+        }
+    }
+
     /// Drops a key found no longer valid when it was read again.
     pub fn forget_key(&self, digest: &KeyDigest) {
         self.keys
@@ -286,6 +304,16 @@ impl GatewayCache {
                 .map(|(r, at)| (r.clone(), at.elapsed()))
         };
         lookup(found, customer, &self.refreshing_routes)
+    }
+
+    /// [`GatewayCache::key_still_servable`] for a route.
+    pub fn route_still_servable(&self, customer: Uuid, old: &Route) -> bool {
+        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        routes.get(&customer).is_some_and(|(r, at)| {
+            r.server_id == old.server_id
+                && r.api_url == old.api_url
+                && at.elapsed() < TTL + STALE_GRACE
+        })
     }
 
     /// Drops a route found gone when it was read again.
@@ -509,7 +537,7 @@ impl Bus {
             Err(e) => Err(e),
         };
         if let Err(e) = result {
-            tracing::error!(error = %e, "cannot tell the other replicas about a change; they see it within {}s", TTL.as_secs());
+            tracing::error!(error = %e, "cannot tell the other replicas about a change; they see it within {}s", (TTL + STALE_GRACE).as_secs());
         }
     }
 
@@ -600,7 +628,9 @@ mod tests {
         for _ in 0..3 {
             assert!(matches!(cache.key(&[1; 32]), Lookup::Fresh(k) if k.customer_id == c));
         }
-        // A read that failed gives the claim up: the next request tries again.
+        // A read that failed gives the claim up: the next request tries again. Meanwhile
+        // the old entry serves, while it stands.
+        assert!(cache.key_still_servable(&[1; 32], &old));
         drop(claim);
         assert!(matches!(cache.key(&[1; 32]), Lookup::Refresh(..)));
         // Read again: fresh for everyone.
@@ -635,8 +665,31 @@ mod tests {
         };
         assert_eq!(old.server_id, route.server_id);
         assert!(matches!(cache.route(c), Lookup::Fresh(r) if r.server_id == route.server_id));
+        assert!(cache.route_still_servable(c, &old));
         cache.forget_route(c);
         assert!(cache.route(c).is_missing());
+        assert!(!cache.route_still_servable(c, &old));
+    }
+
+    #[test]
+    fn an_entry_dropped_or_replaced_while_it_was_read_again_no_longer_serves() {
+        let cache = GatewayCache::new(None, "t:").unwrap();
+        let c = Uuid::new_v4();
+        let g = cache.generation();
+        cache.put_key(g, [3; 32], aged(c, TTL + Duration::from_secs(1)));
+        let Lookup::Refresh(old, _claim) = cache.key(&[3; 32]) else {
+            panic!("past its TTL");
+        };
+        // Revoked through wasp while the read was under way (and the read failed).
+        cache.apply(Invalidation::Customer(c));
+        assert!(!cache.key_still_servable(&[3; 32], &old));
+        // Replaced by a newer read: the old one is not served either.
+        cache.put_key(cache.generation(), [3; 32], key(c));
+        assert!(!cache.key_still_servable(&[3; 32], &old));
+        // Past the grace.
+        cache.put_key(cache.generation(), [4; 32], aged(c, TTL + STALE_GRACE));
+        let stale = cache.keys.read().unwrap().get(&[4; 32]).cloned().unwrap();
+        assert!(!cache.key_still_servable(&[4; 32], &stale));
     }
 
     #[test]

@@ -95,7 +95,7 @@ struct RouteRow {
 /// from the database, dropped on reassignment).
 async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
     // Past its TTL, one request reads the route again while the others keep the old one.
-    let (old, _claim) = match state.cache.route(customer) {
+    let (old, claim) = match state.cache.route(customer) {
         Lookup::Fresh(route) => return Ok(route),
         Lookup::Refresh(old, claim) => (Some(old), Some(claim)),
         Lookup::Missing => (None, None),
@@ -114,13 +114,13 @@ async fn route(state: &AppState, customer: Uuid) -> Result<Route> {
         (Ok(row), _) => row,
         // The database could not be asked: the route, right a moment ago, serves until the
         // grace runs out (a reassignment through wasp drops it at once anyway).
-        (Err(e), Some(old)) => {
+        (Err(e), Some(old)) if state.cache.route_still_servable(customer, &old) => {
             tracing::warn!(error = %e, "route re-read failed; the cached route serves meanwhile");
             return Ok(old);
         }
-        (Err(e), None) => return Err(e.into()),
+        (Err(e), _) => return Err(e.into()),
     };
-    if row.is_none() {
+    if row.is_none() && claim.is_some() {
         state.cache.forget_route(customer);
     }
     let row = row.ok_or_else(|| {

@@ -452,8 +452,8 @@ async fn flush_uses(state: &AppState) {
     }
 }
 
-/// Checks a presented key: parse and checksum, then the in-process cache, then the
-/// database (filling the cache). The gateway's hot path; see `bench/gateway`.
+/// Checks a presented key: its HMAC digest looked up in the in-process cache; on a miss,
+/// format and checksum, then the database (filling the cache). The gateway's hot path; see `bench/gateway`.
 pub async fn check_key(
     state: &AppState,
     presented: &str,
@@ -473,10 +473,11 @@ pub async fn check_key(
             Ok(cached) => cached,
             // The database could not be asked: the entry, valid a moment ago, serves until
             // the grace runs out (a change made through wasp drops it at once anyway).
-            Err(KeyCheck::Failed(e)) => {
+            Err(KeyCheck::Failed(e)) if state.cache.key_still_servable(&digest, &old) => {
                 tracing::warn!(error = %e, "key re-read failed; the cached entry serves meanwhile");
                 old
             }
+            Err(failed @ KeyCheck::Failed(_)) => return Err(failed),
             Err(refused) => {
                 state.cache.forget_key(&digest);
                 return Err(refused);
@@ -657,4 +658,102 @@ pub async fn customer_revoke_key(
         .invalidate(crate::cache::Invalidation::Customer(auth.customer_id))
         .await;
     Ok(ok(serde_json::json!({ "id": key_id, "revoked": true })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::{STALE_GRACE, TTL};
+    use std::time::Duration;
+
+    /// A management state on a fresh SQLite database, with one customer and its test key.
+    async fn state_with_key(dir: &std::path::Path) -> (AppState, Uuid, String) {
+        let db = crate::Db::connect(&format!("sqlite://{}/w.db", dir.display()), 4)
+            .await
+            .expect("database");
+        db.migrate().await.expect("migrations");
+        let state = AppState::new(
+            db,
+            crate::Config::local("127.0.0.1:0".parse().unwrap()),
+            b"unit-test-secret-unit-test-secret!!",
+            None,
+        );
+        let customer = Uuid::now_v7();
+        let mut tx = state.db.begin().await.expect("begin");
+        crate::on_tx!(&mut tx, |conn| sqlx::query(
+            "INSERT INTO customers (id, email, plan, status, created_at, updated_at) \
+             VALUES ($1, $2, 'basic', 'active', $3, $3)"
+        )
+        .bind(customer)
+        .bind(format!("{customer}@example.com"))
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))
+        .expect("customer");
+        let created = create(
+            &state,
+            &mut tx,
+            customer,
+            NewKey {
+                mode: KeyMode::Test,
+                name: None,
+                scopes: vec!["*".into()],
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("key");
+        tx.commit().await.expect("commit");
+        (state, created.key.id, created.api_key)
+    }
+
+    #[tokio::test]
+    async fn a_key_read_again_past_its_ttl_follows_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, key_id, key) = state_with_key(dir.path()).await;
+        assert!(check_key(&state, &key).await.is_ok());
+
+        // Revoked behind the cache's back (not through wasp, which drops it at once): the
+        // request that reads it again past the TTL is refused, and so is every one after.
+        let mut tx = state.db.begin().await.unwrap();
+        crate::on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2"
+        )
+        .bind(Utc::now())
+        .bind(key_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            check_key(&state, &key).await.is_ok(),
+            "cached within the TTL"
+        );
+        state.cache.age_keys(TTL + Duration::from_secs(1));
+        for _ in 0..2 {
+            assert!(matches!(
+                check_key(&state, &key).await,
+                Err(KeyCheck::Refused(KeyRefusal::Revoked))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_re_read_serves_the_cached_key_only_within_the_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, _, key) = state_with_key(dir.path()).await;
+        assert!(check_key(&state, &key).await.is_ok());
+        state.db.close().await;
+        // Past the TTL, the database unreachable: the entry, valid a moment ago, serves.
+        state.cache.age_keys(TTL + Duration::from_secs(1));
+        assert!(check_key(&state, &key).await.is_ok());
+        // Past the grace it does not.
+        state.cache.age_keys(STALE_GRACE);
+        assert!(matches!(
+            check_key(&state, &key).await,
+            Err(KeyCheck::Failed(_))
+        ));
+    }
 }

@@ -159,17 +159,17 @@ impl Upstream {
         }
         let max = self.0.config.max_idle_per_host;
         let mut idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if !idle.contains_key(authority.as_str()) {
-            idle.insert(Box::from(authority.as_str()), Vec::new());
-        }
-        let Some(list) = idle.get_mut(authority.as_str()) else {
-            return;
+        let conn = Idle {
+            sender,
+            since: Instant::now(),
         };
-        if list.len() < max {
-            list.push(Idle {
-                sender,
-                since: Instant::now(),
-            });
+        match idle.get_mut(authority.as_str()) {
+            Some(list) if list.len() < max => list.push(conn),
+            Some(_) => {}
+            None if max > 0 => {
+                idle.insert(Box::from(authority.as_str()), vec![conn]);
+            }
+            None => {}
         }
     }
 
