@@ -77,19 +77,12 @@ impl std::fmt::Debug for Secrets {
 
 impl Secrets {
     pub fn derive(secret: &[u8]) -> Secrets {
-        let derive = |purpose: &str| {
-            hex::decode(wasp_protocol::keys::keyed_digest(
-                secret,
-                purpose.as_bytes(),
-            ))
-            .unwrap_or_default()
-        };
+        let derive =
+            |purpose: &str| wasp_protocol::keys::keyed_digest_bytes(secret, purpose.as_bytes());
         Secrets {
-            key_pepper: derive("wasp/api-key-pepper/v1"),
-            jwt_key: derive("wasp/admin-jwt/v1"),
-            service_token_seed: derive("wasp/service-token/v1")
-                .try_into()
-                .unwrap_or([0; 32]),
+            key_pepper: derive("wasp/api-key-pepper/v1").to_vec(),
+            jwt_key: derive("wasp/admin-jwt/v1").to_vec(),
+            service_token_seed: derive("wasp/service-token/v1"),
         }
     }
 }
