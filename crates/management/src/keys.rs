@@ -219,26 +219,37 @@ pub async fn create(
 }
 
 /// Every key of a customer, newest first (revoked ones included, marked).
-pub async fn list(db: &Db, customer_id: Uuid) -> Result<Vec<ApiKey>> {
-    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE customer_id = $1 ORDER BY created_at DESC, id DESC");
+/// A customer's keys, newest first; only those of one kind when `only` is given.
+pub async fn list(db: &Db, customer_id: Uuid, only: Option<KeyKind>) -> Result<Vec<ApiKey>> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE customer_id = $1 AND ($2 IS NULL OR prefix = $2) ORDER BY created_at DESC, id DESC");
     let rows = on_pool!(db, |pool| sqlx::query_as::<_, KeyRow>(&sql)
         .bind(customer_id)
+        .bind(only.map(KeyKind::prefix))
         .fetch_all(pool)
         .await)?;
     Ok(rows.into_iter().map(ApiKey::from).collect())
 }
 
-/// Revokes one key of a customer; another customer's key id is a 404.
-pub async fn revoke(tx: &mut Tx, customer_id: Uuid, key_id: Uuid) -> Result<()> {
+/// Revokes one key of a customer (only of one kind when `only` is given); another
+/// customer's key id, or one of another kind, is a 404.
+pub async fn revoke(
+    tx: &mut Tx,
+    customer_id: Uuid,
+    key_id: Uuid,
+    only: Option<KeyKind>,
+) -> Result<()> {
     let revoked = on_tx!(tx, |conn| {
         sqlx::query(
-        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1), is_active = FALSE WHERE id = $2 AND customer_id = $3"
-    )
-    .bind(Utc::now())
-    .bind(key_id)
-    .bind(customer_id)
-    .execute(&mut *conn)
-    .await.map(|r| r.rows_affected())
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1), is_active = FALSE \
+         WHERE id = $2 AND customer_id = $3 AND ($4 IS NULL OR prefix = $4)",
+        )
+        .bind(Utc::now())
+        .bind(key_id)
+        .bind(customer_id)
+        .bind(only.map(KeyKind::prefix))
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     if revoked == 0 {
         return Err(Error::not_found("API key"));
@@ -267,7 +278,8 @@ pub async fn revoke_all(tx: &mut Tx, customer_id: Uuid, mode: Option<KeyMode>) -
 pub struct CreateKeyRequest {
     /// A label such as "Production" or "CI".
     pub name: Option<String>,
-    /// live (default) or test
+    /// `live` or `test`. Defaults to `live` for an operator, and to the calling key's own
+    /// mode on `/api/v1/keys`, where a test key may create only test keys.
     pub mode: Option<KeyMode>,
     /// Defaults to `["*"]`.
     pub scopes: Option<Vec<String>>,
@@ -275,9 +287,9 @@ pub struct CreateKeyRequest {
 }
 
 impl CreateKeyRequest {
-    fn into_new(self) -> NewKey {
+    fn into_new(self, default_mode: KeyMode) -> NewKey {
         NewKey {
-            mode: self.mode.unwrap_or(KeyMode::Live),
+            mode: self.mode.unwrap_or(default_mode),
             name: self.name,
             scopes: self.scopes.unwrap_or_else(|| vec!["*".to_owned()]),
             expires_at: self.expires_at,
@@ -308,7 +320,7 @@ pub async fn admin_list_keys(
     admin.require(Role::Viewer)?;
     ensure_customer(&state.db, id).await?;
     flush_uses(&state).await;
-    Ok(ok(list(&state.db, id).await?))
+    Ok(ok(list(&state.db, id, None).await?))
 }
 
 /// Create a key for a customer (admin); the key is shown once.
@@ -324,7 +336,7 @@ pub async fn admin_create_key(
     admin.require(Role::Admin)?;
     ensure_customer(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
-    let created_key = create(&state, &mut tx, id, req.into_new()).await?;
+    let created_key = create(&state, &mut tx, id, req.into_new(KeyMode::Live)).await?;
     AuditEvent::admin_action(&admin, "create_api_key", &meta)
         .resource("api_key", created_key.key.id)
         .metadata(serde_json::json!({ "customer_id": id, "mode": created_key.key.mode, "scopes": created_key.key.scopes }))
@@ -345,7 +357,7 @@ pub async fn admin_revoke_key(
 ) -> Result<AxumJson<Envelope<serde_json::Value>>> {
     admin.require(Role::Admin)?;
     let mut tx = state.db.begin().await?;
-    revoke(&mut tx, id, key_id).await?;
+    revoke(&mut tx, id, key_id, None).await?;
     AuditEvent::admin_action(&admin, "revoke_api_key", &meta)
         .resource("api_key", key_id)
         .metadata(serde_json::json!({ "customer_id": id }))
@@ -375,6 +387,21 @@ pub struct CustomerAuth {
 }
 
 impl CustomerAuth {
+    /// The keys this key may see and manage on `/api/v1/keys`: a test key only test keys
+    /// (a leaked CI key must not become production access), a live key those of both modes.
+    pub fn manages(&self) -> Option<KeyKind> {
+        (self.mode == KeyKind::Test).then_some(KeyKind::Test)
+    }
+
+    /// The mode of a key this key creates when the request names none: its own.
+    fn own_mode(&self) -> KeyMode {
+        if self.mode == KeyKind::Test {
+            KeyMode::Test
+        } else {
+            KeyMode::Live
+        }
+    }
+
     /// Refuses with 403 unless the key carries `scope` (or `*`).
     pub fn require_scope(&self, scope: &str) -> Result<()> {
         if self.scopes.iter().any(|s| s == "*" || s == scope) {
@@ -593,7 +620,7 @@ impl FromRequestParts<AppState> for CustomerAuth {
     }
 }
 
-/// Your API keys.
+/// Your API keys (a test key sees only test keys).
 #[utoipa::path(get, path = "/api/v1/keys", tag = "customer-keys",
     responses((status = 200, body = Vec<ApiKey>), (status = 401, description = "INVALID_API_KEY")),
     security(("api_key" = [])))]
@@ -602,10 +629,11 @@ pub async fn customer_list_keys(
     auth: CustomerAuth,
 ) -> Result<AxumJson<Envelope<Vec<ApiKey>>>> {
     flush_uses(&state).await;
-    Ok(ok(list(&state.db, auth.customer_id).await?))
+    Ok(ok(list(&state.db, auth.customer_id, auth.manages()).await?))
 }
 
-/// Create an API key; shown once. A key can only grant scopes it has itself.
+/// Create an API key; shown once. A key can only grant scopes it has itself, and a test key
+/// can only create test keys.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "customer-keys", request_body = CreateKeyRequest,
     responses((status = 201, body = CreatedKey), (status = 400), (status = 401), (status = 403)),
     security(("api_key" = [])))]
@@ -616,7 +644,12 @@ pub async fn customer_create_key(
     Json(req): Json<CreateKeyRequest>,
 ) -> Result<impl IntoResponse> {
     auth.require_scope("keys:manage")?;
-    let new = req.into_new();
+    let new = req.into_new(auth.own_mode());
+    if auth.manages().is_some_and(|only| new.mode.kind() != only) {
+        return Err(Error::forbidden(
+            "a test key can only create test keys; create live keys with a live key",
+        ));
+    }
     if !auth.scopes.iter().any(|s| s == "*") {
         if let Some(wider) = new.scopes.iter().find(|s| !auth.scopes.contains(s)) {
             return Err(Error::forbidden(format!(
@@ -635,7 +668,8 @@ pub async fn customer_create_key(
     Ok(created(created_key))
 }
 
-/// Revoke one of your keys (the key making the call included).
+/// Revoke one of your keys (the key making the call included). A test key can revoke only
+/// test keys: a live key's id is a 404 to it.
 #[utoipa::path(delete, path = "/api/v1/keys/{key_id}", tag = "customer-keys", params(("key_id" = Uuid, Path)),
     responses((status = 200), (status = 401), (status = 404)), security(("api_key" = [])))]
 pub async fn customer_revoke_key(
@@ -646,7 +680,7 @@ pub async fn customer_revoke_key(
 ) -> Result<AxumJson<Envelope<serde_json::Value>>> {
     auth.require_scope("keys:manage")?;
     let mut tx = state.db.begin().await?;
-    revoke(&mut tx, auth.customer_id, key_id).await?;
+    revoke(&mut tx, auth.customer_id, key_id, auth.manages()).await?;
     AuditEvent::customer_action(auth.customer_id, "revoke_api_key", &meta)
         .resource("api_key", key_id)
         .metadata(serde_json::json!({ "by_key": auth.key_id }))

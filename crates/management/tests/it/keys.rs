@@ -11,7 +11,93 @@ on_both_databases!(
     regenerating_replaces_every_key_of_that_mode,
     malformed_and_unknown_keys_get_invalid_api_key,
     a_key_reaches_only_the_areas_of_its_scopes,
+    a_test_key_never_creates_sees_or_revokes_live_keys,
 );
+
+async fn a_test_key_never_creates_sees_or_revokes_live_keys(app: TestApp) {
+    let token = app.root_token().await;
+    let created = app
+        .post(
+            "/api/admin/customers",
+            &token,
+            json!({ "email": "modes@x.io", "assign_server": "none" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let live = created.data()["api_key"].as_str().unwrap().to_owned();
+    let test = created.data()["test_api_key"].as_str().unwrap().to_owned();
+    let ids_of = |r: &crate::harness::Reply| -> Vec<(String, String)> {
+        r.data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["id"].as_str().unwrap().to_owned(),
+                    k["mode"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = ids_of(&app.get("/api/v1/keys", &live).await);
+    let live_id = all.iter().find(|(_, m)| m == "live").unwrap().0.clone();
+
+    // A test key asking for a live key: 403, and no key is created.
+    let refused = app
+        .post(
+            "/api/v1/keys",
+            &test,
+            json!({ "name": "x", "mode": "live" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.code(), "FORBIDDEN");
+    assert_eq!(ids_of(&app.get("/api/v1/keys", &live).await).len(), 2);
+    // Without a mode it gets a key of its own mode.
+    let own = app
+        .post("/api/v1/keys", &test, json!({ "name": "ci" }))
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+    assert!(own.data()["api_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("ak_test_"));
+    assert_eq!(own.data()["mode"], "test");
+
+    // It sees test keys only, and a live key's id is unknown to it.
+    let seen = ids_of(&app.get("/api/v1/keys", &test).await);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(|(_, m)| m == "test"));
+    let revoke = app.delete(&format!("/api/v1/keys/{live_id}"), &test).await;
+    assert_eq!(revoke.status, StatusCode::NOT_FOUND, "{}", revoke.body);
+    assert_eq!(revoke.code(), "NOT_FOUND");
+    assert_eq!(
+        app.get("/api/v1/keys", &live).await.status,
+        StatusCode::OK,
+        "the live key still works"
+    );
+
+    // The other direction: a live key creates test keys and revokes them.
+    let by_live = app
+        .post(
+            "/api/v1/keys",
+            &live,
+            json!({ "name": "t", "mode": "test" }),
+        )
+        .await;
+    assert_eq!(by_live.status, StatusCode::CREATED, "{}", by_live.body);
+    let new_test = by_live.data()["api_key"].as_str().unwrap().to_owned();
+    let new_test_id = by_live.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!(ids_of(&app.get("/api/v1/keys", &live).await).len(), 4);
+    let gone = app
+        .delete(&format!("/api/v1/keys/{new_test_id}"), &live)
+        .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
+    assert_eq!(
+        app.get("/api/v1/keys", &new_test).await.code(),
+        "INVALID_API_KEY"
+    );
+}
 
 async fn a_key_reaches_only_the_areas_of_its_scopes(app: TestApp) {
     let token = app.root_token().await;
