@@ -19,7 +19,7 @@ use whatsapp_rust::{
         appstate::{hash::HashState, processor::AppStateMutationMAC},
         store::{
             traits::{
-                AppStateSyncKey, Backend, DeviceInfo, DeviceListRecord, DeviceStore,
+                AppStateSyncKey, AppSyncStore, Backend, DeviceInfo, DeviceListRecord, DeviceStore,
                 LidPnMappingEntry, MsgSecretEntry, PendingInboundKey, PendingInboundRow,
                 ProtocolStore, SignalStore, TcTokenEntry,
             },
@@ -446,12 +446,9 @@ mod scenarios {
             (k1.key_data, k1.fingerprint, k1.timestamp),
             (vec![1; 32], vec![1, 1], 1_700_000_001)
         );
-        // Storing a key again makes it the latest.
+        // Storing a key again replaces it. (Which key is the latest after keys arrive out
+        // of order differs from InMemoryBackend on purpose: see latest_sync_key_is_the_highest_id.)
         s.set_sync_key(b"k1", key(3)).await.unwrap();
-        assert_eq!(
-            s.get_latest_sync_key_id().await.unwrap(),
-            Some(b"k1".to_vec())
-        );
         log.rec("k1", s.get_sync_key(b"k1").await.unwrap());
         log.rec("k2", s.get_sync_key(b"k2").await.unwrap());
 
@@ -1158,12 +1155,67 @@ mod scenarios {
 // ---------------------------------------------------------------------------
 
 db_tests!(
+    latest_sync_key_is_the_highest_id,
+    pairing_payload_carries_the_default_device_props,
     isolation_and_wipe,
     durability_across_reconnect,
     uploaded_flags,
     take_sent_message_is_atomic,
     resource_report,
 );
+
+/// The latest app-state key is the one with the highest id, as in whatsapp-rust's SQLite
+/// store, whatever order the keys were stored in (a key the phone shares again, or an older
+/// one arriving late, does not become the latest).
+async fn latest_sync_key_is_the_highest_id(env: Env) {
+    let key = |b: u8| AppStateSyncKey {
+        key_data: vec![b; 32],
+        fingerprint: vec![b],
+        timestamp: i64::from(b),
+    };
+    let s = &env.a;
+    let id = |n: u16| [0, 0, 0, 0, (n >> 8) as u8, n as u8].to_vec();
+    s.set_sync_key(&id(0x0102), key(2)).await.unwrap();
+    s.set_sync_key(&id(0x0001), key(1)).await.unwrap();
+    assert_eq!(s.get_latest_sync_key_id().await.unwrap(), Some(id(0x0102)));
+    s.set_sync_key(&id(0x0001), key(3)).await.unwrap();
+    assert_eq!(s.get_latest_sync_key_id().await.unwrap(), Some(id(0x0102)));
+    s.set_sync_key(&id(0x0200), key(4)).await.unwrap();
+    assert_eq!(s.get_latest_sync_key_id().await.unwrap(), Some(id(0x0200)));
+    // Another session's keys do not count.
+    assert_eq!(env.b.get_latest_sync_key_id().await.unwrap(), None);
+}
+
+/// The registration payload the library builds from a device (what a QR or pair-code login
+/// sends) carries the device properties: OS, version, platform type and history-sync
+/// settings. They are not serialised, so a store that loads a device without restoring
+/// them pairs with none. Compared with the library's own in-memory store, through the
+/// library's PersistenceManager (exists, create, load), and again after a restart.
+async fn pairing_payload_carries_the_default_device_props(env: Env) {
+    use whatsapp_rust::store::persistence_manager::PersistenceManager;
+    async fn props_of(backend: Store) -> Vec<u8> {
+        let pm = PersistenceManager::new(backend)
+            .await
+            .expect("persistence manager");
+        let payload = pm.get_device_snapshot().get_client_payload();
+        payload
+            .device_pairing_data
+            .as_option()
+            .expect("an unpaired device sends registration data")
+            .device_props
+            .clone()
+            .expect("device props in the registration data")
+    }
+    let reference = props_of(Arc::new(InMemoryBackend::new())).await;
+    let defaults = whatsapp_rust::waproto::codec::device_props_to_vec(
+        &whatsapp_rust::wacore::store::device::DEVICE_PROPS,
+    );
+    assert_eq!(reference, defaults);
+    assert!(reference.len() > 10, "the defaults are not empty");
+    let ours: Store = Arc::new(env.a.clone());
+    assert_eq!(props_of(ours.clone()).await, defaults, "first start");
+    assert_eq!(props_of(ours).await, defaults, "after a restart");
+}
 
 /// One of everything, with values that depend on `tag`, under the same keys in every
 /// session.

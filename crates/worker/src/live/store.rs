@@ -32,6 +32,7 @@ use whatsapp_rust::{
         appstate::{hash::HashState, processor::AppStateMutationMAC},
         stats::StorageResourceReport,
         store::{
+            device::DEVICE_PROPS,
             error::{Result, StoreError},
             traits::{
                 AppStateSyncKey, AppSyncStore, DeviceInfo, DeviceListRecord, DeviceStore,
@@ -608,14 +609,12 @@ impl AppSyncStore for WaStore {
     }
 
     async fn set_sync_key(&self, key_id: &[u8], key: AppStateSyncKey) -> Result<()> {
-        // `seq` makes this key the most recently stored one (get_latest_sync_key_id).
         self.exec(
             "INSERT INTO wa_live_app_state_sync_keys \
-             (customer_id, mode, key_id, key_data, fingerprint, key_timestamp, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(seq), 0) + 1 \
-               FROM wa_live_app_state_sync_keys WHERE customer_id = $1 AND mode = $2)) \
+             (customer_id, mode, key_id, key_data, fingerprint, key_timestamp) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (customer_id, mode, key_id) DO UPDATE SET key_data = excluded.key_data, \
-             fingerprint = excluded.fingerprint, key_timestamp = excluded.key_timestamp, seq = excluded.seq",
+             fingerprint = excluded.fingerprint, key_timestamp = excluded.key_timestamp",
             &[
                 Arg::Bytes(key_id),
                 Arg::Bytes(&key.key_data),
@@ -722,10 +721,12 @@ impl AppSyncStore for WaStore {
         self.exec(&sql, &[Arg::Text(name)]).await.map(|_| ())
     }
 
+    /// The highest key id (byte order), as whatsapp-rust's own SQLite store answers: key ids
+    /// grow with each key the phone shares, whatever order they reach us in.
     async fn get_latest_sync_key_id(&self) -> Result<Option<Vec<u8>>> {
         let sql = format!(
             "SELECT key_id FROM wa_live_app_state_sync_keys WHERE {SCOPE} \
-             ORDER BY seq DESC, key_id DESC LIMIT 1"
+             ORDER BY key_id DESC LIMIT 1"
         );
         self.fetch_bytes(&sql, &[]).await
     }
@@ -1304,12 +1305,18 @@ impl DeviceStore for WaStore {
         .map(|_| ())
     }
 
+    /// The stored device, with the device properties restored to the library's defaults:
+    /// they are not serialised (`Device::device_props` is `serde(skip)`), and pairing sends
+    /// them (OS, version, platform, history-sync settings), so a device loaded without them
+    /// would pair with none. An override the bot is built with is applied after the load.
     async fn load(&self) -> Result<Option<Device>> {
         let sql = format!("SELECT device FROM wa_live_device WHERE {SCOPE}");
-        match self.fetch_bytes(&sql, &[]).await? {
-            Some(blob) => serde_json::from_slice(&blob).map(Some).map_err(ser_err),
-            None => Ok(None),
-        }
+        let Some(blob) = self.fetch_bytes(&sql, &[]).await? else {
+            return Ok(None);
+        };
+        let mut device: Device = serde_json::from_slice(&blob).map_err(ser_err)?;
+        device.device_props = Arc::new(DEVICE_PROPS.clone());
+        Ok(Some(device))
     }
 
     async fn exists(&self) -> Result<bool> {
