@@ -106,15 +106,25 @@ struct DriverArgs {
     #[arg(long, env = "WASP_WEBHOOK_HTTPS_ONLY", value_name = "WASP_WEBHOOK_HTTPS_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
     webhook_https_only: bool,
     /// Live sessions: seconds a login waits for WhatsApp's first QR or pair code before it
-    /// answers DRIVER_UNAVAILABLE (WhatsApp unreachable from this server).
+    /// answers DRIVER_UNAVAILABLE (WhatsApp unreachable from this server). Covers the
+    /// library's websocket connect (up to 20 s), the handshake and the pairing request.
     #[arg(
         long,
         env = "WASP_LIVE_LOGIN_TIMEOUT_SECS",
         value_name = "WASP_LIVE_LOGIN_TIMEOUT_SECS",
-        default_value_t = 20,
+        default_value_t = 60,
         value_parser = clap::value_parser!(u64).range(1..=300)
     )]
     live_login_timeout_secs: u64,
+    /// Live sessions: the WhatsApp Web client version to announce, e.g. 2.3000.1042742319.
+    /// Unset: fetched from WhatsApp once a day for the whole worker, falling back to the
+    /// last fetched or the version built in when the fetch fails.
+    #[arg(
+        long,
+        env = "WASP_LIVE_CLIENT_VERSION",
+        value_name = "WASP_LIVE_CLIENT_VERSION"
+    )]
+    live_client_version: Option<wasp_worker::live::version::Version>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -132,8 +142,16 @@ impl DriverArgs {
     }
 
     fn live(&self) -> wasp_worker::live::LiveConfig {
+        use wasp_worker::live::version::ClientVersion;
+        let version = match (self.live_client_version, self.worker_driver) {
+            (Some(pinned), _) => ClientVersion::pinned(pinned),
+            (None, DriverKind::Live) => ClientVersion::fetched(),
+            (None, DriverKind::Sandbox) => ClientVersion::built_in(),
+        };
         wasp_worker::live::LiveConfig {
+            transport: None,
             login_timeout: std::time::Duration::from_secs(self.live_login_timeout_secs),
+            version: std::sync::Arc::new(version),
         }
     }
 

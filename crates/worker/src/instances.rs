@@ -35,6 +35,9 @@ pub enum LiveDriver {
 enum Envelope {
     Event(Box<Event>),
     Flush(oneshot::Sender<()>),
+    /// Events that must be stored before something else happens (inbound messages before
+    /// WhatsApp is acknowledged): answered with the first failure, if any.
+    Commit(Vec<Event>, oneshot::Sender<Result<(), String>>),
 }
 
 /// Where a driver reports its events; cheap to clone.
@@ -61,6 +64,43 @@ impl EventSink {
             tokio::time::timeout(Duration::from_secs(10), rx).await,
             Ok(Ok(()))
         )
+    }
+
+    /// Applies `events` in order after every event emitted before them, and answers only once
+    /// all of them are stored: `Err` when one could not be (a database failure), or when the
+    /// instance's loop is gone or did not answer within 10 s. The events are then to be
+    /// delivered again (storing a message twice is harmless: its id is its key).
+    pub async fn commit(&self, events: Vec<Event>) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Envelope::Commit(events, tx)).is_err() {
+            return Err("the session's event loop is gone".into());
+        }
+        match tokio::time::timeout(Duration::from_secs(10), rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("the session's event loop is gone".into()),
+            Err(_) => Err("the session's event loop did not answer within 10 s".into()),
+        }
+    }
+
+    /// A sink whose events are handed to the returned receiver as they come (commits and
+    /// flushes answered at once), for tests of a driver alone.
+    #[cfg(test)]
+    pub(crate) fn for_test() -> (EventSink, mpsc::UnboundedReceiver<Event>) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (out, events) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(envelope) = rx.recv().await {
+                match envelope {
+                    Envelope::Event(event) => drop(out.send(*event)),
+                    Envelope::Flush(done) => drop(done.send(())),
+                    Envelope::Commit(batch, done) => {
+                        batch.into_iter().for_each(|e| drop(out.send(e)));
+                        drop(done.send(Ok(())));
+                    }
+                }
+            }
+        });
+        (EventSink { tx }, events)
     }
 
     pub fn same_as(&self, other: &EventSink) -> bool {
@@ -114,6 +154,12 @@ impl Instance {
         store::save_state(db, self.key, server, self.epoch, &status.session).await?;
         self.status.send_replace(status);
         Ok(())
+    }
+
+    /// Where this instance's driver reports its events.
+    #[cfg(test)]
+    pub(crate) fn sink(&self) -> EventSink {
+        self.sink.clone()
     }
 
     /// Waits until every event emitted before this call has been applied and stored.
@@ -527,6 +573,17 @@ async fn event_loop(
                 if let Err(e) = apply(&instances, &instance, *event).await {
                     tracing::error!(session = %instance.key, error = %e, "event not stored");
                 }
+            }
+            Envelope::Commit(events, done) => {
+                let mut result = Ok(());
+                for event in events {
+                    if let Err(e) = apply(&instances, &instance, event).await {
+                        tracing::error!(session = %instance.key, error = %e, "event not stored; to be delivered again");
+                        result = Err(format!("not stored: {e}"));
+                        break;
+                    }
+                }
+                let _ = done.send(result);
             }
         }
     }

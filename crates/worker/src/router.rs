@@ -47,6 +47,7 @@ async fn health(State(worker): State<WorkerState>) -> impl IntoResponse {
         Status::Unreachable => (StatusCode::SERVICE_UNAVAILABLE, "unreachable", None),
         Status::Refused => (StatusCode::SERVICE_UNAVAILABLE, "key_refused", None),
     };
+    let (client_version, client_version_source) = worker.config.live.version.current();
     (
         code,
         Json(json!({
@@ -55,6 +56,14 @@ async fn health(State(worker): State<WorkerState>) -> impl IntoResponse {
             "version": env!("CARGO_PKG_VERSION"),
             "server_id": server_id,
             "dependencies": { "management": management },
+            "whatsapp": {
+                "live_driver": match worker.config.live_driver {
+                    crate::instances::LiveDriver::Live => "whatsapp-rust",
+                    crate::instances::LiveDriver::Sandbox => "sandbox",
+                },
+                "client_version": client_version.to_string(),
+                "client_version_source": client_version_source.as_str(),
+            },
         })),
     )
 }

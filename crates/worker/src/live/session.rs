@@ -13,7 +13,10 @@ use crate::{
     instances::EventSink,
 };
 use std::{
-    sync::{Arc, Mutex, Weak},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, Weak,
+    },
     time::Duration,
 };
 use tokio::sync::broadcast;
@@ -42,37 +45,89 @@ enum Login {
 
 /// A live session.
 pub struct LiveSession {
-    store: Arc<WaStore>,
+    bot: Running,
     sink: EventSink,
-    running: tokio::sync::Mutex<Option<BotHandle>>,
-    client: Mutex<Option<Arc<Client>>>,
     login: broadcast::Sender<Login>,
     config: super::LiveConfig,
+}
+
+/// The running bot of a session and its store, shared with the event forwarder, which must
+/// stop the bot itself when the phone logs the device out.
+#[derive(Clone)]
+struct Running {
+    store: Arc<WaStore>,
+    handle: Arc<tokio::sync::Mutex<Option<BotHandle>>>,
+    client: Arc<Mutex<Option<Arc<Client>>>>,
+    /// Set while an API logout runs: the library then reports a `LoggedOut` of its own,
+    /// which `logout` answers for (one event, with its reason).
+    logging_out: Arc<AtomicBool>,
+}
+
+impl Running {
+    /// Stops the bot (its background saver included) and forgets its client.
+    async fn stop(&self) {
+        if let Some(handle) = self.handle.lock().await.take() {
+            handle.shutdown().await;
+        }
+        self.client.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// After the phone logged the device out: stops the bot first, so nothing writes the
+    /// device back, then deletes its keys, so neither a restart nor a new login tries the
+    /// revoked credentials. Only if `client` is still the running one (a newer login is
+    /// left alone).
+    async fn forget(&self, client: Weak<Client>) {
+        {
+            let mut handle = self.handle.lock().await;
+            let ours = match (handle.as_ref(), client.upgrade()) {
+                (Some(running), Some(client)) => Arc::ptr_eq(&running.client(), &client),
+                (None, _) => true,
+                (Some(_), None) => false,
+            };
+            if !ours {
+                return;
+            }
+            if let Some(running) = handle.take() {
+                running.shutdown().await;
+            }
+            self.client.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+        if let Err(e) = self.store.wipe().await {
+            tracing::warn!(error = %e, "could not wipe a logged-out session's keys");
+        }
+    }
 }
 
 impl LiveSession {
     pub fn new(store: WaStore, sink: EventSink, config: super::LiveConfig) -> LiveSession {
         LiveSession {
             config,
-            store: Arc::new(store),
+            bot: Running {
+                store: Arc::new(store),
+                handle: Arc::default(),
+                client: Arc::default(),
+                logging_out: Arc::default(),
+            },
             sink,
-            running: tokio::sync::Mutex::new(None),
-            client: Mutex::new(None),
             login: broadcast::channel(16).0,
         }
     }
 
     fn client(&self) -> Result<Arc<Client>, DriverError> {
-        let client = self
-            .client
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or(DriverError::NotConnected)?;
+        let client = self.client_slot().ok_or(DriverError::NotConnected)?;
         if !client.is_connected() {
             return Err(DriverError::NotConnected);
         }
         Ok(client)
+    }
+
+    /// The running bot's client, connected or not.
+    fn client_slot(&self) -> Option<Arc<Client>> {
+        self.bot
+            .client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The connected client, for the live group and profile operations
@@ -83,7 +138,7 @@ impl LiveSession {
 
     /// Whether the store holds a paired device.
     async fn paired(&self) -> bool {
-        match self.store.load().await {
+        match self.bot.store.load().await {
             Ok(Some(device)) => device.pn.is_some(),
             _ => false,
         }
@@ -91,19 +146,22 @@ impl LiveSession {
 
     /// Builds and starts the bot (stopping a previous one first).
     async fn start(&self, pair: Option<PairCodeOptions>) -> Result<(), DriverError> {
-        let mut running = self.running.lock().await;
+        let version = self.config.version.resolve().await;
+        let mut running = self.bot.handle.lock().await;
         if let Some(old) = running.take() {
             old.shutdown().await;
         }
+        self.bot.logging_out.store(false, Ordering::SeqCst);
         let client_slot = Arc::new(Mutex::new(Weak::new()));
         let forwarder = Forwarder {
             sink: self.sink.clone(),
             login: self.login.clone(),
             client: client_slot.clone(),
-            store: self.store.clone(),
+            bot: self.bot.clone(),
         };
         let mut builder = Bot::builder()
-            .with_backend_arc(self.store.clone())
+            .with_backend_arc(self.bot.store.clone())
+            .with_version(version.into())
             .skip_history_sync()
             .with_event_handler(forwarder)
             .with_inbound_durability_hook(Durable {
@@ -112,26 +170,32 @@ impl LiveSession {
         if let Some(options) = pair {
             builder = builder.with_pair_code(options);
         }
+        if let Some(transport) = &self.config.transport {
+            builder = builder.with_transport_factory(transport.clone());
+        }
         let bot = builder
             .build()
             .await
             .map_err(|e| DriverError::Unavailable(format!("whatsapp client: {e}")))?;
         let client = bot.client();
         *client_slot.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&client);
-        *self.client.lock().unwrap_or_else(|e| e.into_inner()) = Some(client);
+        *self.bot.client.lock().unwrap_or_else(|e| e.into_inner()) = Some(client);
         *running = Some(bot.spawn());
         Ok(())
     }
 
     async fn stop(&self) {
-        if let Some(handle) = self.running.lock().await.take() {
-            handle.shutdown().await;
-        }
-        self.client.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.bot.stop().await;
     }
 
-    /// Starts a login and waits for its first code.
-    async fn begin_login(&self, pair: Option<PairCodeOptions>) -> Result<Login, DriverError> {
+    /// Starts a login and waits, within the login timeout, for the first code `wanted`
+    /// accepts (or a refusal). One receiver, subscribed before the bot starts, sees every
+    /// signal of the login: a pair code that follows the first QR code is not missed.
+    async fn begin_login(
+        &self,
+        pair: Option<PairCodeOptions>,
+        wanted: fn(&Login) -> bool,
+    ) -> Result<Login, DriverError> {
         if self.paired().await {
             return Err(DriverError::AlreadyLoggedIn);
         }
@@ -140,8 +204,10 @@ impl LiveSession {
         let first = tokio::time::timeout(self.config.login_timeout, async {
             loop {
                 match signals.recv().await {
-                    Ok(signal) => return Some(signal),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Ok(signal) if wanted(&signal) || matches!(signal, Login::Failed(_)) => {
+                        return Some(signal)
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
@@ -191,7 +257,10 @@ impl Driver for LiveSession {
     }
 
     async fn login_qr(&self) -> Result<QrCode, DriverError> {
-        match self.begin_login(None).await? {
+        match self
+            .begin_login(None, |s| matches!(s, Login::Qr(..)))
+            .await?
+        {
             Login::Qr(code, ttl) => Ok(QrCode { code, ttl }),
             other => Err(DriverError::Unavailable(format!(
                 "unexpected login answer: {other:?}"
@@ -204,19 +273,15 @@ impl Driver for LiveSession {
             phone_number: phone.to_owned(),
             ..Default::default()
         };
-        match self.begin_login(Some(options)).await? {
+        // The QR flow starts alongside; the pair code follows the first QR code.
+        match self
+            .begin_login(Some(options), |s| matches!(s, Login::PairCode(_)))
+            .await?
+        {
             Login::PairCode(code) => Ok(code),
-            // The QR flow starts alongside; the pair code follows it.
-            Login::Qr(..) => {
-                let mut signals = self.login.subscribe();
-                match tokio::time::timeout(self.config.login_timeout, signals.recv()).await {
-                    Ok(Ok(Login::PairCode(code))) => Ok(code),
-                    _ => Err(DriverError::Unavailable(
-                        "WhatsApp did not issue a pair code; try again".into(),
-                    )),
-                }
-            }
-            Login::Failed(reason) => Err(DriverError::Unavailable(reason)),
+            other => Err(DriverError::Unavailable(format!(
+                "WhatsApp did not issue a pair code ({other:?}); try again"
+            ))),
         }
     }
 
@@ -224,11 +289,7 @@ impl Driver for LiveSession {
         if !self.paired().await {
             return Err(DriverError::NotLoggedIn);
         }
-        let current = self
-            .client
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let current = self.client_slot();
         match current {
             Some(client) => {
                 client.reconnect_immediately().await;
@@ -242,17 +303,16 @@ impl Driver for LiveSession {
         if !self.paired().await {
             return Err(DriverError::NotLoggedIn);
         }
-        let current = self
-            .client
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let current = self.client_slot();
+        // The library reports this logout as a `LoggedOut` of its own; this one reports it.
+        self.bot.logging_out.store(true, Ordering::SeqCst);
         if let Some(client) = current {
             client.logout().await;
         }
         self.stop().await;
         // The library keeps keys after a logout; a logged-out device must not come back.
-        self.store
+        self.bot
+            .store
             .wipe()
             .await
             .map_err(|e| DriverError::Unavailable(format!("session store: {e}")))?;
@@ -553,25 +613,29 @@ struct Durable {
     sink: EventSink,
 }
 
+impl Durable {
+    /// Stores what `batch` means in the chat store; `Ok` only once all of it is stored.
+    async fn commit(&self, batch: &[InboundMessage]) -> Result<(), String> {
+        let events: Vec<Event> = batch
+            .iter()
+            .filter_map(|item| mapping::inbound(&item.message, &item.info))
+            .collect();
+        self.sink.commit(events).await
+    }
+}
+
 #[async_trait::async_trait]
 impl InboundDurabilityHook for Durable {
+    /// The library's contract: `Ok` only once the batch is durable; `Err` withholds the ack,
+    /// so WhatsApp delivers the messages again (a database hiccup never loses one).
     async fn on_messages(
         &self,
         _client: Arc<Client>,
         batch: &[InboundMessage],
     ) -> whatsapp_rust::anyhow::Result<()> {
-        for item in batch {
-            if let Some(event) = mapping::inbound(&item.message, &item.info) {
-                self.sink.emit(event);
-            }
-        }
-        if self.sink.flush().await {
-            Ok(())
-        } else {
-            Err(whatsapp_rust::anyhow::anyhow!(
-                "the session's event loop is gone"
-            ))
-        }
+        self.commit(batch)
+            .await
+            .map_err(|e| whatsapp_rust::anyhow::anyhow!(e))
     }
 }
 
@@ -580,7 +644,7 @@ pub(crate) struct Forwarder {
     sink: EventSink,
     login: broadcast::Sender<Login>,
     client: Arc<Mutex<Weak<Client>>>,
-    store: Arc<WaStore>,
+    bot: Running,
 }
 
 impl Forwarder {
@@ -603,6 +667,9 @@ impl Forwarder {
 
 impl EventHandler for Forwarder {
     fn handle_event(&self, event: Arc<WaEvent>) {
+        if matches!(&*event, WaEvent::LoggedOut(_)) && self.bot.logging_out.load(Ordering::SeqCst) {
+            return; // an API logout, which reports itself
+        }
         for ours in forward(&event) {
             self.sink.emit(ours);
         }
@@ -627,13 +694,15 @@ impl EventHandler for Forwarder {
                 }
             }
             WaEvent::LoggedOut(_) => {
-                // Credentials are void: forget them so a restart does not try them again.
-                let store = self.store.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = store.wipe().await {
-                        tracing::warn!(error = %e, "could not wipe a logged-out session's keys");
-                    }
-                });
+                // Credentials are void: stop the bot, then forget them, so neither a restart
+                // nor a new login tries them again. Spawned: this runs on the bot's own task.
+                let bot = self.bot.clone();
+                let client = self
+                    .client
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                tokio::spawn(async move { bot.forget(client).await });
             }
             _ => {}
         }
@@ -736,6 +805,229 @@ mod tests {
                 .hook_committed(committed)
                 .build(),
         )
+    }
+
+    fn batch_items(event: &WaEvent) -> Vec<InboundMessage> {
+        match event {
+            WaEvent::Messages(batch) => batch.messages.to_vec(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// The durability hook's contract: `Ok` (WhatsApp is acknowledged) only once the message
+    /// is in the chat store; a write that fails answers `Err`, so WhatsApp delivers the
+    /// message again, and the redelivery is stored.
+    #[tokio::test]
+    async fn an_inbound_message_is_acknowledged_only_once_it_is_stored() {
+        use crate::{instances::Instances, testkit};
+        use wasp_protocol::service_token::Mode;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = testkit::sqlite(dir.path()).await.expect("database");
+        let (server, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        testkit::seed_server(&db, server, "w")
+            .await
+            .expect("server");
+        testkit::seed_customers(&db, Some(server), &[customer])
+            .await
+            .expect("customer");
+        let instances = Instances::new(
+            db.clone(),
+            server,
+            crate::instances::LiveDriver::Live,
+            Default::default(),
+            crate::sandbox::SandboxNetwork::new(Default::default()),
+        );
+        let key = crate::store::SessionKey {
+            customer,
+            mode: Mode::Live,
+        };
+        let instance = instances.get_or_create(key).await.expect("instance");
+        let hook = Durable {
+            sink: instance.sink(),
+        };
+        let batch = batch_items(&text_batch(false));
+        let wasp_db::Db::Sqlite { write, .. } = &db else {
+            unreachable!()
+        };
+        sqlx::query(
+            "CREATE TRIGGER fail_writes BEFORE INSERT ON wa_messages \
+             BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
+        )
+        .execute(write)
+        .await
+        .expect("trigger");
+
+        let refused = hook.commit(&batch).await;
+        assert!(refused.is_err(), "not stored, so not acknowledged");
+        let id = "3A00000000000000AAAA";
+        assert!(crate::store::message(&db, key, id).await.unwrap().is_none());
+
+        sqlx::query("DROP TRIGGER fail_writes")
+            .execute(write)
+            .await
+            .expect("drop trigger");
+        assert_eq!(
+            hook.commit(&batch).await,
+            Ok(()),
+            "the redelivery is stored"
+        );
+        let (stored, _) = crate::store::message(&db, key, id)
+            .await
+            .unwrap()
+            .expect("the message is in the chat store");
+        assert_eq!(stored.body.as_deref(), Some("halo"));
+        // Delivered once more (an ack that was lost): still one message, still acknowledged.
+        assert_eq!(hook.commit(&batch).await, Ok(()));
+        instances.shutdown().await;
+    }
+
+    /// A transport that never reaches anything: the bot runs, and never connects.
+    struct Nowhere;
+
+    #[whatsapp_rust::async_trait]
+    impl whatsapp_rust::transport::TransportFactory for Nowhere {
+        async fn create_transport(
+            &self,
+        ) -> whatsapp_rust::anyhow::Result<(
+            Arc<dyn whatsapp_rust::transport::Transport>,
+            whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
+        )> {
+            Err(whatsapp_rust::anyhow::anyhow!("no network in this test"))
+        }
+    }
+
+    /// A live session on a fresh SQLite store (with a paired device when `paired`), whose
+    /// bot never connects, and the events it emits.
+    async fn live_session(
+        paired: bool,
+    ) -> (
+        LiveSession,
+        tokio::sync::mpsc::UnboundedReceiver<Event>,
+        tempfile::TempDir,
+    ) {
+        use crate::testkit;
+        use whatsapp_rust::wacore::store::traits::DeviceStore;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = testkit::sqlite(dir.path()).await.expect("database");
+        let (server, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        testkit::seed_server(&db, server, "w").await.unwrap();
+        testkit::seed_customers(&db, Some(server), &[customer])
+            .await
+            .unwrap();
+        let key = crate::store::SessionKey {
+            customer,
+            mode: wasp_protocol::service_token::Mode::Live,
+        };
+        crate::store::claim(&db, key, server, "live").await.unwrap();
+        let store = WaStore::new(db, key);
+        if paired {
+            let mut device = whatsapp_rust::wacore::store::Device::new();
+            device.pn = Some("6281234567890:2@s.whatsapp.net".parse().unwrap());
+            store.save(&device).await.unwrap();
+        }
+        let (sink, events) = EventSink::for_test();
+        let config = crate::live::LiveConfig {
+            transport: Some(crate::live::SharedTransport(Arc::new(Nowhere))),
+            login_timeout: Duration::from_secs(2),
+            ..Default::default()
+        };
+        (LiveSession::new(store, sink, config), events, dir)
+    }
+
+    /// Every event emitted so far.
+    async fn emitted(
+        session: &LiveSession,
+        events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    ) -> Vec<Event> {
+        assert!(session.sink.flush().await);
+        let mut all = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            all.push(event);
+        }
+        all
+    }
+
+    fn logouts(events: &[Event]) -> Vec<&str> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::LoggedOut { reason } => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_pair_code_that_follows_the_first_qr_code_at_once_is_not_missed() {
+        let (session, _events, _dir) = live_session(false).await;
+        let session = Arc::new(session);
+        let login = {
+            let session = session.clone();
+            tokio::spawn(async move { session.login_code("6281234567890").await })
+        };
+        // Once the login listens, WhatsApp's first QR code and the pair code come together.
+        while session.login.receiver_count() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let _ = session
+            .login
+            .send(Login::Qr("2@ref,a,b,c".into(), Duration::from_secs(60)));
+        let _ = session.login.send(Login::PairCode("WASP1234".into()));
+        let code = login.await.expect("login task").expect("a pair code");
+        assert_eq!(code, "WASP1234");
+        session.stop().await;
+    }
+
+    #[tokio::test]
+    async fn an_api_logout_reports_one_logged_out_event_with_its_reason_and_forgets_the_device() {
+        let (session, mut events, _dir) = live_session(true).await;
+        session
+            .restore(&Credentials::default())
+            .await
+            .expect("restored");
+        session.logout().await.expect("logged out");
+        let all = emitted(&session, &mut events).await;
+        assert_eq!(logouts(&all), ["logged_out"], "{all:?}");
+        assert!(!session.paired().await, "the device is gone");
+        assert!(session.bot.handle.lock().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn logged_out_from_the_phone_the_bot_stops_before_its_keys_are_wiped() {
+        let (session, mut events, _dir) = live_session(true).await;
+        session
+            .restore(&Credentials::default())
+            .await
+            .expect("restored");
+        let client = session.client_slot().expect("a running client");
+        let forwarder = Forwarder {
+            sink: session.sink.clone(),
+            login: session.login.clone(),
+            client: Arc::new(Mutex::new(Arc::downgrade(&client))),
+            bot: session.bot.clone(),
+        };
+        forwarder.handle_event(Arc::new(WaEvent::LoggedOut(
+            LoggedOut::builder()
+                .on_connect(false)
+                .reason(ConnectFailureReason::LoggedOut)
+                .build(),
+        )));
+        // The forwarder stops the bot (nothing can write the device back), then wipes.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while session.bot.handle.lock().await.is_some() || session.paired().await {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the bot stopped and the device is forgotten");
+        assert!(session.client_slot().is_none());
+        assert!(session.bot.store.load().await.unwrap().is_none());
+        let all = emitted(&session, &mut events).await;
+        assert_eq!(logouts(&all), ["logged_out_from_phone"], "{all:?}");
+        assert!(matches!(
+            session.restore(&Credentials::default()).await,
+            Err(DriverError::NotLoggedIn)
+        ));
     }
 
     #[test]
