@@ -1,0 +1,362 @@
+//! whatsapp-rust's own client code connecting on **our** session store, on SQLite and
+//! PostgreSQL: an in-process server plays WhatsApp's side of the Noise handshake over a
+//! capturing transport (the server's certificate chain is a test chain, which the client
+//! accepts because this test build enables wacore-noise's `danger-skip-cert-chain-verify`;
+//! the release binary is built without it, which CI checks).
+//!
+//! - An unpaired device's first connect runs the XX handshake, and the registration
+//!   payload the server decrypts carries the library's default device properties (OS,
+//!   version, platform, history-sync settings) and the client version we pinned.
+//! - A paired device's first connect runs XX and stores the server's certificate chain;
+//!   after a restart (a new `PersistenceManager` on the same database) the client picks IK
+//!   from the stored state, with the same static key and the stored phone number.
+
+use std::sync::{atomic::AtomicU32, Arc, Mutex};
+use uuid::Uuid;
+use wasp_db::Db;
+use wasp_protocol::service_token::Mode;
+use wasp_worker::{live::store::WaStore, store::SessionKey, testkit};
+use whatsapp_rust::{
+    async_channel,
+    buffa::Message as _,
+    bytes::Bytes,
+    handshake::do_handshake,
+    store::persistence_manager::PersistenceManager,
+    transport::{Transport, TransportEvent},
+    wacore::{
+        framing::encode_frame,
+        handshake::NoiseHandshake,
+        libsignal::protocol::KeyPair,
+        store::{device::DEVICE_PROPS, DeviceCommand},
+    },
+    wacore_binary::consts::{NOISE_PATTERN_IK, NOISE_PATTERN_XX, WA_CONN_HEADER},
+    waproto::whatsapp as wa,
+};
+
+// ---------------------------------------------------------------------------
+// The server's side
+// ---------------------------------------------------------------------------
+
+/// WhatsApp's side of the handshake: a static key pair and a certificate chain for it.
+struct Server {
+    identity: KeyPair,
+    chain: Vec<u8>,
+}
+
+impl Server {
+    fn new() -> Server {
+        let identity = KeyPair::generate(&mut rand010::rng());
+        let chain = wacore_noise::test_util::build_cert_chain_bytes(&public(&identity));
+        Server { identity, chain }
+    }
+}
+
+fn public(pair: &KeyPair) -> [u8; 32] {
+    pair.public_key
+        .public_key_bytes()
+        .try_into()
+        .expect("an X25519 public key has 32 bytes")
+}
+
+/// The client's end of the wire: what it sent, in order, and a way to wait for more.
+#[derive(Default)]
+struct Wire {
+    sent: Mutex<Vec<Bytes>>,
+    more: tokio::sync::Notify,
+}
+
+#[whatsapp_rust::async_trait]
+impl Transport for Wire {
+    async fn send(&self, data: Bytes) -> whatsapp_rust::anyhow::Result<()> {
+        self.sent.lock().unwrap().push(data);
+        self.more.notify_waiters();
+        Ok(())
+    }
+    async fn disconnect(&self) {}
+}
+
+impl Wire {
+    /// The `n`th thing the client sent (0-based), waiting for it.
+    async fn nth(&self, n: usize) -> Vec<u8> {
+        loop {
+            let more = self.more.notified();
+            if let Some(data) = self.sent.lock().unwrap().get(n) {
+                return data.to_vec();
+            }
+            tokio::time::timeout(std::time::Duration::from_secs(10), more)
+                .await
+                .expect("the client sends within 10 s");
+        }
+    }
+}
+
+/// The handshake message in one frame (after the connection header on the first one).
+fn frame(raw: &[u8]) -> wa::HandshakeMessage {
+    let body = raw.strip_prefix(&WA_CONN_HEADER[..]).unwrap_or(raw);
+    let len = (usize::from(body[0]) << 16) | (usize::from(body[1]) << 8) | usize::from(body[2]);
+    wa::HandshakeMessage::decode_from_slice(&body[3..3 + len]).expect("a handshake message")
+}
+
+async fn reply(events: &async_channel::Sender<TransportEvent>, hello: wa::HandshakeMessage) {
+    let framed = encode_frame(&hello.encode_to_vec(), None).expect("frame");
+    events
+        .send(TransportEvent::DataReceived(framed.into()))
+        .await
+        .expect("client listening");
+}
+
+/// What the server learnt from a handshake.
+struct Seen {
+    pattern: &'static str,
+    client_static: [u8; 32],
+    payload: wa::ClientPayload,
+}
+
+/// Serves one handshake, XX or IK as the client chose (IK when its hello carries a static
+/// key), accepting it.
+async fn serve(
+    server: &Server,
+    wire: &Wire,
+    events: &async_channel::Sender<TransportEvent>,
+) -> Seen {
+    let hello = frame(&wire.nth(0).await)
+        .client_hello
+        .into_option()
+        .expect("a client hello");
+    let client_eph: [u8; 32] = hello.ephemeral.clone().unwrap().try_into().unwrap();
+    let server_eph = KeyPair::generate(&mut rand010::rng());
+    let identity_priv = server.identity.private_key.serialize();
+    let eph_priv = server_eph.private_key.serialize();
+    if let (Some(enc_static), Some(enc_payload)) = (hello.r#static, hello.payload) {
+        // IK: the client already knows our static key from its stored certificate chain.
+        let mut noise = NoiseHandshake::new(NOISE_PATTERN_IK, &WA_CONN_HEADER).unwrap();
+        noise.authenticate(&public(&server.identity));
+        noise.authenticate(&client_eph);
+        noise.mix_shared_secret(identity_priv, &client_eph).unwrap();
+        let client_static: [u8; 32] = noise.decrypt(&enc_static).unwrap().try_into().unwrap();
+        noise
+            .mix_shared_secret(identity_priv, &client_static)
+            .unwrap();
+        let payload = noise.decrypt(&enc_payload).expect("IK payload");
+        noise.authenticate(&public(&server_eph));
+        noise.mix_shared_secret(eph_priv, &client_eph).unwrap();
+        noise.mix_shared_secret(eph_priv, &client_static).unwrap();
+        let chain = noise.encrypt(&server.chain).unwrap();
+        reply(
+            events,
+            wa::HandshakeMessage {
+                server_hello: whatsapp_rust::buffa::MessageField::some(
+                    wa::handshake_message::ServerHello {
+                        ephemeral: Some(public(&server_eph).to_vec()),
+                        r#static: None,
+                        payload: Some(chain),
+                        ..Default::default()
+                    },
+                ),
+                ..Default::default()
+            },
+        )
+        .await;
+        return Seen {
+            pattern: "IK",
+            client_static,
+            payload: wa::ClientPayload::decode_from_slice(&payload).expect("client payload"),
+        };
+    }
+    // XX: we send our static key and certificate chain; the client answers with its own
+    // static key and its payload.
+    let mut noise = NoiseHandshake::new(NOISE_PATTERN_XX, &WA_CONN_HEADER).unwrap();
+    noise.authenticate(&client_eph);
+    noise.authenticate(&public(&server_eph));
+    noise.mix_shared_secret(eph_priv, &client_eph).unwrap();
+    let enc_static = noise.encrypt(&public(&server.identity)).unwrap();
+    noise.mix_shared_secret(identity_priv, &client_eph).unwrap();
+    let enc_chain = noise.encrypt(&server.chain).unwrap();
+    reply(
+        events,
+        wa::HandshakeMessage {
+            server_hello: whatsapp_rust::buffa::MessageField::some(
+                wa::handshake_message::ServerHello {
+                    ephemeral: Some(public(&server_eph).to_vec()),
+                    r#static: Some(enc_static),
+                    payload: Some(enc_chain),
+                    ..Default::default()
+                },
+            ),
+            ..Default::default()
+        },
+    )
+    .await;
+    let finish = frame(&wire.nth(1).await)
+        .client_finish
+        .into_option()
+        .expect("a client finish");
+    let client_static: [u8; 32] = noise
+        .decrypt(&finish.r#static.unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    noise.mix_shared_secret(eph_priv, &client_static).unwrap();
+    let payload = noise.decrypt(&finish.payload.unwrap()).expect("XX payload");
+    Seen {
+        pattern: "XX",
+        client_static,
+        payload: wa::ClientPayload::decode_from_slice(&payload).expect("client payload"),
+    }
+}
+
+/// One connect of the library's client (`PersistenceManager` over `store`) to `server`.
+async fn connect(server: &Server, pm: &PersistenceManager) -> Seen {
+    let wire = Arc::new(Wire::default());
+    let (events, mut received) = async_channel::unbounded();
+    let failures = AtomicU32::new(0);
+    let client = do_handshake(
+        Arc::new(whatsapp_rust::TokioRuntime),
+        pm,
+        &failures,
+        wire.clone(),
+        &mut received,
+        None,
+    );
+    let (result, seen) = tokio::join!(client, serve(server, &wire, &events));
+    assert!(result.is_ok(), "handshake: {:?}", result.err());
+    assert_eq!(failures.load(std::sync::atomic::Ordering::SeqCst), 0);
+    seen
+}
+
+// ---------------------------------------------------------------------------
+// On both databases
+// ---------------------------------------------------------------------------
+
+/// A migrated database with one customer's live session row; PostgreSQL's is dropped
+/// afterwards.
+async fn with_store<F, Fut>(postgres: bool, test: F)
+where
+    F: FnOnce(Db, WaStore) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pg = postgres.then(|| testkit::PgDb::create("handshake"));
+    let db = match &pg {
+        Some(pg) => {
+            let db = Db::connect(&pg.url, 4).await.expect("PostgreSQL");
+            db.migrate().await.expect("migrations");
+            db
+        }
+        None => testkit::sqlite(dir.path()).await.expect("SQLite"),
+    };
+    let (server, customer) = (Uuid::now_v7(), Uuid::now_v7());
+    testkit::seed_server(&db, server, "w").await.unwrap();
+    testkit::seed_customers(&db, Some(server), &[customer])
+        .await
+        .unwrap();
+    let key = SessionKey {
+        customer,
+        mode: Mode::Live,
+    };
+    wasp_worker::store::claim(&db, key, server, "live")
+        .await
+        .unwrap();
+    test(db.clone(), WaStore::new(db.clone(), key)).await;
+    db.close().await;
+}
+
+async fn manager(store: &WaStore) -> PersistenceManager {
+    PersistenceManager::new(Arc::new(store.clone()))
+        .await
+        .expect("persistence manager")
+}
+
+async fn first_connect_pairs_with_the_default_device_props(_db: Db, store: WaStore) {
+    let pm = manager(&store).await;
+    pm.process_command(DeviceCommand::SetAppVersion((2, 3000, 1_042_742_319)))
+        .await;
+    let seen = connect(&Server::new(), &pm).await;
+    assert_eq!(seen.pattern, "XX");
+    let pairing = seen
+        .payload
+        .device_pairing_data
+        .as_option()
+        .expect("an unpaired device registers");
+    let props = wa::DeviceProps::decode_from_slice(pairing.device_props.as_deref().unwrap())
+        .expect("device props");
+    assert_eq!(props.os, DEVICE_PROPS.os);
+    assert!(props.os.as_deref().is_some_and(|os| !os.is_empty()));
+    assert_eq!(props.platform_type, DEVICE_PROPS.platform_type);
+    assert!(props.version.as_option().is_some());
+    assert!(props.history_sync_config.as_option().is_some());
+    let version = &seen.payload.user_agent.app_version;
+    assert_eq!(
+        (version.primary, version.secondary, version.tertiary),
+        (Some(2), Some(3000), Some(1_042_742_319))
+    );
+    // The identity it registers is the one our store holds.
+    let stored = store_device(&store).await;
+    assert_eq!(
+        pairing.e_ident.as_deref(),
+        Some(stored.identity_key.public_key.public_key_bytes())
+    );
+    assert_eq!(seen.client_static, public(&stored.noise_key));
+}
+
+async fn store_device(store: &WaStore) -> whatsapp_rust::wacore::store::Device {
+    use whatsapp_rust::wacore::store::traits::DeviceStore;
+    store.load().await.unwrap().expect("a stored device")
+}
+
+async fn a_restarted_session_reconnects_with_ik_from_the_stored_state(_db: Db, store: WaStore) {
+    let server = Server::new();
+    let pm = manager(&store).await;
+    pm.process_command(DeviceCommand::SetId(Some(
+        "6281234567890:3@s.whatsapp.net".parse().unwrap(),
+    )))
+    .await;
+    let first = connect(&server, &pm).await;
+    assert_eq!(first.pattern, "XX", "nothing cached yet");
+    pm.flush()
+        .await
+        .expect("the device is written to our store");
+    drop(pm);
+    let stored = store_device(&store).await;
+    let chain = stored
+        .server_cert_chain
+        .as_ref()
+        .expect("the chain is stored");
+    assert_eq!(chain.leaf.key, public(&server.identity));
+
+    // A restart: a new manager on the same database.
+    let pm = manager(&store).await;
+    let again = connect(&server, &pm).await;
+    assert_eq!(
+        again.pattern, "IK",
+        "the stored chain lets the client skip a round trip"
+    );
+    assert_eq!(again.client_static, first.client_static, "the same device");
+    assert_eq!(again.client_static, public(&stored.noise_key));
+    assert_eq!(
+        again.payload.username,
+        Some(6_281_234_567_890),
+        "a login, not a pairing"
+    );
+    assert!(again.payload.device_pairing_data.as_option().is_none());
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::with_store(false, super::$name).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::with_store(true, super::$name).await
+            }
+        }
+    )*};
+}
+
+on_both!(
+    first_connect_pairs_with_the_default_device_props,
+    a_restarted_session_reconnects_with_ik_from_the_stored_state,
+);
