@@ -95,8 +95,14 @@ where
         return crate::gateway::metered(state, meta, req, next).await;
     };
     if let Some(until) = state.cache.banned_until(ip) {
-        let left = (until - Utc::now()).num_seconds().max(1) as u64;
-        return banned(left);
+        // A worker's calls with a valid server key are not the address's to lose: one
+        // abusive client behind the same address or proxy must not cut a worker off.
+        let worker = req.uri().path().starts_with("/internal/")
+            && crate::servers::carries_server_key(state, req.headers()).await;
+        if !worker {
+            let left = (until - Utc::now()).num_seconds().max(1) as u64;
+            return banned(left);
+        }
     }
     let limits = state.config.abuse;
     let rule = Rule {

@@ -722,6 +722,32 @@ pub async fn server_health(
 // ---------------------------------------------------------------------------------------
 
 /// The server a valid `ak_server_` key belongs to.
+/// Whether `headers` carry the key of a server that exists, without auditing a refusal (the
+/// abuse guard's question for a banned address: a worker behind it must still get through).
+pub async fn carries_server_key(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(presented) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let Ok(key) = SecretKey::parse(presented.trim()) else {
+        return false;
+    };
+    if key.kind() != KeyKind::Server {
+        return false;
+    }
+    let digest = key.digest(&state.secrets.key_pepper);
+    on_pool!(&state.db, |pool| sqlx::query_scalar::<_, Uuid>(
+        "SELECT id FROM servers WHERE api_key_hash = $1 AND deleted_at IS NULL"
+    )
+    .bind(&digest)
+    .fetch_optional(pool)
+    .await)
+    .is_ok_and(|found| found.is_some())
+}
+
 async fn authenticate_server(
     state: &AppState,
     headers: &HeaderMap,

@@ -257,6 +257,26 @@ async fn an_address_that_keeps_failing_is_limited_then_banned(a: TestApp, b: Opt
         call_from(&a, attacker, Some(&key)).await.code(),
         "IP_BANNED"
     );
+    // A worker behind that address, with its server key, still gets through; a wrong
+    // server key from it is still banned.
+    let (_, server_key) = a.add_server(&token, "behind-the-proxy", 100, None).await;
+    let beat = |key: String| {
+        a.http
+            .post(a.url("/internal/v1/heartbeat"))
+            .header("x-forwarded-for", attacker)
+            .bearer_auth(key)
+            .json(
+                &serde_json::json!({ "cpu_usage": 1.0, "ram_usage": 1.0, "disk_usage": 1.0,
+                "active_connections": 0, "total_instances": 0 }),
+            )
+            .send()
+    };
+    let ok = TestApp::reply(beat(server_key.clone()).await.unwrap()).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let (body, last) = server_key.split_at(server_key.len() - 1);
+    let forged = format!("{body}{}", if last == "1" { "2" } else { "1" });
+    let refused = TestApp::reply(beat(forged).await.unwrap()).await;
+    assert_eq!(refused.code(), "IP_BANNED", "{}", refused.body);
     // Another address is not affected.
     assert_eq!(
         call_from(&a, "198.51.100.7", Some(&key)).await.code(),
