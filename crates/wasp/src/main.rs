@@ -441,10 +441,11 @@ fn database_url(args: &DbArgs) -> Result<String> {
             Ok(url.clone())
         }
         None => {
-            std::fs::create_dir_all(&args.data_dir).with_context(|| {
-                format!("WASP_DATA_DIR: cannot create `{}`", args.data_dir.display())
-            })?;
-            Ok(format!("sqlite://{}/wasp.db", args.data_dir.display()))
+            private_dir(&args.data_dir)?;
+            let path = args.data_dir.join("wasp.db");
+            private_database(&path)
+                .with_context(|| format!("WASP_DATA_DIR: cannot secure `{}`", path.display()))?;
+            Ok(format!("sqlite://{}", path.display()))
         }
     }
 }
@@ -470,9 +471,7 @@ fn secret_key(args: &DbArgs, backend: Backend) -> Result<Vec<u8>> {
             path.display()
         ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&args.data_dir).with_context(|| {
-                format!("WASP_DATA_DIR: cannot create `{}`", args.data_dir.display())
-            })?;
+            private_dir(&args.data_dir)?;
             let secret = wasp_management::crypto::generate_password(64);
             write_private(&path, &secret)
                 .with_context(|| format!("WASP_DATA_DIR: cannot write `{}`", path.display()))?;
@@ -482,6 +481,56 @@ fn secret_key(args: &DbArgs, backend: Backend) -> Result<Vec<u8>> {
             Err(e).with_context(|| format!("WASP_DATA_DIR: cannot read `{}`", path.display()))
         }
     }
+}
+
+/// Creates the data directory readable by this user only (0700: it holds the database, the
+/// secret and customers' media), and takes group and other access away from one that exists.
+fn private_dir(dir: &std::path::Path) -> Result<()> {
+    let fail = || format!("WASP_DATA_DIR: cannot create `{}`", dir.display());
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir).with_context(fail)?;
+        let mode = std::fs::metadata(dir)
+            .with_context(fail)?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))
+                .with_context(|| format!("WASP_DATA_DIR: cannot restrict `{}`", dir.display()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    builder.create(dir).with_context(fail)?;
+    Ok(())
+}
+
+/// The embedded database file readable by this user only (0600), created empty if missing
+/// (SQLite creates its `-wal` and `-shm` files with the database file's permissions), and
+/// an existing database and its companions restricted the same way.
+fn private_database(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
@@ -702,12 +751,7 @@ async fn worker(args: WorkerArgs) -> Result<()> {
     if args.db.database_url.is_none() {
         bail!("WASP_DATABASE_URL is required for a worker: the database management uses (sessions and chats live there)");
     }
-    std::fs::create_dir_all(&args.db.data_dir).with_context(|| {
-        format!(
-            "WASP_DATA_DIR: cannot create `{}`",
-            args.db.data_dir.display()
-        )
-    })?;
+    private_dir(&args.db.data_dir)?;
     // Management applies migrations; the worker only connects.
     let (db, _) = open_db(&args.db, 16, false).await?;
     let listener = tokio::net::TcpListener::bind(args.http_addr)

@@ -37,6 +37,15 @@ async fn up_starts_on_an_empty_data_dir_prints_the_password_once_and_restarts_cl
     let health = wait_healthy(&addr).await;
     assert_eq!(health["dependencies"]["database_backend"], "sqlite");
     assert!(data.join("wasp.db").exists() && data.join("secret.key").exists());
+    // Messages, webhook secrets and WhatsApp keys live there: this user's only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "the data directory");
+        for file in ["wasp.db", "wasp.db-wal", "wasp.db-shm", "secret.key"] {
+            assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+        }
+    }
     assert_eq!(
         login(&addr, &email, &password).await,
         reqwest::StatusCode::OK
