@@ -197,6 +197,7 @@ fn event(i: usize) -> NewEvent {
     NewEvent::sent(
         &format!("3EB0{i:016X}"),
         "15551234567@s.whatsapp.net",
+        Some("201234567890123@lid"),
         "text",
         Some("Your order #4711 has shipped and will arrive on Thursday. Reply STOP to opt out."),
         Utc::now(),

@@ -100,14 +100,16 @@ async fn what_a_contact_does_reaches_the_customer(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     let id = sent["data"]["message_id"].as_str().unwrap().to_owned();
     let received = stream.next("message.received").await;
-    // The sender as both phone number and LID.
+    // The contact wrote from its LID: the event names its phone-number chat and JID, with
+    // the LID beside them.
     assert_eq!(received["payload"]["from_phone"], format!("+{CONTACT}"));
-    assert!(
-        received["payload"]["from_lid"]
-            .as_str()
-            .is_some_and(|l| l.ends_with("@lid")),
-        "{received}"
-    );
+    let contact_jid = format!("{CONTACT}@s.whatsapp.net");
+    assert_eq!(received["payload"]["from"], contact_jid.as_str());
+    assert_eq!(received["payload"]["chat_id"], contact_jid.as_str());
+    let lid = sent["data"]["chat_lid"].as_str().unwrap_or_default();
+    assert!(lid.ends_with("@lid"), "{sent}");
+    assert_eq!(received["payload"]["from_lid"], lid, "{received}");
+    assert_eq!(received["payload"]["chat_lid"], lid, "{received}");
     let (status, body) = p
         .post(
             &key,

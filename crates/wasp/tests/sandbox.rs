@@ -82,6 +82,8 @@ async fn qr_login_send_receive_and_isolation(backend: Backend) {
     assert!(id.starts_with("3EB0") && id.len() == 22, "{id}");
     assert_eq!(body["data"]["status"], "sent");
     assert_eq!(body["data"]["chat_jid"], "6281234567890@s.whatsapp.net");
+    let contact_lid = body["data"]["chat_lid"].as_str().unwrap().to_owned();
+    assert!(contact_lid.ends_with("@lid"), "{body}");
     let read = p
         .wait_until(
             &test_a,
@@ -165,6 +167,10 @@ async fn qr_login_send_receive_and_isolation(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let inbound_id = body["data"]["message_id"].as_str().unwrap().to_owned();
     assert!(inbound_id.starts_with("3A"), "{inbound_id}");
+    // It wrote from its LID (as a contact migrated to LIDs does), and lands in the chat of
+    // its number: one chat per contact.
+    assert_eq!(body["data"]["chat_jid"], "6281234567890@s.whatsapp.net");
+    assert_eq!(body["data"]["chat_lid"], contact_lid.as_str());
 
     let (status, chats) = p.get(&test_a, "/chats").await;
     assert_eq!(status, StatusCode::OK, "{chats}");
@@ -201,6 +207,23 @@ async fn qr_login_send_receive_and_isolation(backend: Backend) {
         )
         .await;
     assert_eq!(found["data"][0]["id"], id.as_str(), "{found}");
+    // Sent to its LID, a message still goes in the contact's one chat.
+    let (status, to_lid) = p
+        .post(
+            &test_a,
+            "/send/message",
+            json!({ "phone": contact_lid, "message": "to your LID" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{to_lid}");
+    assert_eq!(to_lid["data"]["chat_jid"], "6281234567890@s.whatsapp.net");
+    assert_eq!(to_lid["data"]["chat_lid"], contact_lid.as_str());
+    let (_, chats) = p.get(&test_a, "/chats").await;
+    assert_eq!(chats["meta"]["total"], 1, "{chats}");
+    let (_, history) = p
+        .get(&test_a, "/chat/6281234567890@s.whatsapp.net/messages")
+        .await;
+    assert_eq!(history["meta"]["total"], 3, "{history}");
     let (status, _) = p.get(&test_a, "/chats?limit=500").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 

@@ -617,7 +617,11 @@ pub(crate) mod answers {
         pub message_id: String,
         /// sent; later receipts move it to delivered, read, played (see the message).
         pub status: String,
+        /// The chat it is filed under: the contact's phone-number JID when known (also for
+        /// a message sent to its LID), else the address it went to.
         pub chat_jid: String,
+        /// The contact's LID (`…@lid`), when known.
+        pub chat_lid: Option<String>,
         pub timestamp: DateTime<Utc>,
     }
 
@@ -677,7 +681,11 @@ pub(crate) mod answers {
     #[derive(Serialize, ToSchema)]
     pub struct SandboxInboundResult {
         pub message_id: Option<String>,
+        /// The chat the message is filed under: the contact's phone-number JID.
         pub chat_jid: Option<String>,
+        /// The contact's LID, which the message came from (as from a contact migrated to
+        /// LIDs on WhatsApp).
+        pub chat_lid: Option<String>,
         pub timestamp: Option<DateTime<Utc>>,
         pub reacted_to: Option<String>,
         pub emoji: Option<String>,
@@ -913,9 +921,14 @@ pub(crate) async fn send(
             content["recipients"] = json!(others);
         }
     }
+    // Filed under the contact's number even when the message went to its LID.
+    let (chat, chat_lid) =
+        crate::lids::resolve(caller.instance.driver.as_ref(), message.to.clone(), None).await;
+    let (chat, chat_lid) = (chat.to_string(), chat_lid.map(|l| l.to_string()));
     let event = crate::events::NewEvent::sent(
         &sent.id,
-        &message.to.to_string(),
+        &chat,
+        chat_lid.as_deref(),
         message.kind.as_str(),
         message.body.as_deref(),
         sent.timestamp,
@@ -926,7 +939,7 @@ pub(crate) async fn send(
         caller.key,
         &NewMessage {
             id: sent.id.clone(),
-            chat_jid: message.to.to_string(),
+            chat_jid: chat.clone(),
             chat_kind: message.to.kind(),
             chat_name: None,
             sender_jid: own,
@@ -951,7 +964,8 @@ pub(crate) async fn send(
     Ok(ok(json!({
         "message_id": sent.id,
         "status": "sent",
-        "chat_jid": message.to.to_string(),
+        "chat_jid": chat,
+        "chat_lid": chat_lid,
         "timestamp": sent.timestamp,
     }))
     .into_response())
@@ -1416,9 +1430,11 @@ async fn sandbox_inbound(
         )
         .map_err(driver_error)?;
     caller.instance.flush().await;
+    // The chat it is filed under: the contact's number (the message came from its LID).
     Ok(created(json!({
         "message_id": message.id,
-        "chat_jid": message.chat.to_string(),
+        "chat_jid": Jid::user(&from).to_string(),
+        "chat_lid": message.chat.to_string(),
         "timestamp": message.timestamp,
     }))
     .into_response())

@@ -1277,6 +1277,7 @@ async fn sandbox_newsletter(
                 chat: jid.clone(),
                 sender: jid.clone(),
                 sender_alt: None,
+                chat_alt: None,
                 push_name: None,
                 from_me: false,
                 kind: Kind::Text,

@@ -124,8 +124,13 @@ pub struct Incoming {
     pub chat: Jid,
     pub sender: Jid,
     /// The sender's other address where WhatsApp gives it: its LID when `sender` is a
-    /// phone-number JID, or the reverse.
+    /// phone-number JID, or the reverse. Once the instance normalised the message
+    /// ([`crate::lids::normalise`]), `sender` is the phone-number JID when known and this
+    /// its LID.
     pub sender_alt: Option<Jid>,
+    /// The chat's other address where WhatsApp gives it (a one-to-one chat addressed by LID
+    /// has its phone number here, or the reverse); after normalising, the chat's LID.
+    pub chat_alt: Option<Jid>,
     pub push_name: Option<String>,
     pub from_me: bool,
     pub kind: Kind,
@@ -169,6 +174,9 @@ impl Receipt {
 }
 
 /// What a driver reports to its instance, in order.
+// Messages are most of the events and the largest; events travel to the instance boxed
+// (`EventSink::emit`), so boxing the message inside as well would allocate twice.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A QR code to show; the next one replaces it after `ttl`.
@@ -426,6 +434,14 @@ pub trait Driver: Send + Sync + 'static {
         Err(DriverError::Invalid(
             "this message's media is not available from WhatsApp".into(),
         ))
+    }
+    /// The phone-number JID this session knows for a LID (`…@lid`).
+    async fn phone_of(&self, _lid: &Jid) -> Option<Jid> {
+        None
+    }
+    /// The LID this session knows for a phone-number JID.
+    async fn lid_of(&self, _phone: &Jid) -> Option<Jid> {
+        None
     }
     /// The sandbox controls, when this is a sandbox session.
     fn sandbox(&self) -> Option<&crate::sandbox::SandboxSession> {

@@ -108,6 +108,9 @@ impl NewEvent {
                 payload["from_lid"] = json!(alt.to_string());
             }
         }
+        if let Some(lid) = m.chat_alt.as_ref().filter(|c| is_lid(c)) {
+            payload["chat_lid"] = json!(lid.to_string());
+        }
         if let Some(name) = &m.push_name {
             payload["from_name"] = json!(name);
         }
@@ -132,8 +135,15 @@ impl NewEvent {
         NewEvent { kind, payload }
     }
 
-    /// A message we sent through the API, as stored.
-    pub fn sent(id: &str, chat: &str, kind: &str, body: Option<&str>, at: DateTime<Utc>) -> Self {
+    /// A message we sent through the API, as stored (`chat_lid`: the chat's LID, when known).
+    pub fn sent(
+        id: &str,
+        chat: &str,
+        chat_lid: Option<&str>,
+        kind: &str,
+        body: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Self {
         let mut payload = json!({
             "id": id,
             "chat_id": chat,
@@ -141,6 +151,9 @@ impl NewEvent {
             "is_from_me": true,
             "type": kind,
         });
+        if let Some(lid) = chat_lid {
+            payload["chat_lid"] = json!(lid);
+        }
         if let Some(body) = body {
             payload["body"] = json!(body);
         }

@@ -595,6 +595,8 @@ async fn apply(
     event: Event,
 ) -> Result<(), sqlx::Error> {
     use crate::events::NewEvent;
+    // One chat per contact: LIDs become phone numbers where the session knows them.
+    let event = crate::lids::normalise(instance.driver.as_ref(), event).await;
     let key = instance.key;
     let before = instance.status();
     let device = before.session.jid.as_deref();

@@ -42,6 +42,16 @@ impl Jid {
         self.server == GROUP_SERVER
     }
 
+    /// A phone-number JID (`…@s.whatsapp.net`).
+    pub fn is_phone(&self) -> bool {
+        self.server == USER_SERVER
+    }
+
+    /// A LID (`…@lid`): WhatsApp's number-independent address of an account.
+    pub fn is_lid(&self) -> bool {
+        self.server == LID_SERVER
+    }
+
     pub fn is_user(&self) -> bool {
         self.server == USER_SERVER || self.server == LID_SERVER
     }

@@ -11,6 +11,7 @@ pub mod events;
 pub mod groups;
 pub mod instances;
 pub mod jid;
+pub mod lids;
 pub mod live;
 pub mod media;
 pub mod net;

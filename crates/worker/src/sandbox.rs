@@ -67,6 +67,9 @@ pub struct SandboxNetwork {
     /// Which customer's account each number is: one number is one WhatsApp account, so
     /// another customer cannot link a device to it (and read its messages).
     owners: RwLock<HashMap<String, uuid::Uuid>>,
+    /// The phone number of every LID handed out on this network (LIDs derive from numbers
+    /// one way, as WhatsApp's do).
+    lids: RwLock<HashMap<String, String>>,
 }
 
 impl SandboxNetwork {
@@ -75,7 +78,31 @@ impl SandboxNetwork {
             config,
             online: RwLock::new(HashMap::new()),
             owners: RwLock::new(HashMap::new()),
+            lids: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// The LID of a number on this network, as a JID.
+    pub fn lid(&self, phone: &str) -> Jid {
+        let user = lid_for(phone);
+        self.lids
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(user.clone())
+            .or_insert_with(|| phone.to_owned());
+        Jid {
+            user,
+            server: crate::jid::LID_SERVER.to_owned(),
+        }
+    }
+
+    /// The number a LID of this network belongs to.
+    pub fn phone_of_lid(&self, lid: &str) -> Option<String> {
+        self.lids
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(lid)
+            .cloned()
     }
 
     /// Whether `owner` may link a device to `phone` (it is free, or its own).
@@ -252,7 +279,7 @@ impl SandboxSession {
         self.network.go_online(&phone, self.events.clone());
         self.events.emit(Event::Connected {
             jid: Jid::user(&phone),
-            lid: Some(lid_jid(&phone)),
+            lid: Some(self.network.lid(&phone)),
             push_name: Some(push_name),
             phone,
         });
@@ -317,12 +344,15 @@ impl SandboxSession {
         if inner.phase != Phase::Online {
             return Err(DriverError::NotConnected);
         }
-        let sender = Jid::user(from);
+        // Addressed as WhatsApp addresses a contact migrated to LIDs: from its LID, with its
+        // number beside it (the instance files it under the number, lids::normalise).
+        let lid = self.network.lid(from);
         let message = Incoming {
             id: phone_message_id(),
-            chat: sender.clone(),
-            sender_alt: Some(lid_jid(from)),
-            sender,
+            chat: lid.clone(),
+            sender: lid,
+            sender_alt: Some(Jid::user(from)),
+            chat_alt: None,
             push_name,
             from_me: false,
             kind,
@@ -337,7 +367,7 @@ impl SandboxSession {
 
     /// A contact reacts to a message of the chat.
     pub fn react(&self, from: &str, message_id: &str, emoji: &str) -> Result<(), DriverError> {
-        let sender = Jid::user(from);
+        let sender = self.network.lid(from);
         self.from_network(Event::Reaction {
             chat: sender.clone(),
             sender,
@@ -503,14 +533,6 @@ fn seen_by_peer<'a>(action: &'a Action, me: &Jid) -> Option<(&'a Jid, Event)> {
     })
 }
 
-/// The LID of a number on the sandbox network, as a JID.
-fn lid_jid(phone: &str) -> Jid {
-    Jid {
-        user: lid_for(phone),
-        server: crate::jid::LID_SERVER.to_owned(),
-    }
-}
-
 fn lid_for(phone: &str) -> String {
     let digest = wasp_protocol::keys::keyed_digest(b"wasp-sandbox-lid", phone.as_bytes());
     let n = u64::from_str_radix(&digest[..12], 16).unwrap_or(0);
@@ -521,6 +543,14 @@ fn lid_for(phone: &str) -> String {
 impl Driver for SandboxSession {
     fn name(&self) -> &'static str {
         "sandbox"
+    }
+
+    async fn phone_of(&self, lid: &Jid) -> Option<Jid> {
+        self.network.phone_of_lid(&lid.user).map(|p| Jid::user(&p))
+    }
+
+    async fn lid_of(&self, phone: &Jid) -> Option<Jid> {
+        SandboxNetwork::is_registered(&phone.user).then(|| self.network.lid(&phone.user))
     }
 
     async fn restore(&self, credentials: &Credentials) -> Result<(), DriverError> {
@@ -642,21 +672,30 @@ impl Driver for SandboxSession {
         if !message.to.is_user() && !message.to.is_group() {
             return Err(DriverError::NotOnWhatsApp(message.to.to_string()));
         }
-        if message.to.is_user() && !SandboxNetwork::is_registered(&message.to.user) {
-            return Err(DriverError::NotOnWhatsApp(format!("+{}", message.to.user)));
+        // The account a LID belongs to: a LID no account on this network has is nobody.
+        let to_phone = if message.to.is_lid() {
+            self.network
+                .phone_of_lid(&message.to.user)
+                .ok_or_else(|| DriverError::NotOnWhatsApp(message.to.to_string()))?
+        } else {
+            message.to.user.clone()
+        };
+        if message.to.is_user() && !SandboxNetwork::is_registered(&to_phone) {
+            return Err(DriverError::NotOnWhatsApp(format!("+{to_phone}")));
         }
         let sent = Sent {
             id: web_message_id(),
             timestamp: Utc::now(),
         };
         // Another sandbox session with that number receives it.
-        if let Some(peer) = self.network.sink_of(&message.to.user) {
-            let own = Jid::user(&own_phone);
+        if let Some(peer) = self.network.sink_of(&to_phone) {
+            let own = self.network.lid(&own_phone);
             peer.emit(Event::Message(Incoming {
                 id: sent.id.clone(),
                 chat: own.clone(),
                 sender: own,
-                sender_alt: Some(lid_jid(&own_phone)),
+                sender_alt: Some(Jid::user(&own_phone)),
+                chat_alt: None,
                 push_name: self.lock().account.as_ref().map(|(_, n)| n.clone()),
                 from_me: false,
                 kind: message.kind,

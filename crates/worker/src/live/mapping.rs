@@ -267,6 +267,7 @@ pub fn inbound(message: &wa::Message, info: &MessageInfo) -> Option<Event> {
         chat,
         sender,
         sender_alt: info.source.sender_alt.as_ref().map(from_wa),
+        chat_alt: info.source.recipient_alt.as_ref().map(from_wa),
         push_name: non_empty(Some(info.push_name.as_str())),
         from_me: info.source.is_from_me,
         kind,

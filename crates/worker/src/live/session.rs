@@ -249,6 +249,19 @@ impl Driver for LiveSession {
         Some(self)
     }
 
+    async fn phone_of(&self, lid: &crate::jid::Jid) -> Option<crate::jid::Jid> {
+        let (_, phone) = self.lid_and_phone(lid).await?;
+        Some(crate::jid::Jid::user(&phone))
+    }
+
+    async fn lid_of(&self, phone: &crate::jid::Jid) -> Option<crate::jid::Jid> {
+        let (lid, _) = self.lid_and_phone(phone).await?;
+        Some(crate::jid::Jid {
+            user: lid,
+            server: crate::jid::LID_SERVER.to_owned(),
+        })
+    }
+
     async fn restore(&self, _credentials: &Credentials) -> Result<(), DriverError> {
         if !self.paired().await {
             return Err(DriverError::NotLoggedIn);
@@ -489,6 +502,23 @@ impl Driver for LiveSession {
 }
 
 impl LiveSession {
+    /// The (LID, phone number) pair of an account, from the running client's mapping cache
+    /// (which reads the store on a miss), or from the store while no client runs.
+    async fn lid_and_phone(&self, jid: &crate::jid::Jid) -> Option<(String, String)> {
+        use whatsapp_rust::wacore::store::traits::ProtocolStore;
+        if let Some(client) = self.client_slot() {
+            let entry = client.get_lid_pn_entry(&address(jid).ok()?).await.ok()??;
+            return Some((entry.lid.to_string(), entry.phone_number.to_string()));
+        }
+        let store = &self.bot.store;
+        let entry = if jid.is_lid() {
+            store.get_lid_mapping(&jid.user).await
+        } else {
+            store.get_pn_mapping(&jid.user).await
+        };
+        entry.ok()?.map(|e| (e.lid, e.phone_number))
+    }
+
     /// Uploads the media of `message` and builds its protobuf.
     async fn media_message(
         &self,
@@ -1028,6 +1058,43 @@ mod tests {
             session.restore(&Credentials::default()).await,
             Err(DriverError::NotLoggedIn)
         ));
+    }
+
+    /// The session's address book (the library's LID mappings, in our store) maps a
+    /// contact's LID and number both ways, so its messages land in one chat.
+    #[tokio::test]
+    async fn lids_and_numbers_map_through_the_sessions_stored_mappings() {
+        use whatsapp_rust::wacore::store::traits::{LidPnMappingEntry, ProtocolStore};
+        let (session, _events, _dir) = live_session(true).await;
+        session
+            .bot
+            .store
+            .put_lid_mapping(&LidPnMappingEntry {
+                lid: "201234567890123".into(),
+                phone_number: "6289876543210".into(),
+                created_at: 1,
+                updated_at: 1,
+                learning_source: "usync".into(),
+            })
+            .await
+            .unwrap();
+        let lid = crate::jid::Jid {
+            user: "201234567890123".into(),
+            server: "lid".into(),
+        };
+        let phone = crate::jid::Jid::user("6289876543210");
+        assert_eq!(session.phone_of(&lid).await, Some(phone.clone()));
+        assert_eq!(session.lid_of(&phone).await, Some(lid.clone()));
+        assert_eq!(
+            session
+                .lid_of(&crate::jid::Jid::user("6281111111111"))
+                .await,
+            None
+        );
+        // The same through a running client (its cache reads the store on a miss).
+        session.restore(&Credentials::default()).await.unwrap();
+        assert_eq!(session.phone_of(&lid).await, Some(phone));
+        session.stop().await;
     }
 
     #[test]
