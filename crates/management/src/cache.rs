@@ -222,6 +222,9 @@ pub struct GatewayCache {
     /// Service tokens reused for part of their life: (server, customer, live?, key) →
     /// `Authorization` header value (`Bearer …`).
     tokens: RwLock<FastMap<TokenFor, (HeaderValue, Instant)>>,
+    /// Customers with an event stream open on this process: bumped by every invalidation of
+    /// the customer, so each stream checks its key again (`streams.rs`).
+    streams: Mutex<FastMap<Uuid, tokio::sync::watch::Sender<u64>>>,
     bus: Option<Bus>,
 }
 
@@ -244,6 +247,7 @@ impl GatewayCache {
             flushing_uses: tokio::sync::Mutex::default(),
             bans: RwLock::default(),
             tokens: RwLock::default(),
+            streams: Mutex::default(),
             bus: redis_url.map(|url| Bus::new(url, prefix)).transpose()?,
         })
     }
@@ -381,6 +385,8 @@ impl GatewayCache {
                 self.generation.fetch_add(1, Ordering::AcqRel);
                 keys.retain(|_, k| k.customer_id != id);
                 routes.remove(&id);
+                drop((keys, routes));
+                self.wake_streams(Some(id));
             }
             Invalidation::All => {
                 let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
@@ -388,6 +394,8 @@ impl GatewayCache {
                 self.generation.fetch_add(1, Ordering::AcqRel);
                 keys.clear();
                 routes.clear();
+                drop((keys, routes));
+                self.wake_streams(None);
             }
         }
     }
@@ -397,6 +405,27 @@ impl GatewayCache {
         self.apply(what);
         if let Some(bus) = &self.bus {
             bus.publish(what).await;
+        }
+    }
+
+    /// A receiver woken whenever `customer` is invalidated (on this process or, through
+    /// Redis, on another), for an open event stream to check its key again.
+    pub fn watch_streams(&self, customer: Uuid) -> tokio::sync::watch::Receiver<u64> {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        streams.retain(|_, tx| tx.receiver_count() > 0);
+        streams
+            .entry(customer)
+            .or_insert_with(|| tokio::sync::watch::channel(0).0)
+            .subscribe()
+    }
+
+    /// Wakes the open streams of `customer` (of every customer with `None`).
+    fn wake_streams(&self, customer: Option<Uuid>) {
+        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let wake = |tx: &tokio::sync::watch::Sender<u64>| tx.send_modify(|n| *n += 1);
+        match customer {
+            Some(id) => streams.get(&id).into_iter().for_each(wake),
+            None => streams.values().for_each(wake),
         }
     }
 
@@ -591,6 +620,24 @@ mod tests {
         assert!(cache.route(a).is_missing());
         assert!(matches!(cache.key(&[0xdb; 32]), Lookup::Fresh(_)));
         assert!(matches!(cache.route(b), Lookup::Fresh(_)));
+    }
+
+    #[test]
+    fn an_invalidation_wakes_the_open_streams_of_that_customer_only() {
+        let cache = GatewayCache::new(None, "t:").unwrap();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let (mut on_a, on_b) = (cache.watch_streams(a), cache.watch_streams(b));
+        // Received from another replica through Redis, or made here: the same apply.
+        cache.apply(Invalidation::Customer(a));
+        assert!(on_a.has_changed().unwrap());
+        assert!(!on_b.has_changed().unwrap());
+        on_a.mark_unchanged();
+        cache.apply(Invalidation::All);
+        assert!(on_a.has_changed().unwrap() && on_b.has_changed().unwrap());
+        // A customer whose streams all closed is forgotten at the next watch.
+        drop((on_a, on_b));
+        let _c = cache.watch_streams(Uuid::new_v4());
+        assert_eq!(cache.streams.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -427,9 +427,16 @@ pub async fn proxy(
     if !decision.allowed {
         return Ok(refuse(&state, &auth, &meta, &decision).await);
     }
+    // A stream lives no longer than its key (streams.rs).
+    let stream_key = crate::streams::is_stream(&req)
+        .then(|| crate::keys::presented_key(req.headers()).map(str::to_owned))
+        .flatten();
     let mut response = forward(&state, &auth, &meta, req)
         .await
         .unwrap_or_else(IntoResponse::into_response);
+    if let Some(presented) = stream_key.filter(|_| response.status().is_success()) {
+        response = crate::streams::guard(&state, &auth, presented, response);
+    }
     set_limit_headers(response.headers_mut(), &decision);
     Ok(response)
 }

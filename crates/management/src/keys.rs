@@ -384,6 +384,8 @@ pub struct CustomerAuth {
     pub scopes: Arc<[String]>,
     /// The customer's plan, for its limits.
     pub plan: Plan,
+    /// When the key stops working, if it expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl CustomerAuth {
@@ -419,12 +421,11 @@ fn invalid_key() -> Error {
 }
 
 /// The key presented in `X-API-Key` or `Authorization: Bearer ak_…`.
-pub fn presented_key(parts: &Parts) -> Option<&str> {
-    if let Some(v) = parts.headers.get("x-api-key") {
+pub fn presented_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    if let Some(v) = headers.get("x-api-key") {
         return v.to_str().ok().map(str::trim);
     }
-    parts
-        .headers
+    headers
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
@@ -578,7 +579,7 @@ impl FromRequestParts<AppState> for CustomerAuth {
             Some(meta) => meta.ip,
             None => RequestMeta::from_request_parts(parts, state).await?.ip,
         };
-        let Some(presented) = presented_key(parts) else {
+        let Some(presented) = presented_key(&parts.headers) else {
             parts.extensions.insert(KeyRefusal::Missing);
             return Err(Error::unauthorized(
                 code::INVALID_API_KEY,
@@ -594,6 +595,7 @@ impl FromRequestParts<AppState> for CustomerAuth {
                     mode,
                     scopes: key.scopes,
                     plan: key.plan,
+                    expires_at: key.expires_at,
                 };
                 if let Some(slot) = parts.extensions.get::<crate::gateway::AuthSlot>() {
                     slot.fill(&auth);

@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod placement;
 pub mod router;
 pub mod servers;
+pub mod streams;
 pub mod upstream;
 pub mod usage;
 pub mod webhooks;

@@ -65,6 +65,15 @@ impl Stream {
         doc
     }
 
+    /// The server closes the stream within 5 s (events sent before that are passed over).
+    async fn ends(&mut self) {
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while self.0.recv().await.is_some() {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream is still open");
+    }
+
     /// Nothing more arrives for a moment.
     async fn quiet(&mut self) {
         if let Ok(Some(doc)) = tokio::time::timeout(Duration::from_millis(300), self.0.recv()).await
@@ -329,6 +338,106 @@ async fn sqlite_what_a_contact_does_reaches_the_customer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_what_a_contact_does_reaches_the_customer() {
     what_a_contact_does_reaches_the_customer(Backend::Postgres).await;
+}
+
+/// An open event stream ends the moment its key stops working: revoked, expired, its
+/// customer suspended; other keys' streams stay open until then.
+async fn a_stream_lives_no_longer_than_its_key(backend: Backend) {
+    let p = Platform::start(backend).await;
+    let (id, _, key) = p.customer("streams@example.com").await;
+    p.get(&key, "/app/login").await;
+    let (status, body) = p
+        .post(&key, "/sandbox/scan", json!({ "phone": "6285550003333" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let new_key = |extra: Value| {
+        let p = &p;
+        let id = id.clone();
+        async move {
+            let mut req = json!({ "name": "stream", "mode": "test" });
+            req.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let (status, body) = p
+                .admin(
+                    reqwest::Method::POST,
+                    &format!("/api/admin/customers/{id}/keys"),
+                    Some(req),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            (
+                body["data"]["id"].as_str().unwrap().to_owned(),
+                body["data"]["api_key"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (revoked_id, to_revoke) = new_key(json!({})).await;
+    let expires = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    let (_, expiring) = new_key(json!({ "expires_at": expires })).await;
+    let mut kept = Stream::open(&p, &key, "message.received").await;
+    let mut revoked = Stream::open(&p, &to_revoke, "message.received").await;
+    let mut expired = Stream::open(&p, &expiring, "message.received").await;
+    let inbound = |text: &'static str| {
+        let p = &p;
+        let key = key.clone();
+        async move {
+            let (status, body) = p
+                .post(
+                    &key,
+                    "/sandbox/inbound",
+                    json!({ "from": CONTACT, "message": text }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    };
+    inbound("one").await;
+    for stream in [&mut kept, &mut revoked, &mut expired] {
+        stream.next("message.received").await;
+    }
+
+    let (status, body) = p
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/admin/customers/{id}/keys/{revoked_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    revoked.ends().await;
+    inbound("two").await;
+    assert_eq!(
+        kept.next("message.received").await["payload"]["body"],
+        "two"
+    );
+
+    expired.ends().await;
+    inbound("three").await;
+    assert_eq!(
+        kept.next("message.received").await["payload"]["body"],
+        "three"
+    );
+
+    let (status, body) = p
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/admin/customers/{id}/suspend"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    kept.ends().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_stream_lives_no_longer_than_its_key() {
+    a_stream_lives_no_longer_than_its_key(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_stream_lives_no_longer_than_its_key() {
+    a_stream_lives_no_longer_than_its_key(Backend::Postgres).await;
 }
 
 /// A webhook receiver that keeps the documents it got.

@@ -1,0 +1,89 @@
+//! Long-lived customer streams (`GET /api/v1/events`) live no longer than the key that
+//! opened them. A stream's key is checked when it opens, like every call's; then the stream
+//! ends at once when the key is revoked, expires, no longer carries the scope the stream
+//! needs, or the customer is suspended or deleted. Every such change invalidates the
+//! customer in the gateway cache, on this process and, through Redis, on every replica
+//! ([`crate::cache::GatewayCache::watch_streams`]); each open stream of the customer then
+//! checks its key again and ends if it no longer passes. Expiry needs no change: the stream
+//! ends at the key's expiry time.
+
+use crate::{
+    keys::{self, CustomerAuth, KeyCheck},
+    AppState,
+};
+use axum::{
+    body::Body,
+    http::{Method, Request},
+    response::Response,
+};
+use futures_util::StreamExt as _;
+
+/// The scope the event stream needs (the one `/api/v1/events` is called with).
+const SCOPE: &str = "messages:read";
+
+/// Whether `req` opens a long-lived stream.
+pub fn is_stream<B>(req: &Request<B>) -> bool {
+    req.method() == Method::GET && req.uri().path() == "/api/v1/events"
+}
+
+/// The worker's streamed answer, ended as soon as the key in `presented` stops passing.
+pub fn guard(
+    state: &AppState,
+    auth: &CustomerAuth,
+    presented: String,
+    answer: Response,
+) -> Response {
+    let (parts, body) = answer.into_parts();
+    let ended = Box::pin(until_void(state.clone(), auth.clone(), presented));
+    let body = body.into_data_stream().take_until(ended);
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
+/// Resolves when the key no longer opens this customer's stream.
+async fn until_void(state: AppState, auth: CustomerAuth, presented: String) {
+    let mut woken = state.cache.watch_streams(auth.customer_id);
+    let expiry = auth.expires_at.map(|at| {
+        let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+        tokio::time::Instant::now() + left
+    });
+    loop {
+        tokio::select! {
+            changed = woken.changed() => {
+                if changed.is_err() || !still_passes(&state, &auth, &presented).await {
+                    tracing::info!(customer = %auth.customer_id, key = %auth.key_id,
+                        "event stream ended: its key no longer passes");
+                    return;
+                }
+            }
+            () = sleep_until(expiry) => {
+                tracing::info!(customer = %auth.customer_id, key = %auth.key_id,
+                    "event stream ended: its key expired");
+                return;
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether the key still opens this stream: valid, the same customer's, with the scope. A
+/// database that cannot be asked keeps the stream (the next change checks again).
+async fn still_passes(state: &AppState, auth: &CustomerAuth, presented: &str) -> bool {
+    match keys::check_key(state, presented).await {
+        Ok((_, key)) => {
+            key.customer_id == auth.customer_id
+                && key.key_id == auth.key_id
+                && key.scopes.iter().any(|s| s == "*" || s == SCOPE)
+        }
+        Err(KeyCheck::Failed(e)) => {
+            tracing::warn!(error = %e, "could not check an event stream's key; it stays open");
+            true
+        }
+        Err(KeyCheck::Refused(_)) => false,
+    }
+}
