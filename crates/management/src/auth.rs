@@ -6,7 +6,7 @@
 use crate::{
     audit::AuditEvent,
     crypto,
-    db::{Db, Inet},
+    db::{Db, Inet, Tx},
     error::{code, created, ok, Envelope, Json},
     http::RequestMeta,
     on_pool, on_tx, AppState, Error, Result,
@@ -280,8 +280,6 @@ struct LoginRow {
     mfa_enabled: bool,
     mfa_secret: Option<String>,
     is_active: bool,
-    failed_login_count: i32,
-    locked_until: Option<DateTime<Utc>>,
 }
 
 fn cookie_header(
@@ -344,38 +342,114 @@ fn bad_credentials() -> Error {
     Error::unauthorized(code::INVALID_CREDENTIALS, "invalid email or password")
 }
 
-/// Counts a failed attempt against the account, locking it at the threshold. Returns the
-/// lock time when this failure locked it.
+/// The sign-in failures of one e-mail from one address: five in a row lock that e-mail for
+/// that address, whether or not an operator has it (the answers do not tell), and a
+/// stranger elsewhere cannot lock an operator out.
+struct Attempts {
+    email: String,
+    ip: String,
+}
+
+impl Attempts {
+    fn new(email: &str, meta: &RequestMeta) -> Attempts {
+        Attempts {
+            email: email.chars().take(255).collect(),
+            ip: meta.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Until when sign-ins of this e-mail from this address are refused, if they are.
+    async fn locked_until(&self, db: &Db) -> Result<Option<DateTime<Utc>>> {
+        let until: Option<Option<DateTime<Utc>>> = on_pool!(db, |pool| {
+            sqlx::query_scalar(
+            "SELECT locked_until FROM admin_login_failures WHERE email = $1 AND ip_address = $2"
+        )
+        .bind(&self.email)
+        .bind(&self.ip)
+        .fetch_optional(pool)
+        .await
+        })?;
+        Ok(until.flatten().filter(|u| *u > Utc::now()))
+    }
+
+    /// Counts a failure, locking at the threshold; the lock time when this one locked. Old
+    /// rows are purged on the way.
+    async fn failed(&self, db: &Db) -> Result<(i32, Option<DateTime<Utc>>)> {
+        let now = Utc::now();
+        let mut tx = db.begin().await?;
+        let failures: i32 = on_tx!(&mut tx, |conn| {
+            sqlx::query("DELETE FROM admin_login_failures WHERE updated_at < $1")
+                .bind(now - Duration::days(1))
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query_scalar(
+                "INSERT INTO admin_login_failures (email, ip_address, failures, updated_at) \
+                 VALUES ($1, $2, 1, $3) ON CONFLICT (email, ip_address) DO UPDATE \
+                 SET failures = admin_login_failures.failures + 1, updated_at = $3 RETURNING failures",
+            )
+            .bind(&self.email)
+            .bind(&self.ip)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await
+        })?;
+        let lock = (failures >= LOCKOUT_THRESHOLD).then(|| now + LOCKOUT_DURATION);
+        if let Some(until) = lock {
+            on_tx!(&mut tx, |conn| sqlx::query(
+                "UPDATE admin_login_failures SET failures = 0, locked_until = $1 \
+                 WHERE email = $2 AND ip_address = $3"
+            )
+            .bind(until)
+            .bind(&self.email)
+            .bind(&self.ip)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
+        }
+        tx.commit().await?;
+        Ok((failures, lock))
+    }
+
+    /// A successful sign-in clears this address's count.
+    async fn succeeded(&self, tx: &mut Tx) -> Result<()> {
+        on_tx!(tx, |conn| sqlx::query(
+            "DELETE FROM admin_login_failures WHERE email = $1 AND ip_address = $2"
+        )
+        .bind(&self.email)
+        .bind(&self.ip)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+/// Counts a failed attempt (of an operator, or of an e-mail no operator has: `row` is
+/// `None`), audited; the lock time when this failure locked the e-mail for the address.
 async fn record_failure(
     db: &Db,
-    row: &LoginRow,
+    attempts: &Attempts,
+    row: Option<&LoginRow>,
     reason: &str,
     meta: &RequestMeta,
 ) -> Result<Option<DateTime<Utc>>> {
-    let failures = row.failed_login_count + 1;
-    let lock = (failures >= LOCKOUT_THRESHOLD).then(|| Utc::now() + LOCKOUT_DURATION);
+    let (failures, lock) = attempts.failed(db).await?;
+    let id = row.map(|r| r.id);
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "UPDATE admin_users SET failed_login_count = $1, locked_until = $2 WHERE id = $3"
-    )
-    .bind(if lock.is_some() { 0 } else { failures })
-    .bind(lock)
-    .bind(row.id)
-    .execute(&mut *conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    AuditEvent::auth_event(Some(row.id), "login_failed", meta)
-        .resource("admin_user", row.id)
+    let mut failed = AuditEvent::auth_event(id, "login_failed", meta)
         .metadata(serde_json::json!({ "reason": reason, "consecutive_failures": failures }))
-        .failure(reason)
-        .write(&mut tx)
-        .await?;
+        .failure(reason);
+    if let Some(id) = id {
+        failed = failed.resource("admin_user", id);
+    }
+    failed.write(&mut tx).await?;
     if let Some(until) = lock {
-        AuditEvent::security_event("admin", Some(row.id), "account_locked", meta)
-            .resource("admin_user", row.id)
-            .metadata(serde_json::json!({ "locked_until": until, "failures": failures }))
-            .write(&mut tx)
-            .await?;
+        let mut locked = AuditEvent::security_event("admin", id, "account_locked", meta)
+            .metadata(serde_json::json!({ "locked_until": until, "failures": failures }));
+        if let Some(id) = id {
+            locked = locked.resource("admin_user", id);
+        }
+        locked.write(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(lock)
@@ -429,30 +503,34 @@ pub async fn login(
         });
     }
     let email = req.email.trim().to_lowercase();
+    let attempts = Attempts::new(&email, &meta);
     let sql =
-        "SELECT id, email, password_hash, full_name, role, mfa_enabled, mfa_secret, is_active, \
-               failed_login_count, locked_until FROM admin_users WHERE LOWER(email) = $1";
+        "SELECT id, email, password_hash, full_name, role, mfa_enabled, mfa_secret, is_active \
+               FROM admin_users WHERE LOWER(email) = $1";
     let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, LoginRow>(sql)
         .bind(&email)
         .fetch_optional(pool)
         .await)?;
-    let Some(row) = row else {
-        crypto::burn_password_check(&req.password);
-        AuditEvent::auth_event(None, "login_failed", &meta)
-            .metadata(serde_json::json!({ "reason": "unknown_email" }))
-            .failure("unknown email")
-            .write_alone(&state.db)
-            .await?;
-        return Err(bad_credentials());
-    };
-    if let Some(until) = row.locked_until.filter(|u| *u > Utc::now()) {
-        AuditEvent::auth_event(Some(row.id), "login_refused_locked", &meta)
-            .resource("admin_user", row.id)
-            .failure("account locked")
-            .write_alone(&state.db)
-            .await?;
+    if let Some(until) = attempts.locked_until(&state.db).await? {
+        let mut refused =
+            AuditEvent::auth_event(row.as_ref().map(|r| r.id), "login_refused_locked", &meta)
+                .failure("locked for this address");
+        if let Some(row) = &row {
+            refused = refused.resource("admin_user", row.id);
+        }
+        refused.write_alone(&state.db).await?;
         return Err(locked_error(until));
     }
+    let Some(row) = row else {
+        // The same work and the same answers as for an operator's wrong password.
+        crypto::burn_password_check(&req.password);
+        if let Some(until) =
+            record_failure(&state.db, &attempts, None, "unknown_email", &meta).await?
+        {
+            return Err(locked_error(until));
+        }
+        return Err(bad_credentials());
+    };
     let password_ok = crypto::verify_password(&req.password, &row.password_hash);
     if !password_ok || !row.is_active {
         let reason = if password_ok {
@@ -460,7 +538,8 @@ pub async fn login(
         } else {
             "wrong_password"
         };
-        if let Some(until) = record_failure(&state.db, &row, reason, &meta).await? {
+        if let Some(until) = record_failure(&state.db, &attempts, Some(&row), reason, &meta).await?
+        {
             return Err(locked_error(until));
         }
         return Err(bad_credentials());
@@ -481,7 +560,8 @@ pub async fn login(
             }
             Some(code_given) if !totp_matches(secret, &row.email, code_given)? => {
                 if let Some(until) =
-                    record_failure(&state.db, &row, "wrong_mfa_code", &meta).await?
+                    record_failure(&state.db, &attempts, Some(&row), "wrong_mfa_code", &meta)
+                        .await?
                 {
                     return Err(locked_error(until));
                 }
@@ -493,7 +573,7 @@ pub async fn login(
             Some(_) => {}
         }
     }
-    let tokens = start_session(&state, &row, &meta).await?;
+    let tokens = start_session(&state, &row, &attempts, &meta).await?;
     let body = ok(&tokens).into_response();
     Ok(with_session_cookies(&state, &tokens, body))
 }
@@ -501,6 +581,7 @@ pub async fn login(
 async fn start_session(
     state: &AppState,
     row: &LoginRow,
+    attempts: &Attempts,
     meta: &RequestMeta,
 ) -> Result<TokenResponse> {
     let session_id = Uuid::now_v7();
@@ -510,7 +591,7 @@ async fn start_session(
         sign(state, row.id, session_id, "refresh", REFRESH_TTL)?;
     let mut tx = state.db.begin().await?;
     on_tx!(&mut tx, |conn| {
-        sqlx::query("UPDATE admin_users SET failed_login_count = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE admin_users SET last_login_at = $1 WHERE id = $2")
             .bind(now)
             .bind(row.id)
             .execute(&mut *conn)
@@ -525,6 +606,7 @@ async fn start_session(
             .execute(&mut *conn)
             .await?;
     });
+    attempts.succeeded(&mut tx).await?;
     AuditEvent::auth_event(Some(row.id), "login", meta)
         .resource("admin_user", row.id)
         .metadata(serde_json::json!({ "session_id": session_id, "mfa": row.mfa_enabled }))

@@ -30,8 +30,11 @@ pub struct Operator {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
-const OPERATOR_COLUMNS: &str =
-    "id, email, full_name, role, mfa_enabled, is_active, locked_until, created_at, last_login_at";
+/// `locked_until`: the latest lock of the operator's e-mail from any address (a lock holds
+/// only for the address that failed, see `auth.rs`).
+const OPERATOR_COLUMNS: &str = "id, email, full_name, role, mfa_enabled, is_active, \
+     (SELECT MAX(f.locked_until) FROM admin_login_failures f WHERE f.email = LOWER(admin_users.email) \
+      AND f.locked_until IS NOT NULL) AS locked_until, created_at, last_login_at";
 
 /// An operator just created or reset, with the password shown this once.
 #[derive(Debug, Serialize, ToSchema)]
@@ -168,13 +171,22 @@ pub async fn reset_password(
     let hash = crypto::hash_password(password)?;
     let now = Utc::now();
     let updated = on_tx!(tx, |conn| {
-        let n = sqlx::query("UPDATE admin_users SET password_hash = $1, password_changed_at = $2, failed_login_count = 0, locked_until = NULL WHERE id = $3")
-            .bind(&hash)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE admin_users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+        )
+        .bind(&hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        // A reset unlocks the account from every address.
+        sqlx::query(
+            "DELETE FROM admin_login_failures WHERE email = (SELECT LOWER(email) FROM admin_users WHERE id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         sqlx::query(
             "UPDATE admin_sessions SET revoked_at = $1 WHERE admin_id = $2 AND revoked_at IS NULL",
         )

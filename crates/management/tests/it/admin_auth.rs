@@ -120,6 +120,101 @@ async fn the_session_cookie_works_and_logout_ends_it(app: TestApp) {
     assert_eq!(app.audit(&root, "logout").await.len(), 1);
 }
 
+/// Behind a trusted proxy, whose `X-Forwarded-For` gives each sign-in its address.
+mod lockout_per_address {
+    use super::*;
+    use wasp_management::db::Backend;
+
+    async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, |c| c.trust_proxy = true).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        an_unknown_email_is_answered_like_a_known_one_and_a_stranger_cannot_lock_an_operator_out(
+            start(Backend::Sqlite).await,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        an_unknown_email_is_answered_like_a_known_one_and_a_stranger_cannot_lock_an_operator_out(
+            start(Backend::Postgres).await,
+        )
+        .await
+    }
+}
+
+/// A sign-in from `ip` (through a trusted proxy's `X-Forwarded-For`).
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> crate::harness::Reply {
+    let resp = app
+        .http
+        .post(app.url("/api/admin/auth/login"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    TestApp::reply(resp).await
+}
+
+async fn an_unknown_email_is_answered_like_a_known_one_and_a_stranger_cannot_lock_an_operator_out(
+    app: TestApp,
+) {
+    let root = app.root_token().await;
+    app.operator_token(&root, "real@wasp.test", "admin").await;
+    let stranger = "203.0.113.66";
+    // Five wrong tries at a real and at a made-up e-mail: the same answers, step by step.
+    for attempt in 1..=6 {
+        let known = login_from(&app, stranger, "real@wasp.test", "wrong-password-here").await;
+        let unknown = login_from(&app, stranger, "nobody@wasp.test", "wrong-password-here").await;
+        assert_eq!(
+            (known.status, known.code()),
+            (unknown.status, unknown.code()),
+            "attempt {attempt}: {} / {}",
+            known.body,
+            unknown.body
+        );
+        let expected = if attempt < 5 {
+            "INVALID_CREDENTIALS"
+        } else {
+            "ACCOUNT_LOCKED"
+        };
+        assert_eq!(known.code(), expected, "attempt {attempt}");
+        if attempt >= 5 {
+            assert_eq!(
+                known.body["error"]["message"],
+                unknown.body["error"]["message"]
+            );
+        }
+    }
+    // The stranger is locked out of that e-mail, even with the right password...
+    let right = login_from(&app, stranger, "real@wasp.test", "operator-password-123").await;
+    assert_eq!(right.code(), "ACCOUNT_LOCKED");
+    // ...but the operator, signing in from their own address, is not.
+    let own = login_from(
+        &app,
+        "198.51.100.20",
+        "real@wasp.test",
+        "operator-password-123",
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    // Both locks are security events; the operator listing shows the lock.
+    assert_eq!(app.audit(&root, "account_locked").await.len(), 2);
+    let users = app.get("/api/admin/users", &root).await;
+    let real = users
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "real@wasp.test")
+        .unwrap()
+        .clone();
+    assert!(real["locked_until"].is_string(), "{real}");
+}
+
 async fn repeated_failures_lock_the_account_even_for_the_right_password(app: TestApp) {
     let root = app.root_token().await;
     app.operator_token(&root, "ops@wasp.test", "admin").await;
