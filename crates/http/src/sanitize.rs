@@ -82,6 +82,57 @@ pub fn sanitize(input: &str) -> Cow<'_, str> {
     }
 }
 
+/// A request path as it may be logged: [`sanitize`]d, and every segment that is a phone
+/// number however written (`62.898.765.43210`, `+62-898-…`, `%2B62%20898…`, `(62) 898…`,
+/// `62898…@s.whatsapp.net`, a LID) cut to its last four digits. A client chooses how it
+/// formats a number, so the digits are read after percent-decoding and dropping separators.
+pub fn sanitize_path(path: &str) -> String {
+    let masked: Vec<String> = path.split('/').map(mask_segment).collect();
+    sanitize(&masked.join("/")).into_owned()
+}
+
+/// One path segment with a phone number in it masked (see [`sanitize_path`]).
+fn mask_segment(segment: &str) -> String {
+    let decoded = percent_decode(segment);
+    let (number, server) = match decoded.split_once('@') {
+        Some((user, server)) => (user, Some(server)),
+        None => (decoded.as_str(), None),
+    };
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let only_formatting = number
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '.' | '-' | '(' | ')'));
+    if !only_formatting || !(10..=15).contains(&digits.len()) {
+        return segment.to_owned();
+    }
+    let tail = &digits[digits.len() - 4..];
+    match server {
+        Some(server) => format!("****{tail}@{server}"),
+        None => format!("****{tail}"),
+    }
+}
+
+/// `%XX` escapes decoded (a malformed one is kept as it is); `+` stays `+`.
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The replacement for one match, or `None` when it is left as it is (already masked, or a
 /// digit run that is not a phone number).
 fn mask(input: &str, caps: &Captures<'_>) -> Option<String> {
@@ -255,6 +306,38 @@ mod tests {
 
     fn masked(input: &str) -> String {
         sanitize(input).into_owned()
+    }
+
+    #[test]
+    fn phone_numbers_in_paths_are_masked_however_they_are_written() {
+        for path in [
+            "/api/v1/chat/62.898.765.43210/messages",
+            "/api/v1/chat/62-898-765-43210/messages",
+            "/api/v1/chat/%2B6289876543210/messages",
+            "/api/v1/chat/%2B62%20898%20765%2043210/messages",
+            "/api/v1/chat/+62 (898) 765-43210/messages",
+            "/api/v1/chat/6289876543210/messages",
+        ] {
+            let masked = sanitize_path(path);
+            assert_eq!(masked, "/api/v1/chat/****3210/messages", "{path}");
+        }
+        assert_eq!(
+            sanitize_path("/api/v1/chat/6289876543210@s.whatsapp.net/pin"),
+            "/api/v1/chat/****3210@s.whatsapp.net/pin"
+        );
+        assert_eq!(
+            sanitize_path("/api/v1/chat/6289876543210%40s.whatsapp.net/pin"),
+            "/api/v1/chat/****3210@s.whatsapp.net/pin"
+        );
+        // Group ids, message ids, UUIDs and short numbers are no phone numbers.
+        for path in [
+            "/api/v1/chat/120363000000000042@g.us/messages",
+            "/api/v1/message/3EB0C127D7BACC83D6A1/read",
+            "/api/v1/keys/01a23b1d-ebf0-7289-8e70-f5bd296d5700",
+            "/api/v1/group/12345/participants",
+        ] {
+            assert_eq!(sanitize_path(path), path);
+        }
     }
 
     #[test]

@@ -369,8 +369,10 @@ impl AuditWriter {
                 return found.1.clone();
             }
         }
-        let endpoint: Arc<str> =
-            Arc::from(format!("{method} {}", wasp_http::sanitize::sanitize(path)));
+        let endpoint: Arc<str> = Arc::from(format!(
+            "{method} {}",
+            wasp_http::sanitize::sanitize_path(path)
+        ));
         let mut endpoints = self.endpoints.write().unwrap_or_else(|e| e.into_inner());
         if endpoints.len() >= MAX_ENDPOINTS {
             endpoints.clear();

@@ -1581,6 +1581,11 @@ async fn idempotent_sends_usage_and_audit(backend: Backend) {
     assert_eq!(usage["data"]["totals"]["api_requests"], calls);
     calls += 1;
 
+    // A number written with dots in a path is still a number: masked in the audit log.
+    let (status, body) = p.get(&key, "/chat/62.812.345.67890/messages").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    calls += 1;
+
     // The operator sees the same, this last call included; and one audit row per call with
     // its endpoint and status, nothing of the bodies or keys.
     let totals = p.admin_usage(&customer).await;
@@ -1624,8 +1629,13 @@ async fn idempotent_sends_usage_and_audit(backend: Backend) {
         "no message body in the audit log"
     );
     assert!(
-        !all.contains("6281234567890"),
+        !all.contains("6281234567890") && !all.contains("62.812.345.67890"),
         "no full phone number in the audit log"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["action"] == "GET /api/v1/chat/****7890/messages"),
+        "{all}"
     );
 
     // Another customer's key reads its own usage only.
