@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod crypto;
+pub mod csrf;
 pub mod customers;
 pub mod gateway;
 pub mod health;

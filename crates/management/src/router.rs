@@ -2,7 +2,7 @@
 //! document cannot drift from the router.
 
 use crate::{
-    abuse, audit, auth, customers, gateway, health, http, keys, operators, servers, usage,
+    abuse, audit, auth, csrf, customers, gateway, health, http, keys, operators, servers, usage,
     webhooks, AppState,
 };
 use axum::{
@@ -171,6 +171,8 @@ pub fn router_with(state: AppState, customer_api: utoipa::openapi::OpenApi) -> R
         .route("/api/v1/{*rest}", any(gateway::proxy))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(http::fallback)
+        // Cookie-authenticated changes only from our own pages, as JSON (csrf.rs).
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         // The abuse guard also meters and audits customer API calls (gateway::metered).
         .layer(middleware::from_fn_with_state(state.clone(), abuse::guard))
         // The extractors' limit; the transport refuses larger bodies before they get here

@@ -94,6 +94,48 @@ async fn the_session_cookie_works_and_logout_ends_it(app: TestApp) {
         .unwrap();
     assert_eq!(via_cookie.status(), StatusCode::OK);
 
+    // A change made with the cookie must come from our own pages, as JSON: a sibling
+    // subdomain's page, or a form posting text/plain, is refused and creates nothing.
+    let create = |origin: &str, content_type: &str| {
+        app.http
+            .post(app.url("/api/admin/customers"))
+            .header(header::COOKIE, &cookie_pair)
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(r#"{"email":"csrf@x.io","assign_server":"none"}"#)
+            .send()
+    };
+    for (origin, content_type) in [
+        ("https://evil.example.com", "application/json"),
+        ("https://sibling.localhost", "application/json"),
+    ] {
+        let refused = TestApp::reply(create(origin, content_type).await.unwrap()).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{origin}: {}",
+            refused.body
+        );
+        assert_eq!(refused.code(), "FORBIDDEN");
+    }
+    let own = app.url("");
+    let own = own.trim_end_matches('/');
+    let form = TestApp::reply(create(own, "text/plain").await.unwrap()).await;
+    assert_eq!(form.status, StatusCode::FORBIDDEN, "{}", form.body);
+    let customers = app.get("/api/admin/customers", &token).await;
+    assert_eq!(
+        customers.data().as_array().unwrap().len(),
+        0,
+        "nothing was created"
+    );
+    let from_our_page = TestApp::reply(create(own, "application/json").await.unwrap()).await;
+    assert_eq!(
+        from_our_page.status,
+        StatusCode::CREATED,
+        "{}",
+        from_our_page.body
+    );
+
     let out = app.post("/api/admin/auth/logout", &token, json!({})).await;
     assert_eq!(out.status, StatusCode::OK);
     let cleared = out

@@ -272,7 +272,7 @@ async fn an_address_that_keeps_failing_is_limited_then_banned(a: TestApp, b: Opt
             .send()
     };
     let ok = TestApp::reply(beat(server_key.clone()).await.unwrap()).await;
-    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.status.is_success(), "{}: {}", ok.status, ok.body);
     let (body, last) = server_key.split_at(server_key.len() - 1);
     let forged = format!("{body}{}", if last == "1" { "2" } else { "1" });
     let refused = TestApp::reply(beat(forged).await.unwrap()).await;
