@@ -53,6 +53,9 @@ pub struct Limits {
     /// Longest wait for the next bytes of a request body while a handler reads it; a body
     /// that stalls that long ends the request with 408 REQUEST_TIMEOUT.
     pub body_timeout: Duration,
+    /// Longest time a whole request body may take, from the request's arrival: a client
+    /// trickling a byte now and then cannot hold a connection for ever (408 as well).
+    pub body_deadline: Duration,
     /// Bytes of the request target (path and query); longer: 414 URI_TOO_LONG.
     pub max_uri_bytes: usize,
     /// Bytes of a request body: a request that announces more is answered 413 at once,
@@ -71,6 +74,8 @@ impl Default for Limits {
             max_headers: 100,
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            // 10 MB (the body limit) at 100 kB/s.
+            body_deadline: Duration::from_secs(120),
             max_uri_bytes: 8 * 1024,
             max_body_bytes: 10 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
@@ -249,6 +254,7 @@ where
                 inner: Body::new(body),
                 timeout: limits.body_timeout,
                 sleep: None,
+                deadline: Box::pin(tokio::time::sleep(limits.body_deadline)),
                 left: limits.max_body_bytes,
                 state: state.clone(),
             })
@@ -266,6 +272,14 @@ where
             format!(
                 "the request body stalled for more than {} s",
                 limits.body_timeout.as_secs_f64()
+            ),
+        ),
+        Some(BODY_TOO_SLOW) => Error::client(
+            StatusCode::REQUEST_TIMEOUT,
+            code::REQUEST_TIMEOUT,
+            format!(
+                "the request body took more than {} s",
+                limits.body_deadline.as_secs_f64()
             ),
         ),
         Some(BODY_TOO_LARGE) => crate::error::payload_too_large(),
@@ -313,14 +327,17 @@ fn closing(mut response: Response, version: Version) -> Response {
 const BODY_OK: u8 = 0;
 const BODY_STALLED: u8 = 1;
 const BODY_TOO_LARGE: u8 = 2;
+const BODY_TOO_SLOW: u8 = 3;
 
 /// A request body that fails when no frame arrives for `timeout` while it is being read,
-/// or when it carries more than the limit, and records which so that the request can be
-/// answered 408 or 413.
+/// when the whole body takes longer than its deadline, or when it carries more than the
+/// limit, and records which so that the request can be answered 408 or 413.
 struct BodyGuard {
     inner: Body,
     timeout: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
+    /// When the whole body must have arrived (from the request's arrival).
+    deadline: Pin<Box<Sleep>>,
     /// Bytes it may still carry.
     left: u64,
     state: Arc<AtomicU8>,
@@ -345,6 +362,10 @@ impl hyper::body::Body for BodyGuard {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            this.state.store(BODY_TOO_SLOW, Ordering::Release);
+            return Poll::Ready(Some(Err(BodyStalled.into())));
+        }
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             this.sleep = None;
             if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {

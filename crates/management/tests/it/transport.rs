@@ -129,6 +129,54 @@ async fn a_client_that_stalls_in_its_headers_is_disconnected() {
     assert_eq!(response, "");
 }
 
+/// A client that keeps sending a byte now and then never stalls, but a body must arrive
+/// whole within its deadline: 408 then too, and the connection closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickling_body_gets_408_at_its_deadline() {
+    let app = TestApp::start_with(Backend::Sqlite, |config| {
+        config.transport.body_timeout = Duration::from_secs(1);
+        config.transport.body_deadline = Duration::from_secs(2);
+    })
+    .await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/admin/auth/login HTTP/1.1\r\nHost: wasp.test\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let (mut reader, mut writer) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        // One byte every 300 ms: never a 1 s stall, always more to come.
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if writer.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut received)).await;
+    let response = String::from_utf8_lossy(&received).into_owned();
+    trickle.abort();
+    assert!(response.starts_with("HTTP/1.1 408 "), "{response:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "ended at the deadline"
+    );
+    let body = json_body(&response);
+    assert_eq!(body["error"]["code"], "REQUEST_TIMEOUT", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("took more than"),
+        "{body}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_body_gets_408_request_timeout() {
     let app = start().await;
