@@ -13,7 +13,7 @@ use crate::{
 };
 use axum::{
     extract::{FromRequestParts, State},
-    http::{header, request::Parts, HeaderMap, HeaderValue},
+    http::{header, request::Parts, HeaderMap, HeaderValue, Method},
     response::{IntoResponse, Response},
     Json as AxumJson,
 };
@@ -200,6 +200,16 @@ impl FromRequestParts<AppState> for AdminAuth {
             return Err(invalid_token());
         }
         let role = Role::parse(&session.role).ok_or_else(invalid_token)?;
+        // A viewer reads: every change is refused here, before its body is even read, so
+        // the answer is 403 whatever the body (only their own sign-out, password and MFA
+        // are theirs to change).
+        let own_account = parts.uri.path().starts_with("/api/admin/auth/");
+        if role == Role::Viewer
+            && !own_account
+            && !matches!(parts.method, Method::GET | Method::HEAD)
+        {
+            return Err(Error::forbidden("this action needs the admin role"));
+        }
         Ok(AdminAuth {
             admin_id: claims.sub,
             email: session.email,
