@@ -1719,3 +1719,82 @@ async fn sqlite_usage_and_audit_survive_a_graceful_stop_mid_load() {
 async fn postgres_usage_and_audit_survive_a_graceful_stop_mid_load() {
     usage_and_audit_survive_a_graceful_stop_mid_load(Backend::Postgres).await;
 }
+
+/// A customer logged in on the sandbox as `phone`: its test key.
+async fn logged_in(p: &Platform, email: &str, phone: &str) -> String {
+    let (_, _, key) = p.customer(email).await;
+    p.get(&key, "/app/login").await;
+    let (status, body) = p
+        .post(&key, "/sandbox/scan", json!({ "phone": phone }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    key
+}
+
+/// A reply quotes a message of its own chat: another customer's message id, or one of
+/// another chat, is refused naming the field, and nothing is sent.
+async fn a_reply_quotes_only_a_message_of_its_chat(backend: Backend) {
+    let p = Platform::start(backend).await;
+    let a = logged_in(&p, "quote-a@example.com", "6285550004444").await;
+    let b = logged_in(&p, "quote-b@example.com", "6285550005555").await;
+    let inbound = |key: &str, from: &str| {
+        let body = json!({ "from": from, "message": "quote me" });
+        let key = key.to_owned();
+        let p = &p;
+        async move {
+            let (status, body) = p.post(&key, "/sandbox/inbound", body).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["data"]["message_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let theirs = inbound(&b, "6281234567890").await;
+    let other_chat = inbound(&a, "6289876543210").await;
+    let own = inbound(&a, "6281234567890").await;
+    for quoted in [
+        theirs.as_str(),
+        other_chat.as_str(),
+        "3EB0000000000000000000",
+    ] {
+        let (status, body) = p
+            .post(
+                &a,
+                "/send/message",
+                json!({ "phone": "6281234567890", "message": "re", "reply_message_id": quoted }),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            "{quoted}: {body}"
+        );
+        assert_eq!(body["error"]["field"], "reply_message_id");
+    }
+    let (_, history) = p
+        .get(
+            &a,
+            "/chat/6281234567890@s.whatsapp.net/messages?is_from_me=true",
+        )
+        .await;
+    assert_eq!(history["meta"]["total"], 0, "nothing was sent: {history}");
+    let (status, body) = p
+        .post(
+            &a,
+            "/send/message",
+            json!({ "phone": "6281234567890", "message": "re", "reply_message_id": own }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["data"]["message_id"].as_str().unwrap();
+    let (_, message) = p.get(&a, &format!("/message/{id}")).await;
+    assert_eq!(message["data"]["reply_to"], own.as_str(), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_reply_quotes_only_a_message_of_its_chat() {
+    a_reply_quotes_only_a_message_of_its_chat(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_reply_quotes_only_a_message_of_its_chat() {
+    a_reply_quotes_only_a_message_of_its_chat(Backend::Postgres).await;
+}

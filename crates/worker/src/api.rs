@@ -900,6 +900,23 @@ pub(crate) async fn send(
             "this session moved to another server; retry",
         ));
     }
+    // Filed under the contact's number even when the message goes to its LID.
+    let (chat, chat_lid) =
+        crate::lids::resolve(caller.instance.driver.as_ref(), message.to.clone(), None).await;
+    let (chat, chat_lid) = (chat.to_string(), chat_lid.map(|l| l.to_string()));
+    // A quote names a message of this chat: not another chat's, nor another customer's.
+    if let Some(quoted) = &message.reply_to {
+        let in_chat = store::message(worker.db(), caller.key, quoted)
+            .await
+            .map_err(db_error)?
+            .is_some_and(|(m, _)| m.chat_jid == chat);
+        if !in_chat {
+            return Err(Error::validation(
+                "reply_message_id",
+                "no message with this id in this chat",
+            ));
+        }
+    }
     let counters = &instances.counters;
     let sent = match caller.instance.driver.send(&message).await {
         Ok(sent) => sent,
@@ -921,10 +938,6 @@ pub(crate) async fn send(
             content["recipients"] = json!(others);
         }
     }
-    // Filed under the contact's number even when the message went to its LID.
-    let (chat, chat_lid) =
-        crate::lids::resolve(caller.instance.driver.as_ref(), message.to.clone(), None).await;
-    let (chat, chat_lid) = (chat.to_string(), chat_lid.map(|l| l.to_string()));
     let event = crate::events::NewEvent::sent(
         &sent.id,
         &chat,
@@ -2530,7 +2543,7 @@ impl MediaForm {
 const MEDIA_FIELDS: [(&str, &str); 10] = [
     ("phone", "The recipient: a phone number in international format or a JID (`…@s.whatsapp.net`, `…@g.us`)."),
     ("caption", "Text shown with the media (at most 1024 characters); not for audio or stickers."),
-    ("reply_message_id", "Quote this message (its id)."),
+    ("reply_message_id", "Quote this message (its id): one of this chat's messages in the chat store, else 400 VALIDATION_ERROR."),
     ("view_once", "`true` to let the recipient open it once."),
     ("compress", "Accepted and ignored."),
     ("hd", "`true` to send an image or video in HD."),
