@@ -77,12 +77,14 @@ const FORWARDED_REQUEST: [HeaderName; 4] = [
     header::CONTENT_ENCODING,
 ];
 
-/// Response headers passed back to the customer.
-const FORWARDED_RESPONSE: [HeaderName; 4] = [
+/// Response headers passed back to the customer (a worker's own content security policy,
+/// stricter than ours on downloads, included).
+const FORWARDED_RESPONSE: [HeaderName; 5] = [
     header::CONTENT_TYPE,
     header::CONTENT_LENGTH,
     header::CONTENT_DISPOSITION,
     header::CACHE_CONTROL,
+    header::CONTENT_SECURITY_POLICY,
 ];
 
 #[derive(sqlx::FromRow)]

@@ -248,7 +248,7 @@ const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (header::X_XSS_PROTECTION, "1; mode=block"),
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
          base-uri 'self'; form-action 'self'",
     ),

@@ -843,6 +843,15 @@ impl Platform {
     }
 }
 
+/// Whether a download carries a policy under which nothing in it can run.
+fn download_is_sandboxed(download: &reqwest::Response) -> bool {
+    download
+        .headers()
+        .get_all("content-security-policy")
+        .iter()
+        .any(|v| v.to_str().unwrap_or_default().contains("sandbox"))
+}
+
 fn file(bytes: &[u8], name: &str) -> reqwest::multipart::Part {
     reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned())
 }
@@ -880,7 +889,46 @@ async fn media_up_down_and_refused(backend: Backend) {
         .to_str()
         .unwrap()
         .contains("logo.png"));
+    assert!(download_is_sandboxed(&download), "{:?}", download.headers());
     assert_eq!(download.bytes().await.unwrap().as_ref(), PNG);
+
+    // A page or an SVG is a file like another, but it is served as opaque bytes: a
+    // sender's script never runs on our origin.
+    for (name, bytes, claimed) in [
+        (
+            "page.html",
+            &b"<html><script>alert(1)</script></html>"[..],
+            "text/html",
+        ),
+        (
+            "logo.svg",
+            &b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"[..],
+            "image/svg+xml",
+        ),
+    ] {
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+            .file_name(name.to_owned())
+            .mime_str(claimed)
+            .unwrap();
+        let form = Form::new().text("phone", budi).part("file", part);
+        let (status, body) = p.upload(&key, "/send/file", form).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {body}");
+        let id = body["data"]["message_id"].as_str().unwrap();
+        let download = http()
+            .get(format!("http://{}/api/v1/message/{id}/download", p.addr))
+            .header("X-API-Key", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(download.status(), StatusCode::OK);
+        assert_eq!(
+            download.headers()["content-type"],
+            "application/octet-stream",
+            "{name}"
+        );
+        assert!(download_is_sandboxed(&download));
+        assert_eq!(download.bytes().await.unwrap().as_ref(), bytes);
+    }
 
     // The type comes from the bytes: an executable named .png is refused, and so is a PNG
     // sticker (stickers are WebP).
@@ -1014,8 +1062,8 @@ async fn media_up_down_and_refused(backend: Backend) {
         )
         .await;
     assert_eq!(
-        media_only["meta"]["total"], 4,
-        "image, document, voice note, photo: {media_only}"
+        media_only["meta"]["total"], 6,
+        "image, page, SVG, document, voice note, photo: {media_only}"
     );
     let download = http()
         .get(format!("http://{}/api/v1/message/{photo}/download", p.addr))

@@ -2802,6 +2802,33 @@ async fn media_file(
         .ok_or_else(media_unavailable)
 }
 
+/// The type a download is served with: the claimed one when it cannot run in a browser,
+/// else `application/octet-stream`. A sender chooses the type of what it sends; HTML, SVG,
+/// XML or script served from our origin would run there.
+fn inert_type(claimed: Option<&str>) -> &str {
+    const OPAQUE: &str = "application/octet-stream";
+    let Some(claimed) = claimed else {
+        return OPAQUE;
+    };
+    let essence = claimed
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let (top, sub) = essence.split_once('/').unwrap_or(("", ""));
+    let active = ["html", "xml", "svg", "script", "xsl"]
+        .iter()
+        .any(|word| sub.contains(word));
+    let inert_top = matches!(top, "image" | "audio" | "video" | "application")
+        || matches!(essence.as_str(), "text/plain" | "text/csv" | "text/vcard");
+    if active || !inert_top || essence.contains(['"', '\\', ',']) {
+        OPAQUE
+    } else {
+        claimed
+    }
+}
+
 async fn download_message(
     State(worker): State<WorkerState>,
     caller: Caller,
@@ -2816,9 +2843,7 @@ async fn download_message(
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| media_unavailable())?;
-    let mime = content["mime_type"]
-        .as_str()
-        .unwrap_or("application/octet-stream");
+    let mime = inert_type(content["mime_type"].as_str());
     let name = content["file_name"]
         .as_str()
         .map(str::to_owned)
@@ -2837,6 +2862,11 @@ async fn download_message(
         [
             (axum::http::header::CONTENT_TYPE, mime.to_owned()),
             (axum::http::header::CONTENT_DISPOSITION, disposition),
+            // Nothing in a download may run, even if a browser renders it.
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
         ],
         bytes,
     )

@@ -109,10 +109,12 @@ async fn every_response_carries_security_headers_and_a_request_id(app: TestApp) 
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["x-xss-protection"], "1; mode=block");
-        assert!(h["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'"));
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self';"),
+            "no inline script may run: {csp}"
+        );
         assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
         assert!(h.contains_key("permissions-policy"));
         assert_eq!(h["x-request-id"].len(), 36);
