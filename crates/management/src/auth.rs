@@ -94,6 +94,9 @@ struct Claims {
     typ: String,
     iat: i64,
     exp: i64,
+    /// A refresh token's generation in its session (see [`refresh`]).
+    #[serde(default)]
+    gen: i32,
 }
 
 fn sign(
@@ -103,6 +106,17 @@ fn sign(
     typ: &str,
     ttl: Duration,
 ) -> Result<(String, DateTime<Utc>)> {
+    sign_generation(state, admin_id, session_id, typ, ttl, 0)
+}
+
+fn sign_generation(
+    state: &AppState,
+    admin_id: Uuid,
+    session_id: Uuid,
+    typ: &str,
+    ttl: Duration,
+    gen: i32,
+) -> Result<(String, DateTime<Utc>)> {
     let now = Utc::now();
     let expires = now + ttl;
     let claims = Claims {
@@ -111,6 +125,7 @@ fn sign(
         typ: typ.to_owned(),
         iat: now.timestamp(),
         exp: expires.timestamp(),
+        gen,
     };
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -645,7 +660,9 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-/// Exchange a refresh token (body or cookie) for a new access token.
+/// Exchange a refresh token (body or cookie) for a new access token and a new refresh
+/// token. Refresh tokens rotate: each works once, and one presented again after it was used
+/// (copied by someone else, or the real one after a thief used it) ends the whole session.
 #[utoipa::path(post, path = "/api/admin/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401)))]
 pub async fn refresh(
@@ -672,13 +689,47 @@ pub async fn refresh(
     if session.revoked_at.is_some() || session.expires_at <= Utc::now() || !session.is_active {
         return Err(invalid_token());
     }
+    // Move the generation on, only from the one this token names: one use per token.
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    let next: Option<i32> = on_tx!(&mut tx, |conn| {
+        sqlx::query_scalar(
+        "UPDATE admin_sessions SET refresh_generation = refresh_generation + 1 \
+         WHERE id = $1 AND refresh_generation = $2 AND revoked_at IS NULL RETURNING refresh_generation"
+    )
+    .bind(claims.sid)
+    .bind(claims.gen)
+    .fetch_optional(&mut *conn)
+    .await
+    })?;
+    let Some(next) = next else {
+        // A used token again: whoever holds it, the session is no longer trusted.
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE admin_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+        )
+        .bind(now)
+        .bind(claims.sid)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+        AuditEvent::security_event("admin", Some(claims.sub), "refresh_token_reused", &meta)
+            .resource("admin_user", claims.sub)
+            .severity("critical")
+            .failure("a used refresh token was presented again; the session is ended")
+            .write(&mut tx)
+            .await?;
+        tx.commit().await?;
+        return Err(invalid_token());
+    };
+    tx.commit().await?;
     let (token, expires_at) = sign(&state, claims.sub, claims.sid, "access", ACCESS_TTL)?;
-    let (refresh_token, refresh_expires_at) = sign(
+    let (refresh_token, refresh_expires_at) = sign_generation(
         &state,
         claims.sub,
         claims.sid,
         "refresh",
-        session.expires_at - Utc::now(),
+        session.expires_at - now,
+        next,
     )?;
     let info = operator_info(&state.db, claims.sub).await?;
     AuditEvent::auth_event(Some(claims.sub), "token_refreshed", &meta)

@@ -560,8 +560,39 @@ async fn refresh_token_issues_a_new_access_token(app: TestApp) {
         app.get("/api/admin/servers", new_access).await.status,
         StatusCode::OK
     );
+    // Refresh tokens rotate: the new one works once more...
+    let rotated = renewed.data()["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rotated, refresh);
+    let refresh_with = |token: &str| {
+        app.call(
+            Method::POST,
+            "/api/admin/auth/refresh",
+            None,
+            Some(json!({ "refresh_token": token })),
+        )
+    };
+    let again = refresh_with(&rotated).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let newest = again.data()["refresh_token"].as_str().unwrap().to_owned();
+    let newest_access = again.data()["token"].as_str().unwrap().to_owned();
+    // ...and a used one presented again (a copy) ends the whole session: the newest
+    // tokens of the real holder stop working too, and it is a security event.
+    let reused = refresh_with(&rotated).await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.body);
+    assert_eq!(refresh_with(&newest).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/admin/servers", &newest_access).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let root = app.root_token().await;
+    let events = app.audit(&root, "refresh_token_reused").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["severity"], "critical");
     // Logging out ends the whole session, refresh included.
-    app.post("/api/admin/auth/logout", new_access, json!({}))
+    let login = app.login(ROOT_EMAIL, ROOT_PASSWORD).await;
+    let refresh = login.data()["refresh_token"].as_str().unwrap().to_owned();
+    let new_access = login.data()["token"].as_str().unwrap().to_owned();
+    app.post("/api/admin/auth/logout", &new_access, json!({}))
         .await;
     let after = app
         .call(
