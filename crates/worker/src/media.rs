@@ -91,23 +91,23 @@ pub enum MediaError {
 
 /// Downloads `url` (at most the kind's limit), through the SSRF guard. Returns the bytes,
 /// the server's Content-Type and a file name from the URL path.
-/// The innermost reason of a failed fetch (the resolver's refusal of a private address,
-/// a DNS failure, a refused connection), without the URL.
+/// What the customer is told of a failed fetch: that it timed out, or that the host could
+/// not be reached, and no more. Whether a name does not exist, resolves only to private
+/// addresses (refused by the SSRF guard) or refused the connection would tell an attacker
+/// how names resolve inside the operator's network; the innermost reason goes to the
+/// operator's log instead.
 fn cause(e: &reqwest::Error) -> String {
-    let mut reason = if e.is_timeout() {
-        "timed out".to_owned()
-    } else {
-        "could not connect".to_owned()
-    };
+    let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
-        reason = inner.to_string();
+        detail = inner.to_string();
         source = inner.source();
     }
-    if e.is_connect() && !reason.starts_with("could not connect") {
-        format!("could not connect: {reason}")
+    tracing::info!(error = %detail, "a media URL could not be fetched");
+    if e.is_timeout() {
+        "timed out".to_owned()
     } else {
-        reason
+        "could not reach the URL's host".to_owned()
     }
 }
 
@@ -212,6 +212,38 @@ mod tests {
     const PNG: &[u8] = &[
         0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R',
     ];
+
+    #[tokio::test]
+    async fn a_failed_fetch_does_not_tell_how_a_name_resolves() {
+        let client = net::guarded_client(false, std::time::Duration::from_secs(5));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // A name this machine resolves to loopback (not "localhost", which is refused
+        // before any lookup), refused by the guard's resolver; and one that does not exist.
+        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        let internal = hosts
+            .lines()
+            .filter(|l| l.trim_start().starts_with("127."))
+            .flat_map(|l| l.split_whitespace().skip(1))
+            .find(|name| !name.starts_with('#') && !name.contains("localhost"))
+            .expect("a name for this machine in /etc/hosts")
+            .to_owned();
+        let mut answers = Vec::new();
+        for url in [
+            format!("http://{internal}:{port}/a.png"),
+            "http://no-such-host.invalid/a.png".to_owned(),
+        ] {
+            match fetch(&client, &url, Kind::Image, false).await {
+                Err(e) => answers.push(e.to_string()),
+                Ok(_) => panic!("{url} was fetched"),
+            }
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert_eq!(
+            answers[0],
+            "fetching the URL failed: could not reach the URL's host"
+        );
+    }
 
     #[test]
     fn the_type_comes_from_the_bytes_not_the_claim() {
