@@ -672,6 +672,7 @@ async fn forward(
             let upstream = match sent {
                 Ok(resp) => resp,
                 Err(e) if e.is_timeout() => return Err(timed_out()),
+                Err(e) if client_body_refused(&e) => return Err(body_refused()),
                 Err(e) => return Err(unavailable(&e)),
             };
             let mut response = Response::builder().status(upstream.status().as_u16());
@@ -700,6 +701,7 @@ async fn forward(
     let sent = tokio::time::timeout(WORKER_TIMEOUT, state.upstream.send(&authority, outbound));
     let upstream = match sent.await {
         Ok(Ok(resp)) => resp,
+        Ok(Err(e)) if client_body_refused(&e) => return Err(body_refused()),
         Ok(Err(e)) => return Err(unavailable(&e)),
         Err(_) => return Err(timed_out()),
     };
@@ -712,6 +714,31 @@ async fn forward(
         &FORWARDED_RESPONSE,
     );
     Ok(response)
+}
+
+/// Whether a forward failed because the client's body was refused on its way in (over the
+/// size limit, stalled, too slow): the transport answers the client 413 or 408, and the
+/// worker is not at fault.
+fn client_body_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.is::<wasp_http::serve::BodyTooLarge>() || e.is::<wasp_http::serve::BodyStalled>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// The answer to a forward whose body the transport refused (it replaces it with 413 or
+/// 408, see `wasp_http::serve`).
+fn body_refused() -> Error {
+    tracing::debug!("request body refused by the transport while it was forwarded");
+    Error::client(
+        StatusCode::BAD_REQUEST,
+        code::VALIDATION_ERROR,
+        "the request body was refused",
+    )
 }
 
 fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, names: &[HeaderName]) {
@@ -786,6 +813,32 @@ pub async fn place(state: &AppState, server: Uuid, customer: Uuid, what: Placeme
 mod tests {
     use super::{is_proxied, sends_a_message};
     use axum::http::Method;
+
+    #[test]
+    fn a_body_refused_on_its_way_in_is_not_blamed_on_the_worker() {
+        use super::client_body_refused;
+        #[derive(Debug)]
+        struct Wrapped(Box<dyn std::error::Error + Send + Sync>);
+        impl std::fmt::Display for Wrapped {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl std::error::Error for Wrapped {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&*self.0)
+            }
+        }
+        let too_large = Wrapped(Box::new(Wrapped(Box::new(wasp_http::serve::BodyTooLarge))));
+        assert!(client_body_refused(&too_large));
+        assert!(client_body_refused(&Wrapped(Box::new(
+            wasp_http::serve::BodyStalled
+        ))));
+        let refused = Wrapped(Box::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert!(!client_body_refused(&refused));
+    }
 
     #[test]
     fn each_customer_call_needs_the_scope_of_its_area() {
