@@ -66,6 +66,20 @@ pub async fn seed_customers(
     tx.commit().await
 }
 
+/// A server and one customer placed on it, whose live session this server owns (its
+/// `wa_sessions` row claimed): the session's key.
+pub async fn seed_live_session(db: &Db) -> Result<crate::store::SessionKey, sqlx::Error> {
+    let (server, customer) = (Uuid::now_v7(), Uuid::now_v7());
+    seed_server(db, server, "w").await?;
+    seed_customers(db, Some(server), &[customer]).await?;
+    let key = crate::store::SessionKey {
+        customer,
+        mode: wasp_protocol::service_token::Mode::Live,
+    };
+    crate::store::claim(db, key, server, "live").await?;
+    Ok(key)
+}
+
 /// A worker configuration for tests: every session on the sandbox, no automatic receipts,
 /// data in `dir`.
 pub fn sandbox_config(dir: &Path) -> WorkerConfig {

@@ -200,18 +200,7 @@ async fn killed_mid_conversation_a_session_never_reuses_a_key(postgres: bool) {
     };
     let db = Db::connect(&url, 2).await.expect("database");
     db.migrate().await.expect("migrations");
-    let (server, customer) = (Uuid::now_v7(), Uuid::now_v7());
-    testkit::seed_server(&db, server, "w").await.unwrap();
-    testkit::seed_customers(&db, Some(server), &[customer])
-        .await
-        .unwrap();
-    let key = SessionKey {
-        customer,
-        mode: Mode::Live,
-    };
-    wasp_worker::store::claim(&db, key, server, "live")
-        .await
-        .unwrap();
+    let customer = testkit::seed_live_session(&db).await.unwrap().customer;
     db.close().await;
 
     let child_url = url.clone();

@@ -12,10 +12,8 @@
 //!   from the stored state, with the same static key and the stored phone number.
 
 use std::sync::{atomic::AtomicU32, Arc, Mutex};
-use uuid::Uuid;
 use wasp_db::Db;
-use wasp_protocol::service_token::Mode;
-use wasp_worker::{live::store::WaStore, store::SessionKey, testkit};
+use wasp_worker::{live::store::WaStore, testkit};
 use whatsapp_rust::{
     async_channel,
     buffa::Message as _,
@@ -245,18 +243,7 @@ where
         }
         None => testkit::sqlite(dir.path()).await.expect("SQLite"),
     };
-    let (server, customer) = (Uuid::now_v7(), Uuid::now_v7());
-    testkit::seed_server(&db, server, "w").await.unwrap();
-    testkit::seed_customers(&db, Some(server), &[customer])
-        .await
-        .unwrap();
-    let key = SessionKey {
-        customer,
-        mode: Mode::Live,
-    };
-    wasp_worker::store::claim(&db, key, server, "live")
-        .await
-        .unwrap();
+    let key = testkit::seed_live_session(&db).await.unwrap();
     test(db.clone(), WaStore::new(db.clone(), key)).await;
     db.close().await;
 }

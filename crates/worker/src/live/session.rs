@@ -939,16 +939,7 @@ mod tests {
         use whatsapp_rust::wacore::store::traits::DeviceStore;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = testkit::sqlite(dir.path()).await.expect("database");
-        let (server, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-        testkit::seed_server(&db, server, "w").await.unwrap();
-        testkit::seed_customers(&db, Some(server), &[customer])
-            .await
-            .unwrap();
-        let key = crate::store::SessionKey {
-            customer,
-            mode: wasp_protocol::service_token::Mode::Live,
-        };
-        crate::store::claim(&db, key, server, "live").await.unwrap();
+        let key = testkit::seed_live_session(&db).await.unwrap();
         let store = WaStore::new(db, key);
         if paired {
             let mut device = whatsapp_rust::wacore::store::Device::new();
