@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod metrics;
 pub mod sanitize;
 pub mod serve;
 

@@ -32,6 +32,9 @@ pub struct Config {
     pub transport: wasp_http::serve::Limits,
     /// Per-address limits on uncredentialed and refused requests, and bans.
     pub abuse: crate::abuse::AbuseLimits,
+    /// Bearer token that lets a scraper on another host read `/metrics`
+    /// (`WASP_METRICS_TOKEN`); this host reads them without it.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -51,6 +54,7 @@ impl Config {
             redis_prefix: "wasp:".into(),
             transport: wasp_http::serve::Limits::default(),
             abuse: Default::default(),
+            metrics_token: None,
         }
     }
 }

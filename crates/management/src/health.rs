@@ -50,8 +50,18 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
-/// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus text exposition, for this host or a scraper with `WASP_METRICS_TOKEN`.
+pub async fn metrics(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    if !wasp_http::metrics::request_allowed(&req, state.config.metrics_token.as_deref()) {
+        return crate::Error::unauthorized(
+            crate::error::code::UNAUTHORIZED,
+            "metrics are for this host, or for a scraper with the metrics token",
+        )
+        .into_response();
+    }
     match &state.metrics {
         Some(handle) => (
             StatusCode::OK,

@@ -178,6 +178,15 @@ struct LogArgs {
     /// Log format.
     #[arg(long, env = "WASP_LOG_FORMAT", value_name = "WASP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Bearer token a Prometheus on another host sends to read /metrics (this host reads
+    /// them without it; unset, only this host can).
+    #[arg(
+        long,
+        env = "WASP_METRICS_TOKEN",
+        value_name = "WASP_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    metrics_token: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -603,6 +612,7 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
     config.hsts = args.hsts;
     config.trust_proxy = args.trust_proxy;
     config.audit_retention_days = args.audit_retention_days;
+    config.metrics_token = args.log.metrics_token.clone();
     if let Some(url) = &args.redis_url {
         check_redis(url).await?;
     }
@@ -714,6 +724,7 @@ async fn start_local_worker(
             media_allow_private: args.driver.media_allow_private,
             webhook_allow_private: args.driver.webhook_allow_private,
             webhook_https_only: args.driver.webhook_https_only,
+            metrics_token: args.log.metrics_token.clone(),
         },
         state.db.clone(),
         metrics,
@@ -772,6 +783,7 @@ async fn worker(args: WorkerArgs) -> Result<()> {
             media_allow_private: args.driver.media_allow_private,
             webhook_allow_private: args.driver.webhook_allow_private,
             webhook_https_only: args.driver.webhook_https_only,
+            metrics_token: args.log.metrics_token.clone(),
         },
         db.clone(),
         metrics,

@@ -58,6 +58,9 @@ pub struct WorkerConfig {
     pub webhook_allow_private: bool,
     /// Refuse webhook endpoints that are not https (`WASP_WEBHOOK_HTTPS_ONLY`).
     pub webhook_https_only: bool,
+    /// Bearer token that lets a scraper on another host read `/metrics`
+    /// (`WASP_METRICS_TOKEN`); this host reads them without it.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for WorkerConfig {

@@ -68,7 +68,15 @@ async fn health(State(worker): State<WorkerState>) -> impl IntoResponse {
     )
 }
 
-async fn metrics(State(worker): State<WorkerState>) -> Response {
+/// Prometheus text exposition, for this host or a scraper with `WASP_METRICS_TOKEN`.
+async fn metrics(State(worker): State<WorkerState>, req: Request) -> Response {
+    if !wasp_http::metrics::request_allowed(&req, worker.config.metrics_token.as_deref()) {
+        return wasp_http::Error::unauthorized(
+            wasp_http::error::code::UNAUTHORIZED,
+            "metrics are for this host, or for a scraper with the metrics token",
+        )
+        .into_response();
+    }
     match &worker.metrics {
         Some(handle) => (
             StatusCode::OK,

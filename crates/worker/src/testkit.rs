@@ -97,6 +97,7 @@ pub fn sandbox_config(dir: &Path) -> WorkerConfig {
         media_allow_private: false,
         webhook_allow_private: true,
         webhook_https_only: false,
+        metrics_token: None,
     }
 }
 

@@ -186,3 +186,37 @@ async fn raw_request(app: &TestApp, head: &str) -> String {
         .unwrap();
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
+
+/// `/metrics` answers this host, and a scraper elsewhere only with the metrics token: a
+/// request a proxy forwarded (X-Forwarded-For) counts as from elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_for_this_host_or_the_token() {
+    let app = TestApp::start_with(wasp_management::db::Backend::Sqlite, |c| {
+        c.metrics_token = Some("scrape-token-0123456789".into())
+    })
+    .await;
+    let scrape = |forwarded: bool, token: Option<&str>| {
+        let mut req = app.http.get(app.url("/metrics"));
+        if forwarded {
+            req = req.header("x-forwarded-for", "203.0.113.7");
+        }
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let local = scrape(false, None).await.unwrap();
+    assert_ne!(local.status(), StatusCode::UNAUTHORIZED);
+    let stranger = TestApp::reply(scrape(true, None).await.unwrap()).await;
+    assert_eq!(
+        stranger.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        stranger.body
+    );
+    assert_eq!(stranger.code(), "UNAUTHORIZED");
+    let wrong = scrape(true, Some("scrape-token-0123456788")).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let scraper = scrape(true, Some("scrape-token-0123456789")).await.unwrap();
+    assert_ne!(scraper.status(), StatusCode::UNAUTHORIZED);
+}
