@@ -13,17 +13,6 @@ use std::{sync::Arc, time::Duration};
 use support::platform::{Backend, Platform};
 use tokio::sync::{mpsc, Mutex};
 
-/// A customer with its sandbox session logged in as `phone`: its test key.
-async fn connected(p: &Platform, email: &str, phone: &str) -> String {
-    let (_, _, key) = p.customer(email).await;
-    p.get(&key, "/app/login").await;
-    let (status, body) = p
-        .post(&key, "/sandbox/scan", json!({ "phone": phone }))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    key
-}
-
 /// The live stream of one key, as parsed event documents.
 struct Stream(mpsc::UnboundedReceiver<Value>);
 
@@ -87,7 +76,9 @@ const CONTACT: &str = "6281234567890";
 
 async fn what_a_contact_does_reaches_the_customer(backend: Backend) {
     let p = Platform::start(backend).await;
-    let key = connected(&p, "contact-events@example.com", "6285550001111").await;
+    let key = p
+        .logged_in("contact-events@example.com", "6285550001111")
+        .await;
     let mut stream = Stream::open(
         &p,
         &key,
@@ -95,7 +86,7 @@ async fn what_a_contact_does_reaches_the_customer(backend: Backend) {
     )
     .await;
     // Another customer's session sees none of it.
-    let other = connected(&p, "bystander@example.com", "6285550002222").await;
+    let other = p.logged_in("bystander@example.com", "6285550002222").await;
     let mut bystander = Stream::open(&p, &other, "*").await;
 
     // The contact writes, then fixes its text.
@@ -460,8 +451,8 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 /// on the other side of the chat as WhatsApp would show it there.
 async fn own_actions_and_the_other_side(backend: Backend) {
     let p = Platform::start_with(backend, &[("WASP_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
-    let alice = connected(&p, "alice@example.com", "6285551110001").await;
-    let bob = connected(&p, "bob@example.com", "6285551110002").await;
+    let alice = p.logged_in("alice@example.com", "6285551110001").await;
+    let bob = p.logged_in("bob@example.com", "6285551110002").await;
     let mut mine = Stream::open(
         &p,
         &alice,

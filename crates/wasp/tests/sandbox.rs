@@ -1768,23 +1768,12 @@ async fn postgres_usage_and_audit_survive_a_graceful_stop_mid_load() {
     usage_and_audit_survive_a_graceful_stop_mid_load(Backend::Postgres).await;
 }
 
-/// A customer logged in on the sandbox as `phone`: its test key.
-async fn logged_in(p: &Platform, email: &str, phone: &str) -> String {
-    let (_, _, key) = p.customer(email).await;
-    p.get(&key, "/app/login").await;
-    let (status, body) = p
-        .post(&key, "/sandbox/scan", json!({ "phone": phone }))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    key
-}
-
 /// A reply quotes a message of its own chat: another customer's message id, or one of
 /// another chat, is refused naming the field, and nothing is sent.
 async fn a_reply_quotes_only_a_message_of_its_chat(backend: Backend) {
     let p = Platform::start(backend).await;
-    let a = logged_in(&p, "quote-a@example.com", "6285550004444").await;
-    let b = logged_in(&p, "quote-b@example.com", "6285550005555").await;
+    let a = p.logged_in("quote-a@example.com", "6285550004444").await;
+    let b = p.logged_in("quote-b@example.com", "6285550005555").await;
     let inbound = |key: &str, from: &str| {
         let body = json!({ "from": from, "message": "quote me" });
         let key = key.to_owned();

@@ -95,7 +95,25 @@ fn frame(raw: &[u8]) -> wa::HandshakeMessage {
     wa::HandshakeMessage::decode_from_slice(&body[3..3 + len]).expect("a handshake message")
 }
 
-async fn reply(events: &async_channel::Sender<TransportEvent>, hello: wa::HandshakeMessage) {
+/// Sends the server's hello: our ephemeral key, our encrypted static key (XX only, absent
+/// when IK is accepted) and the encrypted certificate chain.
+async fn reply(
+    events: &async_channel::Sender<TransportEvent>,
+    ephemeral: [u8; 32],
+    enc_static: Option<Vec<u8>>,
+    enc_chain: Vec<u8>,
+) {
+    let hello = wa::HandshakeMessage {
+        server_hello: whatsapp_rust::buffa::MessageField::some(
+            wa::handshake_message::ServerHello {
+                ephemeral: Some(ephemeral.to_vec()),
+                r#static: enc_static,
+                payload: Some(enc_chain),
+                ..Default::default()
+            },
+        ),
+        ..Default::default()
+    };
     let framed = encode_frame(&hello.encode_to_vec(), None).expect("frame");
     events
         .send(TransportEvent::DataReceived(framed.into()))
@@ -140,21 +158,7 @@ async fn serve(
         noise.mix_shared_secret(eph_priv, &client_eph).unwrap();
         noise.mix_shared_secret(eph_priv, &client_static).unwrap();
         let chain = noise.encrypt(&server.chain).unwrap();
-        reply(
-            events,
-            wa::HandshakeMessage {
-                server_hello: whatsapp_rust::buffa::MessageField::some(
-                    wa::handshake_message::ServerHello {
-                        ephemeral: Some(public(&server_eph).to_vec()),
-                        r#static: None,
-                        payload: Some(chain),
-                        ..Default::default()
-                    },
-                ),
-                ..Default::default()
-            },
-        )
-        .await;
+        reply(events, public(&server_eph), None, chain).await;
         return Seen {
             pattern: "IK",
             client_static,
@@ -170,21 +174,7 @@ async fn serve(
     let enc_static = noise.encrypt(&public(&server.identity)).unwrap();
     noise.mix_shared_secret(identity_priv, &client_eph).unwrap();
     let enc_chain = noise.encrypt(&server.chain).unwrap();
-    reply(
-        events,
-        wa::HandshakeMessage {
-            server_hello: whatsapp_rust::buffa::MessageField::some(
-                wa::handshake_message::ServerHello {
-                    ephemeral: Some(public(&server_eph).to_vec()),
-                    r#static: Some(enc_static),
-                    payload: Some(enc_chain),
-                    ..Default::default()
-                },
-            ),
-            ..Default::default()
-        },
-    )
-    .await;
+    reply(events, public(&server_eph), Some(enc_static), enc_chain).await;
     let finish = frame(&wire.nth(1).await)
         .client_finish
         .into_option()

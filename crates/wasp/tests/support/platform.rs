@@ -163,6 +163,17 @@ impl Platform {
         self.customer_on(email, "pro").await
     }
 
+    /// A new customer with its sandbox session logged in as `phone`: its test key.
+    pub async fn logged_in(&self, email: &str, phone: &str) -> String {
+        let (_, _, key) = self.customer(email).await;
+        self.get(&key, "/app/login").await;
+        let (status, body) = self
+            .post(&key, "/sandbox/scan", json!({ "phone": phone }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        key
+    }
+
     /// [`Platform::customer`] on another plan.
     pub async fn customer_on(&self, email: &str, plan: &str) -> (String, String, String) {
         let (status, body) = self
