@@ -1,0 +1,150 @@
+"use client";
+import * as React from "react";
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { PageHeader } from "@/components/app-shell";
+import { ErrorState, Loading } from "@/components/states";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Select } from "@/components/ui/input";
+import type { UsageReport } from "@/lib/api/types";
+import { formatBytes, formatNumber } from "@/lib/format";
+import { planLimits, planName } from "@/lib/plans";
+import { useModeQuery } from "@/lib/queries";
+import { useSession } from "@/lib/session";
+import { fillDays, lastDays } from "@/lib/usage";
+
+const AXIS = { fontSize: 12, fill: "var(--color-muted-foreground)" };
+const shortDate = (d: string) => new Date(`${d}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+
+function ChartCard({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>{title}</CardTitle>
+        <CardDescription>{description}</CardDescription>
+      </CardHeader>
+      <CardContent>
+        <div className="h-64 w-full" role="img" aria-label={`${title}: ${description}`}>
+          {children}
+        </div>
+      </CardContent>
+    </Card>
+  );
+}
+
+export default function UsagePage() {
+  const [range, setRange] = React.useState(30);
+  const { from, to } = lastDays(range);
+  const session = useSession();
+  const plan = session.data?.customer.plan;
+  const limits = planLimits(plan);
+  const usage = useModeQuery<UsageReport>(["usage", range], "/api/v1/usage", { query: { from, to }, refetchInterval: 30_000 });
+  const days = usage.data ? fillDays(usage.data.from, usage.data.to, usage.data.days).map((d) => ({
+    ...d,
+    bandwidth_in_mb: d.bandwidth_in_bytes / 1e6,
+    bandwidth_out_mb: d.bandwidth_out_bytes / 1e6,
+  })) : [];
+  const t = usage.data?.totals;
+
+  return (
+    <>
+      <PageHeader
+        title="Usage"
+        description={`Counted per UTC day for your whole account. ${planName(plan)} plan: ${
+          limits.messagesPerDay ? `${formatNumber(limits.messagesPerDay)} messages and ${formatNumber(limits.requestsPerDay)} requests a day` : "no limits"
+        }.`}
+        actions={
+          <div className="grid gap-1">
+            <label htmlFor="usage-range" className="text-xs font-medium">
+              Period
+            </label>
+            <Select id="usage-range" value={range} onChange={(e) => setRange(Number(e.target.value))} className="w-40">
+              <option value={7}>Last 7 days</option>
+              <option value={30}>Last 30 days</option>
+              <option value={90}>Last 90 days</option>
+            </Select>
+          </div>
+        }
+      />
+      {usage.isPending ? <Loading rows={4} /> : null}
+      {usage.error ? <ErrorState error={usage.error} onRetry={() => usage.refetch()} /> : null}
+      {t ? (
+        <>
+          <dl className="mb-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+            {[
+              ["Messages sent", formatNumber(t.messages_sent)],
+              ["Messages received", formatNumber(t.messages_received)],
+              ["API requests", formatNumber(t.api_requests)],
+              ["Data transferred", formatBytes(t.bandwidth_in_bytes + t.bandwidth_out_bytes)],
+            ].map(([label, value]) => (
+              <Card key={label} className="p-4">
+                <dt className="text-xs text-muted-foreground">{label}</dt>
+                <dd className="text-2xl font-semibold tabular-nums" data-testid={`total-${label}`}>
+                  {value}
+                </dd>
+              </Card>
+            ))}
+          </dl>
+          <div className="grid gap-4 lg:grid-cols-2">
+            <ChartCard title="Messages per day" description="Messages sent and received each day, against your plan's daily message limit.">
+              <ResponsiveContainer width="100%" height="100%">
+                <BarChart data={days} margin={{ top: 8, right: 8, bottom: 24, left: 16 }}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="var(--color-border)" />
+                  <XAxis dataKey="date" tickFormatter={shortDate} tick={AXIS} label={{ value: "Day (UTC)", position: "insideBottom", offset: -16, ...AXIS }} />
+                  <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Messages", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
+                  <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} messages`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
+                  <Legend verticalAlign="top" height={28} />
+                  <Bar dataKey="messages_sent" name="Sent" fill="var(--color-primary)" />
+                  <Bar dataKey="messages_received" name="Received" fill="var(--color-muted-foreground)" />
+                  {limits.messagesPerDay ? (
+                    <ReferenceLine y={limits.messagesPerDay} stroke="var(--color-destructive)" strokeDasharray="4 4" label={{ value: `Limit ${formatNumber(limits.messagesPerDay)}/day`, position: "insideTopRight", ...AXIS }} ifOverflow="extendDomain" />
+                  ) : null}
+                </BarChart>
+              </ResponsiveContainer>
+            </ChartCard>
+            <ChartCard title="API requests per day" description="Every authenticated call, refused ones included, against your plan's daily request limit.">
+              <ResponsiveContainer width="100%" height="100%">
+                <LineChart data={days} margin={{ top: 8, right: 8, bottom: 24, left: 16 }}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="var(--color-border)" />
+                  <XAxis dataKey="date" tickFormatter={shortDate} tick={AXIS} label={{ value: "Day (UTC)", position: "insideBottom", offset: -16, ...AXIS }} />
+                  <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Requests", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
+                  <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} requests`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
+                  <Line type="monotone" dataKey="api_requests" name="Requests" stroke="var(--color-primary)" strokeWidth={2} dot={false} />
+                  {limits.requestsPerDay ? (
+                    <ReferenceLine y={limits.requestsPerDay} stroke="var(--color-destructive)" strokeDasharray="4 4" label={{ value: `Limit ${formatNumber(limits.requestsPerDay)}/day`, position: "insideTopRight", ...AXIS }} ifOverflow="extendDomain" />
+                  ) : null}
+                </LineChart>
+              </ResponsiveContainer>
+            </ChartCard>
+            <ChartCard title="Media sent per day" description="Images (and stickers), videos, and files (documents and audio) sent each day.">
+              <ResponsiveContainer width="100%" height="100%">
+                <BarChart data={days} margin={{ top: 8, right: 8, bottom: 24, left: 16 }}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="var(--color-border)" />
+                  <XAxis dataKey="date" tickFormatter={shortDate} tick={AXIS} label={{ value: "Day (UTC)", position: "insideBottom", offset: -16, ...AXIS }} />
+                  <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Files", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
+                  <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} files`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
+                  <Legend verticalAlign="top" height={28} />
+                  <Bar dataKey="images_sent" name="Images" stackId="m" fill="var(--color-primary)" />
+                  <Bar dataKey="videos_sent" name="Videos" stackId="m" fill="var(--color-warning)" />
+                  <Bar dataKey="files_sent" name="Files" stackId="m" fill="var(--color-muted-foreground)" />
+                </BarChart>
+              </ResponsiveContainer>
+            </ChartCard>
+            <ChartCard title="Data transferred per day" description="Request and response bodies, in megabytes (MB).">
+              <ResponsiveContainer width="100%" height="100%">
+                <LineChart data={days} margin={{ top: 8, right: 8, bottom: 24, left: 16 }}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="var(--color-border)" />
+                  <XAxis dataKey="date" tickFormatter={shortDate} tick={AXIS} label={{ value: "Day (UTC)", position: "insideBottom", offset: -16, ...AXIS }} />
+                  <YAxis tick={AXIS} tickFormatter={(v: number) => v.toFixed(v < 1 ? 2 : 0)} label={{ value: "MB", angle: -90, position: "insideLeft", offset: 0, ...AXIS }} />
+                  <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${Number(v).toFixed(3)} MB`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
+                  <Legend verticalAlign="top" height={28} />
+                  <Line type="monotone" dataKey="bandwidth_in_mb" name="In (requests)" stroke="var(--color-primary)" strokeWidth={2} dot={false} />
+                  <Line type="monotone" dataKey="bandwidth_out_mb" name="Out (responses)" stroke="var(--color-muted-foreground)" strokeWidth={2} dot={false} />
+                </LineChart>
+              </ResponsiveContainer>
+            </ChartCard>
+          </div>
+        </>
+      ) : null}
+    </>
+  );
+}
