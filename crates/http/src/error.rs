@@ -31,6 +31,16 @@ pub mod code {
     pub const INVALID_SERVER_KEY: &str = "INVALID_SERVER_KEY";
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const CUSTOMER_SUSPENDED: &str = "CUSTOMER_SUSPENDED";
+    /// A customer signed in with a temporary password must change it first.
+    pub const PASSWORD_CHANGE_REQUIRED: &str = "PASSWORD_CHANGE_REQUIRED";
+    /// A customer whose e-mail is not verified yet asked for its live session.
+    pub const EMAIL_NOT_VERIFIED: &str = "EMAIL_NOT_VERIFIED";
+    /// Customers cannot sign up by themselves on this deployment.
+    pub const SIGNUP_CLOSED: &str = "SIGNUP_CLOSED";
+    /// A one-time link's token is unknown, used or expired.
+    pub const INVALID_TOKEN: &str = "INVALID_TOKEN";
+    /// A dashboard call to the customer API named no session (`X-Wasp-Mode`).
+    pub const MODE_REQUIRED: &str = "MODE_REQUIRED";
     pub const RATE_LIMIT_EXCEEDED: &str = "RATE_LIMIT_EXCEEDED";
     pub const IP_BANNED: &str = "IP_BANNED";
     pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";

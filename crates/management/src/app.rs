@@ -13,6 +13,11 @@ pub struct App {
     /// Signs the service tokens management sends to workers.
     pub tokens: wasp_protocol::service_token::TokenSigner,
     pub login_throttle: LoginThrottle,
+    /// The same per-address throttle for the customer account routes (sign-in, sign-up,
+    /// reset), counted apart from the operators'.
+    pub customer_throttle: LoginThrottle,
+    /// Customer mail (SMTP or the outbox file).
+    pub mailer: Arc<crate::mail::Mailer>,
     /// Outbound HTTP (worker health probes).
     pub http: reqwest::Client,
     /// Pooled keep-alive connections to workers, for the customer API.
@@ -79,6 +84,11 @@ impl AppState {
                 secrets.service_token_seed,
             ),
             login_throttle: LoginThrottle::new(config.login_attempts_per_minute),
+            customer_throttle: LoginThrottle::new(config.login_attempts_per_minute),
+            mailer: Arc::new(crate::mail::Mailer::new(&config.mail).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "customer mail disabled");
+                crate::mail::Mailer::Disabled
+            })),
             secrets,
             db,
             config,
@@ -184,6 +194,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.login_throttle.sweep();
+        state.customer_throttle.sweep();
         state.limiter.sweep();
         state.cache.sweep();
         state.upstream.sweep();

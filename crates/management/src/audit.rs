@@ -89,6 +89,22 @@ impl AuditEvent {
         event
     }
 
+    /// A customer's sign-in, sign-out, password or token event; `customer` when known.
+    pub fn customer_auth_event(customer: Option<Uuid>, action: &str, meta: &RequestMeta) -> Self {
+        let mut event = AuditEvent::new(
+            "auth_event",
+            if customer.is_some() {
+                "customer"
+            } else {
+                "anonymous"
+            },
+            action,
+            meta,
+        );
+        event.actor_id = customer;
+        event
+    }
+
     /// Something that may be an attack: lockouts, bad server keys, refused credentials.
     pub fn security_event(
         actor_type: &'static str,
@@ -244,7 +260,9 @@ impl Pending {
 pub struct ApiCall {
     pub timestamp: DateTime<Utc>,
     pub customer_id: Uuid,
-    pub key_id: Uuid,
+    /// The key the call was made with; `None` for the dashboard's signed-in session (the
+    /// row's `resource_id` is then empty and its metadata says `"via": "dashboard"`).
+    pub key_id: Option<Uuid>,
     /// `"{METHOD} {sanitised path}"`, from [`AuditWriter::endpoint`].
     pub endpoint: Arc<str>,
     pub status: u16,
@@ -257,7 +275,7 @@ pub struct ApiCall {
 impl ApiCall {
     pub fn new(
         customer_id: Uuid,
-        key_id: Uuid,
+        key_id: Option<Uuid>,
         endpoint: Arc<str>,
         status: u16,
         meta: &RequestMeta,
@@ -301,7 +319,7 @@ fn insert_calls_sqlite(which: usize) -> &'static str {
             // which over a thousand parameters costs more than the rows.
             sql.push_str(
                 "(?, 'api_call', 'info', 'customer', ?, ?, 'api_key', ?, ?, ?, ?, \
-                 '{\"status_code\":' || ? || '}', \
+                 '{\"status_code\":' || ? || ? || '}', \
                  CASE WHEN ? >= 400 THEN 'failure' ELSE 'success' END, ?)",
             );
         }
@@ -313,6 +331,18 @@ fn insert_calls_sqlite(which: usize) -> &'static str {
 #[derive(Serialize)]
 struct CallMetadata {
     status_code: u16,
+    /// `dashboard` for a call made with the dashboard's signed-in session (no key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'static str>,
+}
+
+/// What an `api_call` row's metadata adds after the status code (SQLite's statement builds
+/// the JSON in SQL): the dashboard marker for a call made without a key.
+fn via_suffix(key_id: Option<Uuid>) -> &'static str {
+    match key_id {
+        Some(_) => "",
+        None => ",\"via\":\"dashboard\"",
+    }
 }
 
 /// Rows kept waiting at most; beyond, rows are dropped and counted.
@@ -470,11 +500,12 @@ async fn write_batch(db: &Db, batch: &[AuditEvent], calls: &[ApiCall]) -> Result
                             .bind(c.timestamp)
                             .bind(c.customer_id)
                             .bind(&*c.endpoint)
-                            .bind(c.key_id.hyphenated())
+                            .bind(c.key_id.map(|k| k.hyphenated().to_string()))
                             .bind(c.ip.map(Inet))
                             .bind(c.user_agent.as_deref())
                             .bind(c.request_id.as_deref())
                             .bind(c.status)
+                            .bind(via_suffix(c.key_id))
                             .bind(c.status)
                             .bind(c.duration_ms);
                     }
@@ -496,12 +527,13 @@ async fn write_batch(db: &Db, batch: &[AuditEvent], calls: &[ApiCall]) -> Result
                         .push_bind(c.customer_id)
                         .push_bind(&*c.endpoint)
                         .push("'api_key'")
-                        .push_bind(c.key_id.hyphenated().to_string())
+                        .push_bind(c.key_id.map(|k| k.hyphenated().to_string()))
                         .push_bind(c.ip.map(Inet))
                         .push_bind(c.user_agent.as_deref())
                         .push_bind(c.request_id.as_deref())
                         .push_bind(sqlx::types::Json(CallMetadata {
                             status_code: c.status,
+                            via: c.key_id.is_none().then_some("dashboard"),
                         }))
                         .push(if c.status >= 400 {
                             "'failure'"
@@ -729,7 +761,7 @@ mod tests {
         for (k, status) in [(key, 200), (key, 429), (other_key, 200)] {
             writer.record_call(ApiCall::new(
                 customer,
-                k,
+                Some(k),
                 writer.endpoint(&Method::GET, "/api/v1/app/status"),
                 status,
                 &meta(),

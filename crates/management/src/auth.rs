@@ -27,8 +27,11 @@ use uuid::Uuid;
 
 pub const ACCESS_COOKIE: &str = "wasp_admin";
 pub const REFRESH_COOKIE: &str = "wasp_admin_refresh";
-const ACCESS_TTL: Duration = Duration::hours(24);
-const REFRESH_TTL: Duration = Duration::days(7);
+pub(crate) const ACCESS_TTL: Duration = Duration::hours(24);
+pub(crate) const REFRESH_TTL: Duration = Duration::days(7);
+/// The table of operators' sign-in failures (customers have their own, see
+/// `customer_auth.rs`).
+const ADMIN_FAILURES: &str = "admin_login_failures";
 /// Consecutive failures that lock an account, and for how long.
 pub const LOCKOUT_THRESHOLD: i32 = 5;
 pub const LOCKOUT_DURATION: Duration = Duration::minutes(15);
@@ -87,16 +90,19 @@ impl AdminAuth {
     }
 }
 
+/// What a session token says: whose (`sub`), which session row (`sid`), what for (`typ`:
+/// `access`/`refresh` for operators, `customer_access`/`customer_refresh` for customers, so
+/// one kind never passes for another).
 #[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    sub: Uuid,
-    sid: Uuid,
-    typ: String,
+pub(crate) struct Claims {
+    pub(crate) sub: Uuid,
+    pub(crate) sid: Uuid,
+    pub(crate) typ: String,
     iat: i64,
-    exp: i64,
+    pub(crate) exp: i64,
     /// A refresh token's generation in its session (see [`refresh`]).
     #[serde(default)]
-    gen: i32,
+    pub(crate) gen: i32,
 }
 
 fn sign(
@@ -109,7 +115,7 @@ fn sign(
     sign_generation(state, admin_id, session_id, typ, ttl, 0)
 }
 
-fn sign_generation(
+pub(crate) fn sign_generation(
     state: &AppState,
     admin_id: Uuid,
     session_id: Uuid,
@@ -136,7 +142,7 @@ fn sign_generation(
     Ok((token, expires))
 }
 
-fn verify(state: &AppState, token: &str, typ: &str) -> Result<Claims> {
+pub(crate) fn verify(state: &AppState, token: &str, typ: &str) -> Result<Claims> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 5;
     let claims = jsonwebtoken::decode::<Claims>(
@@ -152,7 +158,7 @@ fn verify(state: &AppState, token: &str, typ: &str) -> Result<Claims> {
     Ok(claims)
 }
 
-fn invalid_token() -> Error {
+pub(crate) fn invalid_token() -> Error {
     Error::unauthorized(
         code::UNAUTHORIZED,
         "missing, invalid or expired session token",
@@ -307,7 +313,7 @@ struct LoginRow {
     is_active: bool,
 }
 
-fn cookie_header(
+pub(crate) fn cookie_header(
     state: &AppState,
     name: &str,
     value: &str,
@@ -351,7 +357,7 @@ fn with_session_cookies(state: &AppState, tokens: &TokenResponse, body: Response
     response
 }
 
-fn locked_error(until: DateTime<Utc>) -> Error {
+pub(crate) fn locked_error(until: DateTime<Utc>) -> Error {
     let secs = (until - Utc::now()).num_seconds().max(1) as u64;
     Error::RateLimited {
         code: code::ACCOUNT_LOCKED,
@@ -363,88 +369,115 @@ fn locked_error(until: DateTime<Utc>) -> Error {
     }
 }
 
-fn bad_credentials() -> Error {
+pub(crate) fn bad_credentials() -> Error {
     Error::unauthorized(code::INVALID_CREDENTIALS, "invalid email or password")
 }
 
 /// The sign-in failures of one e-mail from one address: five in a row lock that e-mail for
-/// that address, whether or not an operator has it (the answers do not tell), and a
-/// stranger elsewhere cannot lock an operator out.
-struct Attempts {
+/// that address, whether or not an account has it (the answers do not tell), and a
+/// stranger elsewhere cannot lock an account's owner out. Operators and customers count in
+/// tables of their own (`table`), of the same shape.
+pub(crate) struct Attempts {
+    table: &'static str,
     email: String,
     ip: String,
 }
 
 impl Attempts {
+    /// An operator's sign-in.
     fn new(email: &str, meta: &RequestMeta) -> Attempts {
+        Attempts::in_table(ADMIN_FAILURES, email, meta)
+    }
+
+    /// A sign-in counted in `table` (`admin_login_failures` or `customer_login_failures`).
+    pub(crate) fn in_table(table: &'static str, email: &str, meta: &RequestMeta) -> Attempts {
         Attempts {
+            table,
             email: email.chars().take(255).collect(),
             ip: meta.ip.map(|ip| ip.to_string()).unwrap_or_default(),
         }
     }
 
+    /// Forgets every address's count and lock of `email` (a password reset).
+    pub(crate) async fn clear_email(table: &'static str, email: &str, tx: &mut Tx) -> Result<()> {
+        let sql = format!("DELETE FROM {table} WHERE email = $1");
+        on_tx!(tx, |conn| sqlx::query(&sql)
+            .bind(email)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Until when sign-ins of this e-mail from this address are refused, if they are.
-    async fn locked_until(&self, db: &Db) -> Result<Option<DateTime<Utc>>> {
+    pub(crate) async fn locked_until(&self, db: &Db) -> Result<Option<DateTime<Utc>>> {
+        let sql = format!(
+            "SELECT locked_until FROM {} WHERE email = $1 AND ip_address = $2",
+            self.table
+        );
         let until: Option<Option<DateTime<Utc>>> = on_pool!(db, |pool| {
-            sqlx::query_scalar(
-            "SELECT locked_until FROM admin_login_failures WHERE email = $1 AND ip_address = $2"
-        )
-        .bind(&self.email)
-        .bind(&self.ip)
-        .fetch_optional(pool)
-        .await
+            sqlx::query_scalar(&sql)
+                .bind(&self.email)
+                .bind(&self.ip)
+                .fetch_optional(pool)
+                .await
         })?;
         Ok(until.flatten().filter(|u| *u > Utc::now()))
     }
 
     /// Counts a failure, locking at the threshold; the lock time when this one locked. Old
     /// rows are purged on the way.
-    async fn failed(&self, db: &Db) -> Result<(i32, Option<DateTime<Utc>>)> {
+    pub(crate) async fn failed(&self, db: &Db) -> Result<(i32, Option<DateTime<Utc>>)> {
         let now = Utc::now();
+        let table = self.table;
+        let purge = format!("DELETE FROM {table} WHERE updated_at < $1");
+        let count = format!(
+            "INSERT INTO {table} (email, ip_address, failures, updated_at) \
+             VALUES ($1, $2, 1, $3) ON CONFLICT (email, ip_address) DO UPDATE \
+             SET failures = {table}.failures + 1, updated_at = $3 RETURNING failures"
+        );
+        let lock_sql = format!(
+            "UPDATE {table} SET failures = 0, locked_until = $1 WHERE email = $2 AND ip_address = $3"
+        );
         let mut tx = db.begin().await?;
         let failures: i32 = on_tx!(&mut tx, |conn| {
-            sqlx::query("DELETE FROM admin_login_failures WHERE updated_at < $1")
+            sqlx::query(&purge)
                 .bind(now - Duration::days(1))
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query_scalar(
-                "INSERT INTO admin_login_failures (email, ip_address, failures, updated_at) \
-                 VALUES ($1, $2, 1, $3) ON CONFLICT (email, ip_address) DO UPDATE \
-                 SET failures = admin_login_failures.failures + 1, updated_at = $3 RETURNING failures",
-            )
-            .bind(&self.email)
-            .bind(&self.ip)
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await
+            sqlx::query_scalar(&count)
+                .bind(&self.email)
+                .bind(&self.ip)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await
         })?;
         let lock = (failures >= LOCKOUT_THRESHOLD).then(|| now + LOCKOUT_DURATION);
         if let Some(until) = lock {
-            on_tx!(&mut tx, |conn| sqlx::query(
-                "UPDATE admin_login_failures SET failures = 0, locked_until = $1 \
-                 WHERE email = $2 AND ip_address = $3"
-            )
-            .bind(until)
-            .bind(&self.email)
-            .bind(&self.ip)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ()))?;
+            on_tx!(&mut tx, |conn| sqlx::query(&lock_sql)
+                .bind(until)
+                .bind(&self.email)
+                .bind(&self.ip)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ()))?;
         }
         tx.commit().await?;
         Ok((failures, lock))
     }
 
     /// A successful sign-in clears this address's count.
-    async fn succeeded(&self, tx: &mut Tx) -> Result<()> {
-        on_tx!(tx, |conn| sqlx::query(
-            "DELETE FROM admin_login_failures WHERE email = $1 AND ip_address = $2"
-        )
-        .bind(&self.email)
-        .bind(&self.ip)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ()))?;
+    pub(crate) async fn succeeded(&self, tx: &mut Tx) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE email = $1 AND ip_address = $2",
+            self.table
+        );
+        on_tx!(tx, |conn| sqlx::query(&sql)
+            .bind(&self.email)
+            .bind(&self.ip)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 }
@@ -692,26 +725,8 @@ pub async fn refresh(
     // Move the generation on, only from the one this token names: one use per token.
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    let next: Option<i32> = on_tx!(&mut tx, |conn| {
-        sqlx::query_scalar(
-        "UPDATE admin_sessions SET refresh_generation = refresh_generation + 1 \
-         WHERE id = $1 AND refresh_generation = $2 AND revoked_at IS NULL RETURNING refresh_generation"
-    )
-    .bind(claims.sid)
-    .bind(claims.gen)
-    .fetch_optional(&mut *conn)
-    .await
-    })?;
-    let Some(next) = next else {
-        // A used token again: whoever holds it, the session is no longer trusted.
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "UPDATE admin_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
-        )
-        .bind(now)
-        .bind(claims.sid)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ()))?;
+    let Some(next) = rotate_refresh(&mut tx, "admin_sessions", claims.sid, claims.gen).await?
+    else {
         AuditEvent::security_event("admin", Some(claims.sub), "refresh_token_reused", &meta)
             .resource("admin_user", claims.sub)
             .severity("critical")
@@ -745,6 +760,41 @@ pub async fn refresh(
     };
     let response = ok(&tokens).into_response();
     Ok(with_session_cookies(&state, &tokens, response))
+}
+
+/// Moves the refresh generation of session `sid` (in `table`: `admin_sessions` or
+/// `customer_sessions`) on from `gen`, the one the presented refresh token names: one use
+/// per token. `None` when the token was used already: whoever holds it, the session is no
+/// longer trusted, and it is revoked here (the caller records the security event and
+/// commits).
+pub(crate) async fn rotate_refresh(
+    tx: &mut Tx,
+    table: &'static str,
+    sid: Uuid,
+    gen: i32,
+) -> Result<Option<i32>> {
+    let bump = format!(
+        "UPDATE {table} SET refresh_generation = refresh_generation + 1 \
+         WHERE id = $1 AND refresh_generation = $2 AND revoked_at IS NULL RETURNING refresh_generation"
+    );
+    let next: Option<i32> = on_tx!(tx, |conn| {
+        sqlx::query_scalar(&bump)
+            .bind(sid)
+            .bind(gen)
+            .fetch_optional(&mut *conn)
+            .await
+    })?;
+    if next.is_none() {
+        let revoke =
+            format!("UPDATE {table} SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL");
+        on_tx!(tx, |conn| sqlx::query(&revoke)
+            .bind(Utc::now())
+            .bind(sid)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(next)
 }
 
 /// End this session: the tokens stop working at once and the cookies are cleared.

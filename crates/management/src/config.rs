@@ -35,6 +35,11 @@ pub struct Config {
     /// Bearer token that lets a scraper on another host read `/metrics`
     /// (`WASP_METRICS_TOKEN`); this host reads them without it.
     pub metrics_token: Option<String>,
+    /// Whether anyone may create a customer account with `POST /api/customer/auth/signup`
+    /// (`WASP_SIGNUP=open`); closed, only operators create customers.
+    pub signup_open: bool,
+    /// Where customer mail (e-mail verification, password reset) goes.
+    pub mail: crate::mail::MailConfig,
 }
 
 impl Config {
@@ -55,6 +60,8 @@ impl Config {
             transport: wasp_http::serve::Limits::default(),
             abuse: Default::default(),
             metrics_token: None,
+            signup_open: false,
+            mail: Default::default(),
         }
     }
 }

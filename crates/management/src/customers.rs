@@ -118,7 +118,7 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Customer> {
     .ok_or_else(|| Error::not_found("customer"))
 }
 
-fn check_opt(field: &str, value: &Option<String>, max: usize) -> Result<()> {
+pub(crate) fn check_opt(field: &str, value: &Option<String>, max: usize) -> Result<()> {
     if let Some(v) = value {
         if v.chars().count() > max || v.chars().any(char::is_control) {
             return Err(Error::validation(
@@ -202,6 +202,122 @@ pub struct CreatedCustomer {
     pub dashboard_password: String,
 }
 
+/// What a new customer is: created by an operator ([`create_customer`]) or signing up
+/// (`customer_auth::signup`).
+pub struct NewCustomer<'a> {
+    /// Already normalised ([`normalize_email`]).
+    pub email: &'a str,
+    pub full_name: Option<&'a str>,
+    pub company_name: Option<&'a str>,
+    pub plan: Plan,
+    /// `auto`, `none` or a server id (see [`CreateCustomer::assign_server`]).
+    pub assign_server: &'a str,
+    pub region: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    pub language: Option<&'a str>,
+    /// The argon2id hash of the dashboard password.
+    pub password_hash: &'a str,
+    /// A temporary password: changed at the first sign-in.
+    pub password_must_change: bool,
+    /// Whether the e-mail counts as verified (an operator vouches for it; a sign-up proves
+    /// it through the mailed link).
+    pub email_verified: bool,
+}
+
+/// A customer inserted by [`insert_customer`] (not yet committed).
+pub struct InsertedCustomer {
+    pub id: Uuid,
+    pub server_id: Option<Uuid>,
+    pub live: CreatedKey,
+    pub test: CreatedKey,
+}
+
+/// Creates a customer in `tx`: placed on a server (in the same transaction), with its
+/// default live and test keys. `CONFLICT` when the e-mail is taken. After the commit, call
+/// [`hold_sessions`] so its server creates its sessions.
+pub async fn insert_customer(
+    state: &AppState,
+    tx: &mut Tx,
+    new: NewCustomer<'_>,
+) -> Result<InsertedCustomer> {
+    let server_id = match new.assign_server {
+        "auto" => Some(placement::pick_server(state, tx, new.region).await?),
+        "none" => None,
+        other => {
+            let id = other.parse::<Uuid>().map_err(|_| {
+                Error::validation("assign_server", "must be \"auto\", \"none\" or a server id")
+            })?;
+            placement::check_server_has_room(tx, id).await?;
+            Some(id)
+        }
+    };
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    on_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO customers (id, email, full_name, company_name, plan, status, assigned_server_id, password_hash, \
+         password_must_change, timezone, language, created_at, updated_at, email_verified_at) \
+         VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $11, $12)"
+    )
+    .bind(id)
+    .bind(new.email)
+    .bind(new.full_name)
+    .bind(new.company_name)
+    .bind(new.plan.as_str())
+    .bind(server_id)
+    .bind(new.password_hash)
+    .bind(new.password_must_change)
+    .bind(new.timezone.unwrap_or("UTC"))
+    .bind(new.language.unwrap_or("en"))
+    .bind(now)
+    .bind(new.email_verified.then_some(now))
+    .execute(&mut *conn)
+    .await.map(|r| r.rows_affected()))
+    .map_err(unique_email_error)?;
+    if let Some(server_id) = server_id {
+        servers::refresh_load(tx, server_id).await?;
+    }
+    let live = keys::create(
+        state,
+        tx,
+        id,
+        NewKey {
+            mode: KeyMode::Live,
+            name: Some("Default live key".into()),
+            scopes: vec!["*".into()],
+            expires_at: None,
+        },
+    )
+    .await?;
+    let test = keys::create(
+        state,
+        tx,
+        id,
+        NewKey {
+            mode: KeyMode::Test,
+            name: Some("Default test key".into()),
+            scopes: vec!["*".into()],
+            expires_at: None,
+        },
+    )
+    .await?;
+    Ok(InsertedCustomer {
+        id,
+        server_id,
+        live,
+        test,
+    })
+}
+
+/// Asks the new customer's server, in the background, to create its sessions.
+pub fn hold_sessions(state: &AppState, inserted: &InsertedCustomer) {
+    if let Some(server) = inserted.server_id {
+        let (state, id) = (state.clone(), inserted.id);
+        tokio::spawn(async move {
+            gateway::place(&state, server, id, Placement::Hold).await;
+        });
+    }
+}
+
 /// Create a customer, place it on a server and issue its keys and temporary password.
 #[utoipa::path(post, path = "/api/admin/customers", tag = "customers", request_body = CreateCustomer,
     responses((status = 201, body = CreatedCustomer), (status = 400), (status = 403),
@@ -220,83 +336,40 @@ pub async fn create_customer(
     check_timezone(&req.timezone)?;
     check_language(&req.language)?;
     let plan = req.plan.unwrap_or(Plan::Basic);
-    let mut tx = state.db.begin().await?;
-    let server_id = match req.assign_server.as_deref().unwrap_or("auto") {
-        "auto" => Some(placement::pick_server(&state, &mut tx, req.region.as_deref()).await?),
-        "none" => None,
-        other => {
-            let id = other.parse::<Uuid>().map_err(|_| {
-                Error::validation("assign_server", "must be \"auto\", \"none\" or a server id")
-            })?;
-            placement::check_server_has_room(&mut tx, id).await?;
-            Some(id)
-        }
-    };
-    let id = Uuid::now_v7();
     let password = crypto::generate_password(16);
     let hash = crypto::hash_password(&password)?;
-    let now = Utc::now();
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "INSERT INTO customers (id, email, full_name, company_name, plan, status, assigned_server_id, password_hash, \
-         password_must_change, timezone, language, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, TRUE, $8, $9, $10, $10)"
-    )
-    .bind(id)
-    .bind(&email)
-    .bind(&req.full_name)
-    .bind(&req.company_name)
-    .bind(plan.as_str())
-    .bind(server_id)
-    .bind(&hash)
-    .bind(req.timezone.as_deref().unwrap_or("UTC"))
-    .bind(req.language.as_deref().unwrap_or("en"))
-    .bind(now)
-    .execute(&mut *conn)
-    .await.map(|r| r.rows_affected()))
-    .map_err(unique_email_error)?;
-    if let Some(server_id) = server_id {
-        servers::refresh_load(&mut tx, server_id).await?;
-    }
-    let live = keys::create(
+    let placement = req.assign_server.as_deref().unwrap_or("auto");
+    let mut tx = state.db.begin().await?;
+    let inserted = insert_customer(
         &state,
         &mut tx,
-        id,
-        NewKey {
-            mode: KeyMode::Live,
-            name: Some("Default live key".into()),
-            scopes: vec!["*".into()],
-            expires_at: None,
+        NewCustomer {
+            email: &email,
+            full_name: req.full_name.as_deref(),
+            company_name: req.company_name.as_deref(),
+            plan,
+            assign_server: placement,
+            region: req.region.as_deref(),
+            timezone: req.timezone.as_deref(),
+            language: req.language.as_deref(),
+            password_hash: &hash,
+            password_must_change: true,
+            email_verified: true,
         },
     )
     .await?;
-    let test = keys::create(
-        &state,
-        &mut tx,
-        id,
-        NewKey {
-            mode: KeyMode::Test,
-            name: Some("Default test key".into()),
-            scopes: vec!["*".into()],
-            expires_at: None,
-        },
-    )
-    .await?;
+    let id = inserted.id;
     AuditEvent::admin_action(&admin, "create_customer", &meta)
         .resource("customer", id)
-        .metadata(json!({ "plan": plan, "assigned_server_id": server_id, "placement": req.assign_server.as_deref().unwrap_or("auto") }))
+        .metadata(json!({ "plan": plan, "assigned_server_id": inserted.server_id, "placement": placement }))
         .write(&mut tx)
         .await?;
     tx.commit().await?;
-    if let Some(server) = server_id {
-        let state = state.clone();
-        tokio::spawn(async move {
-            gateway::place(&state, server, id, Placement::Hold).await;
-        });
-    }
+    hold_sessions(&state, &inserted);
     Ok(created(CreatedCustomer {
         customer: get(&state.db, id).await?,
-        api_key: live.api_key,
-        test_api_key: test.api_key,
+        api_key: inserted.live.api_key,
+        test_api_key: inserted.test.api_key,
         dashboard_url: format!("{}/", state.config.public_url.trim_end_matches('/')),
         dashboard_password: password,
     }))
@@ -448,6 +521,10 @@ async fn apply_update(
     .execute(&mut *conn)
     .await.map(|r| r.rows_affected()))
     .map_err(unique_email_error)?;
+    if req.status.as_deref() == Some("suspended") {
+        // A suspension ends the customer's dashboard sessions at once.
+        crate::customer_auth::revoke_sessions(&mut tx, id, None).await?;
+    }
     AuditEvent::admin_action(admin, action, meta)
         .resource("customer", id)
         .metadata(json!({
@@ -552,6 +629,7 @@ async fn soft_delete(tx: &mut Tx, customer: &Customer) -> Result<u64> {
         .await.map(|r| r.rows_affected())
     })?;
     let revoked = keys::revoke_all(tx, customer.id, None).await?;
+    crate::customer_auth::revoke_sessions(tx, customer.id, None).await?;
     // Its sessions belong to no worker any more: the worker closes them at its next lease
     // check even if the release call does not reach it, and never restores them.
     on_tx!(tx, |conn| {
@@ -641,6 +719,13 @@ pub async fn erase_customer(
     }
     let now = Utc::now();
     on_tx!(&mut tx, |conn| {
+        // Its sign-in failures name its e-mail (they would go within a day anyway).
+        sqlx::query(
+            "DELETE FROM customer_login_failures WHERE email = (SELECT LOWER(email) FROM customers WHERE id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         sqlx::query(
             "UPDATE customers SET email = $1, full_name = NULL, company_name = NULL, phone_number = NULL, \
              whatsapp_jid = NULL, password_hash = NULL, email_verified_at = NULL, last_login_at = NULL, \
@@ -656,6 +741,15 @@ pub async fn erase_customer(
             .execute(&mut *conn)
             .await?;
         sqlx::query("DELETE FROM webhooks WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        // Dashboard sessions and one-time tokens.
+        sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM customer_tokens WHERE customer_id = $1")
             .bind(id)
             .execute(&mut *conn)
             .await?;

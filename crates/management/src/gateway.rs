@@ -359,6 +359,10 @@ impl tower::Service<Request> for Service {
 /// One customer API call for a worker: what the router's layers and [`proxy`] do, in line.
 pub async fn customer_call(state: AppState, req: Request) -> Response {
     crate::http::in_context(&state, req, |req| async {
+        // The dashboard's cookie calls come from our own pages only (csrf.rs).
+        if let Err(refused) = crate::csrf::check_request(&state, &req) {
+            return refused.into_response();
+        }
         let (meta, req) = match extract::<RequestMeta>(&state, req).await {
             Ok(extracted) => extracted,
             Err(refused) => return refused,
@@ -429,15 +433,15 @@ pub async fn proxy(
     if !decision.allowed {
         return Ok(refuse(&state, &auth, &meta, &decision).await);
     }
-    // A stream lives no longer than its key (streams.rs).
-    let stream_key = crate::streams::is_stream(&req)
-        .then(|| crate::keys::presented_key(req.headers()).map(str::to_owned))
+    // A stream lives no longer than its key, or its dashboard session (streams.rs).
+    let stream_credential = crate::streams::is_stream(&req)
+        .then(|| crate::streams::Credential::of(&auth, req.headers()))
         .flatten();
     let mut response = forward(&state, &auth, &meta, req)
         .await
         .unwrap_or_else(IntoResponse::into_response);
-    if let Some(presented) = stream_key.filter(|_| response.status().is_success()) {
-        response = crate::streams::guard(&state, &auth, presented, response);
+    if let Some(credential) = stream_credential.filter(|_| response.status().is_success()) {
+        response = crate::streams::guard(&state, &auth, credential, response);
     }
     set_limit_headers(response.headers_mut(), &decision);
     Ok(response)
@@ -597,13 +601,14 @@ async fn forward(
             route.server_id,
             auth.customer_id,
             mode == Mode::Live,
-            auth.key_id,
+            // The dashboard's session has no key: one token per customer and mode.
+            auth.key_id.unwrap_or(Uuid::nil()),
             || {
                 state.tokens.for_request(
                     route.server_id,
                     Some(auth.customer_id),
                     Some(mode),
-                    Some(auth.key_id),
+                    auth.key_id,
                 )
             },
         )

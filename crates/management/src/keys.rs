@@ -375,11 +375,19 @@ pub async fn admin_revoke_key(
 // Customer side: authentication by API key, and /api/v1/keys.
 // ---------------------------------------------------------------------------------------
 
-/// A request authenticated by a customer's API key.
+/// A request to the customer API authenticated by a customer's API key, or by the
+/// dashboard's signed-in session (`customer_auth.rs`: the session cookie and
+/// `X-Wasp-Mode`), which acts as a key of that mode with every scope.
 #[derive(Debug, Clone)]
 pub struct CustomerAuth {
     pub customer_id: Uuid,
-    pub key_id: Uuid,
+    /// The key used; `None` for the dashboard's session.
+    pub key_id: Option<Uuid>,
+    /// The dashboard session used; `None` for a key.
+    pub session_id: Option<Uuid>,
+    /// Whether the customer's e-mail is verified (always true for a key: an unverified
+    /// customer's live calls are refused, see `customer_auth::gateway_auth`).
+    pub email_verified: bool,
     pub mode: KeyKind,
     pub scopes: Arc<[String]>,
     /// The customer's plan, for its limits.
@@ -390,9 +398,19 @@ pub struct CustomerAuth {
 
 impl CustomerAuth {
     /// The keys this key may see and manage on `/api/v1/keys`: a test key only test keys
-    /// (a leaked CI key must not become production access), a live key those of both modes.
+    /// (a leaked CI key must not become production access), a live key those of both modes,
+    /// and so does the dashboard's session in either mode (its customer signed in with a
+    /// password).
     pub fn manages(&self) -> Option<KeyKind> {
-        (self.mode == KeyKind::Test).then_some(KeyKind::Test)
+        (self.mode == KeyKind::Test && self.session_id.is_none()).then_some(KeyKind::Test)
+    }
+
+    /// Who made a change, for its audit row: the key, or the dashboard's session.
+    pub fn audit_origin(&self) -> serde_json::Value {
+        match self.session_id {
+            Some(session) => serde_json::json!({ "via": "dashboard", "session_id": session }),
+            None => serde_json::json!({ "by_key": self.key_id }),
+        }
     }
 
     /// The mode of a key this key creates when the request names none: its own.
@@ -580,6 +598,15 @@ impl FromRequestParts<AppState> for CustomerAuth {
             None => RequestMeta::from_request_parts(parts, state).await?.ip,
         };
         let Some(presented) = presented_key(&parts.headers) else {
+            if crate::auth::cookie(&parts.headers, crate::customer_auth::ACCESS_COOKIE).is_some() {
+                // The dashboard: its signed-in session, in the mode the request names.
+                let auth = crate::customer_auth::gateway_auth(state, &parts.headers).await?;
+                if let Some(slot) = parts.extensions.get::<crate::gateway::AuthSlot>() {
+                    slot.fill(&auth);
+                }
+                parts.extensions.insert(auth.clone());
+                return Ok(auth);
+            }
             parts.extensions.insert(KeyRefusal::Missing);
             return Err(Error::unauthorized(
                 code::INVALID_API_KEY,
@@ -591,7 +618,9 @@ impl FromRequestParts<AppState> for CustomerAuth {
                 state.cache.record_use(key.key_id, ip);
                 let auth = CustomerAuth {
                     customer_id: key.customer_id,
-                    key_id: key.key_id,
+                    key_id: Some(key.key_id),
+                    session_id: None,
+                    email_verified: true,
                     mode,
                     scopes: key.scopes,
                     plan: key.plan,
@@ -652,6 +681,9 @@ pub async fn customer_create_key(
             "a test key can only create test keys; create live keys with a live key",
         ));
     }
+    if new.mode == KeyMode::Live && !auth.email_verified {
+        return Err(crate::customer_auth::email_not_verified());
+    }
     if !auth.scopes.iter().any(|s| s == "*") {
         if let Some(wider) = new.scopes.iter().find(|s| !auth.scopes.contains(s)) {
             return Err(Error::forbidden(format!(
@@ -663,7 +695,12 @@ pub async fn customer_create_key(
     let created_key = create(&state, &mut tx, auth.customer_id, new).await?;
     AuditEvent::customer_action(auth.customer_id, "create_api_key", &meta)
         .resource("api_key", created_key.key.id)
-        .metadata(serde_json::json!({ "by_key": auth.key_id, "mode": created_key.key.mode, "scopes": created_key.key.scopes }))
+        .metadata({
+            let mut origin = auth.audit_origin();
+            origin["mode"] = serde_json::json!(created_key.key.mode);
+            origin["scopes"] = serde_json::json!(created_key.key.scopes);
+            origin
+        })
         .write(&mut tx)
         .await?;
     tx.commit().await?;
@@ -685,7 +722,7 @@ pub async fn customer_revoke_key(
     revoke(&mut tx, auth.customer_id, key_id, auth.manages()).await?;
     AuditEvent::customer_action(auth.customer_id, "revoke_api_key", &meta)
         .resource("api_key", key_id)
-        .metadata(serde_json::json!({ "by_key": auth.key_id }))
+        .metadata(auth.audit_origin())
         .write(&mut tx)
         .await?;
     tx.commit().await?;

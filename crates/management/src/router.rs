@@ -2,8 +2,8 @@
 //! document cannot drift from the router.
 
 use crate::{
-    abuse, audit, auth, csrf, customers, gateway, health, http, keys, operators, servers, usage,
-    webhooks, AppState,
+    abuse, audit, auth, csrf, customer_auth, customers, gateway, health, http, keys, operators,
+    servers, usage, webhooks, AppState,
 };
 use axum::{
     extract::DefaultBodyLimit,
@@ -37,6 +37,7 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
         (name = "servers", description = "Worker servers"),
         (name = "customers", description = "Customers, placement and credentials"),
         (name = "keys", description = "Customer API keys (admin)"),
+        (name = "customer-auth", description = "Customer accounts for the dashboard: sign-in with e-mail and password (session cookies), password change and reset, e-mail verification, sign-up"),
         (name = "customer-keys", description = "Your API keys (customer API)"),
         (name = "customer-usage", description = "Your usage (customer API)"),
         (name = "audit", description = "Audit log"),
@@ -63,6 +64,15 @@ impl Modify for SecuritySchemes {
             ))),
         );
         components.add_security_scheme(
+            "customer_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "wasp_customer",
+                "The dashboard's session cookie, set by POST /api/customer/auth/login. On \
+                 /api/v1 it needs the header X-Wasp-Mode: live or test, and acts as a key of \
+                 that mode with every scope.",
+            ))),
+        );
+        components.add_security_scheme(
             "admin_jwt",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -86,6 +96,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::mfa_setup))
         .routes(routes!(auth::mfa_enable))
         .routes(routes!(auth::mfa_disable))
+        .routes(routes!(customer_auth::login))
+        .routes(routes!(customer_auth::refresh))
+        .routes(routes!(customer_auth::logout))
+        .routes(routes!(customer_auth::me))
+        .routes(routes!(customer_auth::change_password))
+        .routes(routes!(customer_auth::tokens::forgot))
+        .routes(routes!(customer_auth::tokens::reset))
+        .routes(routes!(customer_auth::tokens::verify))
+        .routes(routes!(customer_auth::tokens::signup))
         .routes(routes!(
             operators::list_operators,
             operators::create_operator

@@ -20,6 +20,9 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
     pub http: reqwest::Client,
+    /// The outbox file customer mail is appended to (no SMTP in tests).
+    pub outbox: std::path::PathBuf,
+    _mail_dir: tempfile::TempDir,
     pg_database: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -86,6 +89,9 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let mut config = Config::local(addr);
         config.cookie_secure = false;
+        let mail_dir = tempfile::tempdir().expect("temp dir");
+        let outbox = mail_dir.path().join("outbox.jsonl");
+        config.mail.outbox = Some(outbox.clone());
         configure(&mut config);
         let state = AppState::new(
             db.clone(),
@@ -105,6 +111,8 @@ impl TestApp {
             addr,
             db,
             http: reqwest::Client::new(),
+            outbox,
+            _mail_dir: mail_dir,
             pg_database: None,
             shutdown: Some(tx),
             server: Some(server),

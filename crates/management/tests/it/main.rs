@@ -4,6 +4,7 @@ mod harness;
 
 mod admin_auth;
 mod audit;
+mod customer_auth;
 mod customers;
 mod errors;
 mod gateway;
