@@ -283,6 +283,29 @@ struct ServeArgs {
         default_value_t = 16
     )]
     database_max_connections: u32,
+    /// Who may create a customer account: `open` (anyone, on the dashboard's sign-up page)
+    /// or `closed` (operators only). Default: open for `up`, closed for `management`.
+    #[arg(long, env = "WASP_SIGNUP", value_name = "WASP_SIGNUP", value_enum)]
+    signup: Option<SignupMode>,
+    /// SMTP server for customer mail (sign-up, password reset):
+    /// smtps://user:pass@host:465 or smtp://user:pass@host:587?tls=required. Unset, mail is
+    /// appended to <data dir>/outbox.jsonl.
+    #[arg(
+        long,
+        env = "WASP_SMTP_URL",
+        value_name = "WASP_SMTP_URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// Sender of customer mail, e.g. `wasp <noreply@example.com>` (with WASP_SMTP_URL).
+    #[arg(long, env = "WASP_SMTP_FROM", value_name = "WASP_SMTP_FROM")]
+    smtp_from: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SignupMode {
+    Open,
+    Closed,
 }
 
 #[derive(Args, Clone)]
@@ -618,6 +641,20 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
     }
     config.redis_url = args.redis_url.clone();
     config.redis_prefix = args.redis_prefix.clone();
+    config.signup_open = match args.signup {
+        Some(mode) => mode == SignupMode::Open,
+        None => role == "up",
+    };
+    config.mail = wasp_management::mail::MailConfig {
+        smtp_url: args.smtp_url.clone(),
+        smtp_from: args.smtp_from.clone(),
+        outbox: Some(args.db.data_dir.join("outbox.jsonl")),
+    };
+    wasp_management::mail::Mailer::new(&config.mail).map_err(|e| anyhow::anyhow!(e))?;
+    if args.smtp_url.is_none() {
+        tracing::info!(outbox = %args.db.data_dir.join("outbox.jsonl").display(),
+            "customer mail goes to the outbox file; set WASP_SMTP_URL and WASP_SMTP_FROM to send it");
+    }
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("WASP_HTTP_ADDR: cannot listen on {}", args.http_addr))?;
