@@ -60,7 +60,7 @@ async function signIn(page, email, password) {
 }
 
 async function changeTemporaryPassword(page, temporary, next) {
-  await page.waitForURL(/\/change-password/);
+  await page.waitForURL(/\/change-password/, { waitUntil: "commit" });
   await page.getByRole("heading", { name: "Choose your own password" }).waitFor();
   await page.getByLabel("Current password").fill(temporary);
   await page.getByLabel("New password", { exact: true }).fill(next);
@@ -83,12 +83,12 @@ test("a customer's walkthrough: first sign-in, key, QR login, sends, chat, webho
   await page.getByRole("button", { name: "Sign in" }).click();
 
   // The temporary password must be changed before anything else.
-  await page.waitForURL(/\/change-password/);
+  await page.waitForURL(/\/change-password/, { waitUntil: "commit" });
   await shoot(page, "change-password");
   await page.goto("/api-keys");
-  await page.waitForURL(/\/change-password/);
+  await page.waitForURL(/\/change-password/, { waitUntil: "commit" });
   await changeTemporaryPassword(page, customer.dashboard_password, NEW_PASSWORD);
-  await page.waitForURL(/\/api-keys$/);
+  await page.waitForURL(/\/api-keys$/, { waitUntil: "commit" });
 
   // Overview, with the test-mode switch on for a new customer.
   await page.goto("/");
@@ -162,7 +162,7 @@ test("a customer's walkthrough: first sign-in, key, QR login, sends, chat, webho
 
   // The chat shows both, with receipts moving on to "Read", and the image itself.
   await imagePanel.getByRole("link", { name: "Open the chat" }).click();
-  await page.waitForURL(/\/chats\/view\?jid=/);
+  await page.waitForURL(/\/chats\/view\?jid=/, { waitUntil: "commit" });
   const messages = page.getByRole("list", { name: "Messages" });
   const text = messages.getByRole("listitem").filter({ hasText: "Hello from the dashboard" });
   const picture = messages.getByRole("listitem").filter({ has: page.getByRole("img", { name: "Image: Your receipt" }) });
@@ -207,7 +207,7 @@ test("a customer's walkthrough: first sign-in, key, QR login, sends, chat, webho
   assert.match(secret, /^whsec_/);
   await shoot(page, "webhooks-created");
   await hookDialog.getByRole("link", { name: "Open the endpoint" }).click();
-  await page.waitForURL(/\/webhooks\/view\?id=/);
+  await page.waitForURL(/\/webhooks\/view\?id=/, { waitUntil: "commit" });
   alice.webhookId = new URL(page.url()).searchParams.get("id");
   await page.getByRole("button", { name: "Send test event" }).click();
   const testDelivery = page.getByRole("list", { name: "Deliveries" }).getByRole("listitem").filter({ hasText: "webhook.test" });
@@ -263,10 +263,10 @@ test("a customer's walkthrough: first sign-in, key, QR login, sends, chat, webho
   // Sign out: the dashboard is closed until the next sign-in.
   await page.goto("/");
   await page.getByRole("button", { name: "Sign out" }).click();
-  await page.waitForURL(/\/login/);
+  await page.waitForURL(/\/login/, { waitUntil: "commit" });
   await page.getByText("You are signed out.").waitFor();
   await page.goto("/usage");
-  await page.waitForURL(/\/login\?next=%2Fusage/);
+  await page.waitForURL(/\/login\?next=%2Fusage/, { waitUntil: "commit" });
   await page.context().close();
 });
 
@@ -299,12 +299,12 @@ test("self-service sign-up with the e-mailed verification link, and a forgotten 
   await shoot(page, "verify-email");
   await page.getByRole("link", { name: "Sign in" }).click();
   await signIn(page, email, password);
-  await page.waitForURL((u) => u.pathname === "/");
+  await page.waitForURL((u) => u.pathname === "/", { waitUntil: "commit" });
   await page.getByRole("heading", { name: "Welcome, Sam Signup" }).waitFor();
   await page.goto("/account");
   await page.getByText("Confirmed", { exact: true }).waitFor();
   await page.getByRole("button", { name: "Sign out" }).click();
-  await page.waitForURL(/\/login/);
+  await page.waitForURL(/\/login/, { waitUntil: "commit" });
 
   // Forgotten password: the outbox's link sets a new one.
   await page.getByRole("link", { name: "Forgot your password?" }).click();
@@ -319,7 +319,7 @@ test("self-service sign-up with the e-mailed verification link, and a forgotten 
   await page.getByLabel("Repeat the new password").fill(fresh);
   await shoot(page, "reset-password");
   await page.getByRole("button", { name: "Set the new password" }).click();
-  await page.waitForURL(/\/login\?reset=1/);
+  await page.waitForURL(/\/login\?reset=1/, { waitUntil: "commit" });
   await signIn(page, email, password);
   await page.getByText("That e-mail and password do not match an account.").waitFor();
   await page.getByLabel("Password", { exact: true }).fill(fresh);

@@ -58,7 +58,7 @@ export default function AccountPage() {
               You are on the <strong>{planName(c.plan)}</strong> plan. Limits apply to all your keys and both sessions together.
             </CardDescription>
           </CardHeader>
-          <CardContent className="overflow-x-auto">
+          <CardContent className="relative overflow-x-auto">
             <table className="w-full text-sm">
               <caption className="sr-only">Plans and their limits</caption>
               <thead className="text-left text-xs text-muted-foreground">

@@ -201,7 +201,7 @@ export default function ApiKeysPage() {
       {keys.error ? <ErrorState error={keys.error} onRetry={() => keys.refetch()} /> : null}
       {keys.data && list.length === 0 ? <Empty title="No API keys yet">Create a key to call the API from your application.</Empty> : null}
       {list.length > 0 ? (
-        <Card className="overflow-x-auto">
+        <Card className="relative overflow-x-auto">
           <table className="w-full text-sm">
             <caption className="sr-only">Your API keys</caption>
             <thead className="border-b text-left text-xs text-muted-foreground">

@@ -17,7 +17,7 @@ import { Input, Textarea } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { api } from "@/lib/api/provider";
 import { fieldError } from "@/lib/api/errors";
-import type { Message } from "@/lib/api/types";
+import type { Chat, Message } from "@/lib/api/types";
 import { useEventStream } from "@/lib/events";
 import { jidLabel } from "@/lib/format";
 import { useMode } from "@/lib/mode";
@@ -142,6 +142,8 @@ function ChatView() {
     query: { limit: 100 },
     refetchInterval: 15_000, // besides the live stream, in case it is cut
   });
+  const chatInfo = useModeQuery<Chat[]>(["chats", "one", jid], jid ? "/api/v1/chats" : null, { query: { search: jid, limit: 1 } });
+  const chatName = chatInfo.data?.find((c) => c.jid === jid)?.name;
   const refresh = React.useCallback(() => {
     qc.invalidateQueries({ queryKey: [mode, "chat", jid] });
     qc.invalidateQueries({ queryKey: [mode, "chats"] });
@@ -186,7 +188,10 @@ function ChatView() {
           <Link href="/chats" className="rounded p-1 hover:bg-accent" aria-label="Back to chats">
             <ArrowLeft className="h-4 w-4" aria-hidden />
           </Link>
-          <h1 className="min-w-0 flex-1 truncate text-lg font-semibold">{jidLabel(jid)}</h1>
+          <div className="min-w-0 flex-1">
+            <h1 className="truncate text-lg font-semibold">{chatName || jidLabel(jid)}</h1>
+            {chatName ? <p className="truncate text-xs text-muted-foreground">{jidLabel(jid)}</p> : null}
+          </div>
           <Badge variant={stream === "open" ? "default" : "secondary"} title="New messages and receipts arrive without a reload while live">
             {stream === "open" ? "Live" : stream === "connecting" ? "Connecting…" : "Reconnecting…"}
           </Badge>

@@ -129,7 +129,7 @@ function WebhookView() {
   const { mode } = useMode();
   const qc = useQueryClient();
   const [stateFilter, setStateFilter] = React.useState("");
-  const hook = useModeQuery<Webhook>(["webhook", id], id ? `/api/v1/webhooks/${encodeURIComponent(id)}` : null);
+  const hook = useModeQuery<Webhook>(["webhook", id], id ? `/api/v1/webhooks/${encodeURIComponent(id)}` : null, { refetchInterval: 5_000 });
   const deliveries = useModeQuery<Delivery[]>(["webhook", id, "deliveries"], id ? `/api/v1/webhooks/${encodeURIComponent(id)}/deliveries` : null, {
     query: { state: stateFilter || undefined, limit: 50 },
     refetchInterval: 3_000,
