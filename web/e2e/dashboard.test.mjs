@@ -253,6 +253,25 @@ test("a customer's walkthrough: first sign-in, key, QR login, sends, chat, webho
   await page.getByRole("link", { name: /Budi|\+6289876543210/ }).waitFor();
   await shoot(page, "overview-active");
 
+  // Live mode: the switch is remembered, and the live session has its own chats.
+  await page.getByRole("switch", { name: "Test mode" }).click();
+  await page.getByText("Test mode: you are using the sandbox session.").waitFor({ state: "detached" });
+  await page.goto("/chats");
+  assert.equal(await page.getByRole("switch", { name: "Test mode" }).getAttribute("aria-checked"), "false");
+  await page.getByText("Conversations of the live session").waitFor();
+  await page.getByText("No chats yet").waitFor();
+  await shoot(page, "chats-live");
+  await page.getByRole("switch", { name: "Test mode" }).click();
+  await page.getByRole("link", { name: /Budi/ }).waitFor();
+
+  // Dark mode follows the system's preference.
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto("/");
+  await page.getByText("+6281234567890").waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.classList.contains("dark")), true);
+  await shoot(page, "overview-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+
   // A page that does not exist.
   await page.goto("/no-such-page");
   await page.getByRole("heading", { name: "This page does not exist" }).waitFor();

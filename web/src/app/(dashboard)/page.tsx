@@ -89,11 +89,11 @@ export default function OverviewPage() {
   return (
     <>
       <PageHeader title={name ? `Welcome, ${name}` : "Overview"} description="Your WhatsApp sessions, today's usage and the latest conversations." />
-      <div className="grid gap-4 md:grid-cols-2">
+      <div className="grid grid-cols-[minmax(0,1fr)] gap-4 md:grid-cols-2">
         <SessionCard mode="live" />
         <SessionCard mode="test" />
       </div>
-      <div className="mt-4 grid gap-4 lg:grid-cols-2">
+      <div className="mt-4 grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
         <Card>
           <CardHeader className="flex-row items-start justify-between">
             <div>

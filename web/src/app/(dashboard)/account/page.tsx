@@ -18,7 +18,7 @@ export default function AccountPage() {
   return (
     <>
       <PageHeader title="Account" description="Your profile, password, plan and billing." />
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
         <Card>
           <CardHeader>
             <CardTitle>Profile</CardTitle>

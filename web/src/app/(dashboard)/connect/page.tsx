@@ -193,7 +193,7 @@ export default function ConnectPage() {
       {status.isPending ? <Loading rows={4} /> : null}
       {status.error ? <ErrorState error={status.error} onRetry={() => status.refetch()} /> : null}
       {s ? (
-        <div className="grid gap-4 lg:grid-cols-[1fr_20rem]">
+        <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-[minmax(0,1fr)_20rem]">
           <Card>
             <CardHeader className="flex-row items-start justify-between gap-2">
               <div>

@@ -125,8 +125,8 @@ function Playground({ op, doc }: { op: Operation; doc: OpenApiDocument }) {
   };
 
   return (
-    <div className="grid gap-4">
-      <Tabs defaultValue="curl">
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4">
+      <Tabs defaultValue="curl" className="min-w-0">
         <TabsList aria-label="Code sample language">
           <TabsTrigger value="curl">curl</TabsTrigger>
           <TabsTrigger value="js">JavaScript</TabsTrigger>
@@ -217,7 +217,7 @@ export default function DocsPage() {
       {doc.error ? <ErrorState error={doc.error} onRetry={() => doc.refetch()} title="The API reference could not be loaded" /> : null}
       {doc.data && ops.length === 0 ? <Empty title="The document lists no customer operations" /> : null}
       {op && doc.data ? (
-        <div className="grid gap-4 lg:grid-cols-[18rem_1fr]">
+        <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-[18rem_minmax(0,1fr)]">
           <Card className="h-fit lg:sticky lg:top-20">
             <div className="border-b p-3">
               <label htmlFor="op-filter" className="sr-only">
@@ -260,7 +260,7 @@ export default function DocsPage() {
               <CardTitle className="mt-2">{op.summary || op.id}</CardTitle>
               {op.description ? <CardDescription className="whitespace-pre-line">{op.description}</CardDescription> : null}
             </CardHeader>
-            <CardContent className="grid gap-6">
+            <CardContent className="grid grid-cols-[minmax(0,1fr)] gap-6">
               {op.parameters.length ? (
                 <section>
                   <h3 className="mb-2 text-sm font-semibold">Parameters</h3>

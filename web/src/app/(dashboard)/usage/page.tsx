@@ -101,7 +101,7 @@ export default function UsagePage() {
               </Card>
             ))}
           </dl>
-          <div className="grid gap-4 lg:grid-cols-2">
+          <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
             <ChartCard title="Messages per day" description="Messages sent and received each day, against your plan's daily message limit." note={<LimitNote max={maxMessages} limit={limits.messagesPerDay} what="messages" />}>
               <ResponsiveContainer width="100%" height="100%">
                 <BarChart data={data} margin={{ top: 8, right: 8, bottom: 24, left: 16 }}>
@@ -110,8 +110,8 @@ export default function UsagePage() {
                   <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Messages", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
                   <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} messages`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
                   <Legend verticalAlign="top" height={28} />
-                  <Bar dataKey="messages_sent" name="Sent" fill="var(--color-primary)" />
-                  <Bar dataKey="messages_received" name="Received" fill="var(--color-muted-foreground)" />
+                  <Bar isAnimationActive={false} dataKey="messages_sent" name="Sent" fill="var(--color-primary)" />
+                  <Bar isAnimationActive={false} dataKey="messages_received" name="Received" fill="var(--color-muted-foreground)" />
                   {nearLimit(maxMessages, limits.messagesPerDay) ? (
                     <ReferenceLine y={limits.messagesPerDay ?? undefined} stroke="var(--color-destructive)" strokeDasharray="4 4" label={{ value: `Limit ${formatNumber(limits.messagesPerDay)}/day`, position: "insideTopRight", ...AXIS }} ifOverflow="extendDomain" />
                   ) : null}
@@ -125,7 +125,7 @@ export default function UsagePage() {
                   <XAxis dataKey="date" tickFormatter={shortDate} tick={AXIS} label={{ value: "Day (UTC)", position: "insideBottom", offset: -16, ...AXIS }} />
                   <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Requests", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
                   <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} requests`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
-                  <Line type="monotone" dataKey="api_requests" name="Requests" stroke="var(--color-primary)" strokeWidth={2} dot={false} />
+                  <Line isAnimationActive={false} type="linear" dataKey="api_requests" name="Requests" stroke="var(--color-primary)" strokeWidth={2} dot={false} />
                   {nearLimit(maxRequests, limits.requestsPerDay) ? (
                     <ReferenceLine y={limits.requestsPerDay ?? undefined} stroke="var(--color-destructive)" strokeDasharray="4 4" label={{ value: `Limit ${formatNumber(limits.requestsPerDay)}/day`, position: "insideTopRight", ...AXIS }} ifOverflow="extendDomain" />
                   ) : null}
@@ -140,9 +140,9 @@ export default function UsagePage() {
                   <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Files", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
                   <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} files`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
                   <Legend verticalAlign="top" height={28} />
-                  <Bar dataKey="images_sent" name="Images" stackId="m" fill="var(--color-primary)" />
-                  <Bar dataKey="videos_sent" name="Videos" stackId="m" fill="var(--color-warning)" />
-                  <Bar dataKey="files_sent" name="Files" stackId="m" fill="var(--color-muted-foreground)" />
+                  <Bar isAnimationActive={false} dataKey="images_sent" name="Images" stackId="m" fill="var(--color-primary)" />
+                  <Bar isAnimationActive={false} dataKey="videos_sent" name="Videos" stackId="m" fill="var(--color-warning)" />
+                  <Bar isAnimationActive={false} dataKey="files_sent" name="Files" stackId="m" fill="var(--color-muted-foreground)" />
                 </BarChart>
               </ResponsiveContainer>
             </ChartCard>
@@ -154,8 +154,8 @@ export default function UsagePage() {
                   <YAxis tick={AXIS} allowDecimals={unit !== "bytes"} tickFormatter={(v: number) => formatNumber(Math.round(v * 10) / 10)} label={{ value: unit, angle: -90, position: "insideLeft", offset: 0, ...AXIS }} />
                   <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Math.round(Number(v) * 10) / 10)} ${unit}`]} contentStyle={{ background: "var(--color-card)", borderColor: "var(--color-border)" }} />
                   <Legend verticalAlign="top" height={28} />
-                  <Line type="monotone" dataKey="bw_in" name="In (requests)" stroke="var(--color-primary)" strokeWidth={2} dot={false} />
-                  <Line type="monotone" dataKey="bw_out" name="Out (responses)" stroke="var(--color-muted-foreground)" strokeWidth={2} dot={false} />
+                  <Line isAnimationActive={false} type="linear" dataKey="bw_in" name="In (requests)" stroke="var(--color-primary)" strokeWidth={2} dot={false} />
+                  <Line isAnimationActive={false} type="linear" dataKey="bw_out" name="Out (responses)" stroke="var(--color-muted-foreground)" strokeWidth={2} dot={false} />
                 </LineChart>
               </ResponsiveContainer>
             </ChartCard>

@@ -182,7 +182,7 @@ function ChatView() {
   const sandbox = status.data?.driver === "sandbox";
   const group = jid.endsWith("@g.us");
   return (
-    <div className="grid gap-4 lg:grid-cols-[1fr_20rem]">
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-[minmax(0,1fr)_20rem]">
       <Card className="flex min-h-[60vh] flex-col">
         <div className="flex items-center gap-2 border-b p-3">
           <Link href="/chats" className="rounded p-1 hover:bg-accent" aria-label="Back to chats">

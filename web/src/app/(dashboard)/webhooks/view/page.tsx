@@ -168,7 +168,7 @@ function WebhookView() {
         {h.is_active ? <Badge>Active</Badge> : <Badge variant="destructive">Disabled</Badge>}
       </div>
       {h.disabled_reason ? <Alert variant="warning">Disabled: {h.disabled_reason}. Re-activate it once your endpoint works again.</Alert> : null}
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
         <Card>
           <CardHeader>
             <CardTitle>Endpoint</CardTitle>
