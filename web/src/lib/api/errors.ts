@@ -47,6 +47,7 @@ const SENTENCES: Record<string, string> = {
   VALIDATION_ERROR: "Some of the information is not valid.",
   INVALID_JSON: "The request could not be read. Reload the page and try again.",
   INVALID_TOKEN: "This link is invalid or has expired. Ask for a new one.",
+  MODE_REQUIRED: "Choose live or test mode (the switch at the top) and try again.",
   TOKEN_EXPIRED: "This link has expired. Ask for a new one.",
   WEAK_PASSWORD: "Choose a stronger password.",
   NOT_ON_WHATSAPP: "This number is not on WhatsApp.",
