@@ -125,6 +125,11 @@ struct DriverArgs {
         value_name = "WASP_LIVE_CLIENT_VERSION"
     )]
     live_client_version: Option<wasp_worker::live::version::Version>,
+    /// Live sessions: the websocket to dial instead of WhatsApp's own
+    /// (wss://web.whatsapp.com/ws/chat): a WhatsApp-compatible relay, or the tests' fake
+    /// WhatsApp. Leave unset in production.
+    #[arg(long, env = "WASP_LIVE_WS_URL", value_name = "WASP_LIVE_WS_URL")]
+    live_ws_url: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -150,6 +155,7 @@ impl DriverArgs {
         };
         wasp_worker::live::LiveConfig {
             transport: None,
+            ws_url: self.live_ws_url.clone(),
             login_timeout: std::time::Duration::from_secs(self.live_login_timeout_secs),
             version: std::sync::Arc::new(version),
         }

@@ -272,8 +272,9 @@ async fn qr_login_send_receive_and_isolation(backend: Backend) {
     );
     let (_, live_chats) = p.get(&live_a, "/chats").await;
     assert_eq!(live_chats["meta"]["total"], 0);
-    // It runs on the live driver (whatsapp-rust), which cannot reach WhatsApp from this
-    // machine: a login says so in the error shape after its wait, and nothing else changes.
+    // It runs on the live driver (whatsapp-rust), here dialling a closed local port
+    // (WASP_LIVE_WS_URL in support/platform.rs): a login says so in the error shape after
+    // its wait, and nothing else changes.
     assert_eq!(live["data"]["driver"], "live");
     let started = std::time::Instant::now();
     let (status, body) = p.get(&live_a, "/app/login").await;

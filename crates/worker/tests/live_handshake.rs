@@ -13,6 +13,7 @@
 
 use std::sync::{atomic::AtomicU32, Arc, Mutex};
 use wasp_db::Db;
+use wasp_fake_whatsapp::{public, Frames, Handshake, Identity};
 use wasp_worker::{live::store::WaStore, testkit};
 use whatsapp_rust::{
     async_channel,
@@ -21,40 +22,14 @@ use whatsapp_rust::{
     handshake::do_handshake,
     store::persistence_manager::PersistenceManager,
     transport::{Transport, TransportEvent},
-    wacore::{
-        framing::encode_frame,
-        handshake::NoiseHandshake,
-        libsignal::protocol::KeyPair,
-        store::{device::DEVICE_PROPS, DeviceCommand},
-    },
-    wacore_binary::consts::{NOISE_PATTERN_IK, NOISE_PATTERN_XX, WA_CONN_HEADER},
+    wacore::store::{device::DEVICE_PROPS, DeviceCommand},
+    wacore_binary::consts::WA_CONN_HEADER,
     waproto::whatsapp as wa,
 };
 
 // ---------------------------------------------------------------------------
-// The server's side
+// The server's side: crates/fake-whatsapp, over a capturing transport
 // ---------------------------------------------------------------------------
-
-/// WhatsApp's side of the handshake: a static key pair and a certificate chain for it.
-struct Server {
-    identity: KeyPair,
-    chain: Vec<u8>,
-}
-
-impl Server {
-    fn new() -> Server {
-        let identity = KeyPair::generate(&mut rand010::rng());
-        let chain = wacore_noise::test_util::build_cert_chain_bytes(&public(&identity));
-        Server { identity, chain }
-    }
-}
-
-fn public(pair: &KeyPair) -> [u8; 32] {
-    pair.public_key
-        .public_key_bytes()
-        .try_into()
-        .expect("an X25519 public key has 32 bytes")
-}
 
 /// The client's end of the wire: what it sent, in order, and a way to wait for more.
 #[derive(Default)]
@@ -88,113 +63,33 @@ impl Wire {
     }
 }
 
-/// The handshake message in one frame (after the connection header on the first one).
-fn frame(raw: &[u8]) -> wa::HandshakeMessage {
-    let body = raw.strip_prefix(&WA_CONN_HEADER[..]).unwrap_or(raw);
-    let len = (usize::from(body[0]) << 16) | (usize::from(body[1]) << 8) | usize::from(body[2]);
-    wa::HandshakeMessage::decode_from_slice(&body[3..3 + len]).expect("a handshake message")
+/// The server's view of the wire: one frame per thing the client sent; what the server
+/// sends goes to the client as received data.
+struct ServerSide<'a> {
+    wire: &'a Wire,
+    events: &'a async_channel::Sender<TransportEvent>,
+    next: usize,
 }
 
-/// Sends the server's hello: our ephemeral key, our encrypted static key (XX only, absent
-/// when IK is accepted) and the encrypted certificate chain.
-async fn reply(
-    events: &async_channel::Sender<TransportEvent>,
-    ephemeral: [u8; 32],
-    enc_static: Option<Vec<u8>>,
-    enc_chain: Vec<u8>,
-) {
-    let hello = wa::HandshakeMessage {
-        server_hello: whatsapp_rust::buffa::MessageField::some(
-            wa::handshake_message::ServerHello {
-                ephemeral: Some(ephemeral.to_vec()),
-                r#static: enc_static,
-                payload: Some(enc_chain),
-                ..Default::default()
-            },
-        ),
-        ..Default::default()
-    };
-    let framed = encode_frame(&hello.encode_to_vec(), None).expect("frame");
-    events
-        .send(TransportEvent::DataReceived(framed.into()))
-        .await
-        .expect("client listening");
-}
-
-/// What the server learnt from a handshake.
-struct Seen {
-    pattern: &'static str,
-    client_static: [u8; 32],
-    payload: wa::ClientPayload,
-}
-
-/// Serves one handshake, XX or IK as the client chose (IK when its hello carries a static
-/// key), accepting it.
-async fn serve(
-    server: &Server,
-    wire: &Wire,
-    events: &async_channel::Sender<TransportEvent>,
-) -> Seen {
-    let hello = frame(&wire.nth(0).await)
-        .client_hello
-        .into_option()
-        .expect("a client hello");
-    let client_eph: [u8; 32] = hello.ephemeral.clone().unwrap().try_into().unwrap();
-    let server_eph = KeyPair::generate(&mut rand010::rng());
-    let identity_priv = server.identity.private_key.serialize();
-    let eph_priv = server_eph.private_key.serialize();
-    if let (Some(enc_static), Some(enc_payload)) = (hello.r#static, hello.payload) {
-        // IK: the client already knows our static key from its stored certificate chain.
-        let mut noise = NoiseHandshake::new(NOISE_PATTERN_IK, &WA_CONN_HEADER).unwrap();
-        noise.authenticate(&public(&server.identity));
-        noise.authenticate(&client_eph);
-        noise.mix_shared_secret(identity_priv, &client_eph).unwrap();
-        let client_static: [u8; 32] = noise.decrypt(&enc_static).unwrap().try_into().unwrap();
-        noise
-            .mix_shared_secret(identity_priv, &client_static)
-            .unwrap();
-        let payload = noise.decrypt(&enc_payload).expect("IK payload");
-        noise.authenticate(&public(&server_eph));
-        noise.mix_shared_secret(eph_priv, &client_eph).unwrap();
-        noise.mix_shared_secret(eph_priv, &client_static).unwrap();
-        let chain = noise.encrypt(&server.chain).unwrap();
-        reply(events, public(&server_eph), None, chain).await;
-        return Seen {
-            pattern: "IK",
-            client_static,
-            payload: wa::ClientPayload::decode_from_slice(&payload).expect("client payload"),
-        };
+impl Frames for ServerSide<'_> {
+    async fn recv(&mut self) -> Option<Vec<u8>> {
+        let raw = self.wire.nth(self.next).await;
+        self.next += 1;
+        let body = raw.strip_prefix(&WA_CONN_HEADER[..]).unwrap_or(&raw);
+        let len = (usize::from(body[0]) << 16) | (usize::from(body[1]) << 8) | usize::from(body[2]);
+        Some(body[3..3 + len].to_vec())
     }
-    // XX: we send our static key and certificate chain; the client answers with its own
-    // static key and its payload.
-    let mut noise = NoiseHandshake::new(NOISE_PATTERN_XX, &WA_CONN_HEADER).unwrap();
-    noise.authenticate(&client_eph);
-    noise.authenticate(&public(&server_eph));
-    noise.mix_shared_secret(eph_priv, &client_eph).unwrap();
-    let enc_static = noise.encrypt(&public(&server.identity)).unwrap();
-    noise.mix_shared_secret(identity_priv, &client_eph).unwrap();
-    let enc_chain = noise.encrypt(&server.chain).unwrap();
-    reply(events, public(&server_eph), Some(enc_static), enc_chain).await;
-    let finish = frame(&wire.nth(1).await)
-        .client_finish
-        .into_option()
-        .expect("a client finish");
-    let client_static: [u8; 32] = noise
-        .decrypt(&finish.r#static.unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    noise.mix_shared_secret(eph_priv, &client_static).unwrap();
-    let payload = noise.decrypt(&finish.payload.unwrap()).expect("XX payload");
-    Seen {
-        pattern: "XX",
-        client_static,
-        payload: wa::ClientPayload::decode_from_slice(&payload).expect("client payload"),
+
+    async fn send(&mut self, framed: Vec<u8>) {
+        self.events
+            .send(TransportEvent::DataReceived(framed.into()))
+            .await
+            .expect("client listening");
     }
 }
 
 /// One connect of the library's client (`PersistenceManager` over `store`) to `server`.
-async fn connect(server: &Server, pm: &PersistenceManager) -> Seen {
+async fn connect(server: &Identity, pm: &PersistenceManager) -> Handshake {
     let wire = Arc::new(Wire::default());
     let (events, mut received) = async_channel::unbounded();
     let failures = AtomicU32::new(0);
@@ -206,10 +101,15 @@ async fn connect(server: &Server, pm: &PersistenceManager) -> Seen {
         &mut received,
         None,
     );
-    let (result, seen) = tokio::join!(client, serve(server, &wire, &events));
+    let mut side = ServerSide {
+        wire: &wire,
+        events: &events,
+        next: 0,
+    };
+    let (result, seen) = tokio::join!(client, server.handshake(&mut side));
     assert!(result.is_ok(), "handshake: {:?}", result.err());
     assert_eq!(failures.load(std::sync::atomic::Ordering::SeqCst), 0);
-    seen
+    seen.expect("the server accepts the handshake")
 }
 
 // ---------------------------------------------------------------------------
@@ -248,7 +148,7 @@ async fn first_connect_pairs_with_the_default_device_props(_db: Db, store: WaSto
     let pm = manager(&store).await;
     pm.process_command(DeviceCommand::SetAppVersion((2, 3000, 1_042_742_319)))
         .await;
-    let seen = connect(&Server::new(), &pm).await;
+    let seen = connect(&Identity::new(), &pm).await;
     assert_eq!(seen.pattern, "XX");
     let pairing = seen
         .payload
@@ -282,7 +182,7 @@ async fn store_device(store: &WaStore) -> whatsapp_rust::wacore::store::Device {
 }
 
 async fn a_restarted_session_reconnects_with_ik_from_the_stored_state(_db: Db, store: WaStore) {
-    let server = Server::new();
+    let server = Identity::new();
     let pm = manager(&store).await;
     pm.process_command(DeviceCommand::SetId(Some(
         "6281234567890:3@s.whatsapp.net".parse().unwrap(),
@@ -299,7 +199,7 @@ async fn a_restarted_session_reconnects_with_ik_from_the_stored_state(_db: Db, s
         .server_cert_chain
         .as_ref()
         .expect("the chain is stored");
-    assert_eq!(chain.leaf.key, public(&server.identity));
+    assert_eq!(chain.leaf.key, server.static_public());
 
     // A restart: a new manager on the same database.
     let pm = manager(&store).await;

@@ -58,6 +58,9 @@ impl Platform {
             ("WASP_SANDBOX_RECONNECT_DELAY_MS", "150".to_owned()),
             ("WASP_LIVE_LOGIN_TIMEOUT_SECS", "2".to_owned()),
             ("WASP_COOKIE_SECURE", "false".to_owned()),
+            // Live sessions dial a closed local port, never WhatsApp, whatever the machine
+            // can reach (tests that pair use the fake WhatsApp: live_pairing.rs).
+            ("WASP_LIVE_WS_URL", "ws://127.0.0.1:1/ws/chat".to_owned()),
         ];
         if let Some(pg) = &pg {
             env.push(("WASP_DATABASE_URL", pg.url.clone()));

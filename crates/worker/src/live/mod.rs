@@ -17,6 +17,10 @@ pub struct LiveConfig {
     /// Where sessions connect: WhatsApp's websocket (`None`), or another transport (the
     /// tests' in-process server, a closed port).
     pub transport: Option<SharedTransport>,
+    /// The websocket sessions dial when `transport` is unset (`WASP_LIVE_WS_URL`):
+    /// WhatsApp's own (`None`), or a WhatsApp-compatible endpoint (the tests' fake
+    /// WhatsApp, a relay).
+    pub ws_url: Option<String>,
     /// How long a login waits for WhatsApp's first QR or pair code before it answers
     /// `DRIVER_UNAVAILABLE` (`WASP_LIVE_LOGIN_TIMEOUT_SECS`). It covers the library's own
     /// steps before the first code: the websocket connect (bounded at 20 s by the library),
@@ -33,6 +37,7 @@ impl Default for LiveConfig {
     fn default() -> Self {
         LiveConfig {
             transport: None,
+            ws_url: None,
             login_timeout: LOGIN_TIMEOUT,
             version: Arc::new(version::ClientVersion::built_in()),
         }

@@ -172,6 +172,10 @@ impl LiveSession {
         }
         if let Some(transport) = &self.config.transport {
             builder = builder.with_transport_factory(transport.clone());
+        } else if let Some(url) = &self.config.ws_url {
+            builder = builder.with_transport_factory(
+                whatsapp_rust::transport::TokioWebSocketTransportFactory::new().with_url(url),
+            );
         }
         let bot = builder
             .build()
