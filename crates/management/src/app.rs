@@ -113,17 +113,19 @@ pub async fn serve(
         listener,
         shutdown,
         utoipa::openapi::OpenApi::default(),
+        None,
     )
     .await
 }
 
 /// [`serve`], with `customer_api` (the workers' messaging API) merged into the OpenAPI
-/// document served at `/api/openapi.json`.
+/// document served at `/api/openapi.json`, and the web UI (if any) at every other path.
 pub async fn serve_with(
     state: AppState,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     customer_api: utoipa::openapi::OpenApi,
+    web: Option<crate::web::WebUi>,
 ) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let stop_flusher = Arc::new(tokio::sync::Notify::new());
@@ -131,7 +133,7 @@ pub async fn serve_with(
     let listener_task = tokio::spawn(state.cache.clone().listen());
     let app = crate::gateway::Service::new(
         state.clone(),
-        router::router_with(state.clone(), customer_api),
+        router::router_with_web(state.clone(), customer_api, web),
     );
     let limits = state.config.transport.clone();
     let result = wasp_http::serve::serve(listener, app, shutdown, limits).await;

@@ -28,6 +28,7 @@ pub mod servers;
 pub mod streams;
 pub mod upstream;
 pub mod usage;
+pub mod web;
 pub mod webhooks;
 
 pub use app::{App, AppState};

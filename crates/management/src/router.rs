@@ -183,13 +183,30 @@ pub fn router(state: AppState) -> Router {
 /// The complete management application, its `/api/openapi.json` also describing
 /// `customer_api` (see [`openapi_with`]).
 pub fn router_with(state: AppState, customer_api: utoipa::openapi::OpenApi) -> Router {
+    router_with_web(state, customer_api, None)
+}
+
+/// [`router_with`], answering every path that is not an API with the web UI when there is
+/// one (see [`crate::web`]).
+pub fn router_with_web(
+    state: AppState,
+    customer_api: utoipa::openapi::OpenApi,
+    web: Option<crate::web::WebUi>,
+) -> Router {
     let (api, mut openapi) = api();
     merge_customer_api(&mut openapi, customer_api);
     api.route("/metrics", get(health::metrics))
         // Everything else under /api/v1 is the messaging API, answered by the customer's worker.
         .route("/api/v1/{*rest}", any(gateway::proxy))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
-        .fallback(http::fallback)
+        .fallback(
+            move |method: axum::http::Method, uri: axum::http::Uri| async move {
+                match web {
+                    Some(web) => web.serve(method, uri).await,
+                    None => http::fallback(method).await,
+                }
+            },
+        )
         // Cookie-authenticated changes only from our own pages, as JSON (csrf.rs).
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         // The abuse guard also meters and audits customer API calls (gateway::metered).

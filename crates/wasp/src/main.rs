@@ -1,6 +1,8 @@
 //! The `wasp` binary: parses the command line and starts roles.
 #![forbid(unsafe_code)]
 
+mod web;
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
@@ -220,6 +222,10 @@ struct ServeArgs {
     /// Public base URL (for links shown to customers); defaults to http://<http addr>.
     #[arg(long, env = "WASP_PUBLIC_URL", value_name = "WASP_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Serve the web UI from this directory (a `next build` export, such as `web/out`)
+    /// instead of the build embedded in the binary: for developing the UI.
+    #[arg(long, env = "WASP_WEB_DIR", value_name = "WASP_WEB_DIR")]
+    web_dir: Option<PathBuf>,
     /// Redis (`redis://host:6379/0`) for plan-limit counters shared by every management
     /// replica; unset counts in this process.
     #[arg(
@@ -698,6 +704,7 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
         listener,
         stopped(stop_rx),
         wasp_worker::api::openapi(),
+        web::ui(args.web_dir.as_deref()),
     )
     .await
     .context("serving HTTP")?;
