@@ -1,4 +1,4 @@
-//! With the `web` feature, makes sure `web/out` (the web UI's static export, embedded by
+//! With the `web` feature (on by default), makes sure `web/out` (the web UI's static export, embedded by
 //! src/web.rs) exists and is newer than the UI's sources, running `npm ci` (when
 //! `node_modules` is missing) and `npm run build` in `web/` otherwise. So `cargo run -p wasp
 //! -- up` on a fresh clone serves the UI, and a release build never embeds a stale one.
@@ -48,7 +48,10 @@ fn main() {
     if built.is_some() && built >= newest_source {
         return;
     }
-    if !web.join("node_modules").is_dir() {
+    // npm records what it installed in node_modules/.package-lock.json.
+    if modified(&web.join("node_modules/.package-lock.json"))
+        < modified(&web.join("package-lock.json"))
+    {
         npm(&web, &["ci", "--no-audit", "--no-fund"]);
     }
     npm(&web, &["run", "build"]);

@@ -52,7 +52,7 @@ async function waitFor(what, check, timeoutMs = 30_000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }
 
-/** Starts `wasp up` on a free port with the sandbox driver and the UI from web/out. */
+/** Starts `wasp up` on a free port with the sandbox driver and the UI it embeds (built from web/out). */
 export async function startWasp(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "wasp-e2e-"));
   const port = await freePort();
@@ -67,7 +67,6 @@ export async function startWasp(extraEnv = {}) {
       WASP_COOKIE_SECURE: "false",
       WASP_ADMIN_EMAIL: ADMIN_EMAIL,
       WASP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      WASP_WEB_DIR: join(webDir, "out"),
       WASP_WEBHOOK_ALLOW_PRIVATE: "true",
       WASP_PUBLIC_URL: base,
       WASP_SIGNUP: "open",
