@@ -428,7 +428,7 @@ async fn record_failure(
 /// Sign in with e-mail and password. The session is in the cookies (`wasp_customer`,
 /// `wasp_customer_refresh`), never in the body. Five failures of one e-mail from one
 /// address lock it there for 15 minutes, for e-mails no customer has alike.
-#[utoipa::path(post, path = "/api/customer/auth/login", tag = "customer-auth", request_body = CustomerLogin,
+#[utoipa::path(post, path = "/api/customer/auth/login", operation_id = "customer_login", tag = "customer-auth", request_body = CustomerLogin,
     responses(
         (status = 200, description = "Signed in; cookies set", body = CustomerSessionAnswer),
         (status = 401, description = "INVALID_CREDENTIALS (wrong password or unknown e-mail)", body = AuthErrorAnswer),
@@ -519,7 +519,7 @@ pub async fn login(
 
 /// New cookies for the refresh cookie. Refresh tokens rotate: each works once, and one
 /// presented again ends the whole session (a `refresh_token_reused` security event).
-#[utoipa::path(post, path = "/api/customer/auth/refresh", tag = "customer-auth",
+#[utoipa::path(post, path = "/api/customer/auth/refresh", operation_id = "customer_refresh", tag = "customer-auth",
     responses(
         (status = 200, description = "New cookies set", body = CustomerSessionAnswer),
         (status = 401, description = "UNAUTHORIZED: no, used, expired or revoked refresh cookie", body = AuthErrorAnswer),
@@ -569,7 +569,7 @@ pub async fn refresh(
 
 /// Sign out: the session ends at once (its event streams too) and both cookies are
 /// cleared. Answers 200 also without a valid session, so a stale page can always sign out.
-#[utoipa::path(post, path = "/api/customer/auth/logout", tag = "customer-auth",
+#[utoipa::path(post, path = "/api/customer/auth/logout", operation_id = "customer_logout", tag = "customer-auth",
     responses((status = 200, description = "Signed out; cookies cleared", body = AcceptedAnswer)))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -620,7 +620,7 @@ pub async fn logout(
 }
 
 /// The signed-in customer (works while the password must be changed).
-#[utoipa::path(get, path = "/api/customer/auth/me", tag = "customer-auth",
+#[utoipa::path(get, path = "/api/customer/auth/me", operation_id = "customer_me", tag = "customer-auth",
     responses(
         (status = 200, body = CustomerSessionAnswer),
         (status = 401, description = "UNAUTHORIZED: no or ended session", body = AuthErrorAnswer),
@@ -646,7 +646,7 @@ fn check_new_password(field: &str, password: &str) -> Result<()> {
 
 /// Change your password (the temporary one too): `must_change_password` is cleared and
 /// every other session of yours ends.
-#[utoipa::path(post, path = "/api/customer/auth/password", tag = "customer-auth", request_body = CustomerPasswordChange,
+#[utoipa::path(post, path = "/api/customer/auth/password", operation_id = "customer_change_password", tag = "customer-auth", request_body = CustomerPasswordChange,
     responses(
         (status = 200, description = "Changed; the answer shows the session", body = CustomerSessionAnswer),
         (status = 400, description = "VALIDATION_ERROR: the new password breaks the rule (at least 12 characters) or is the current one", body = AuthErrorAnswer),

@@ -496,7 +496,7 @@ export interface paths {
          *     `wasp_customer_refresh`), never in the body. Five failures of one e-mail from one
          *     address lock it there for 15 minutes, for e-mails no customer has alike.
          */
-        post: operations["post_api_customer_auth_login"];
+        post: operations["customer_login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -516,7 +516,7 @@ export interface paths {
          * Sign out: the session ends at once (its event streams too) and both cookies are
          *     cleared. Answers 200 also without a valid session, so a stale page can always sign out.
          */
-        post: operations["post_api_customer_auth_logout"];
+        post: operations["customer_logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -531,7 +531,7 @@ export interface paths {
             cookie?: never;
         };
         /** The signed-in customer (works while the password must be changed). */
-        get: operations["get_api_customer_auth_me"];
+        get: operations["customer_me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -553,7 +553,7 @@ export interface paths {
          * Change your password (the temporary one too): `must_change_password` is cleared and
          *     every other session of yours ends.
          */
-        post: operations["post_api_customer_auth_password"];
+        post: operations["customer_change_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -573,7 +573,7 @@ export interface paths {
          * New cookies for the refresh cookie. Refresh tokens rotate: each works once, and one
          *     presented again ends the whole session (a `refresh_token_reused` security event).
          */
-        post: operations["post_api_customer_auth_refresh"];
+        post: operations["customer_refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4852,7 +4852,7 @@ export interface operations {
             };
         };
     };
-    post_api_customer_auth_login: {
+    customer_login: {
         parameters: {
             query?: never;
             header?: never;
@@ -4903,7 +4903,7 @@ export interface operations {
             };
         };
     };
-    post_api_customer_auth_logout: {
+    customer_logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -4923,7 +4923,7 @@ export interface operations {
             };
         };
     };
-    get_api_customer_auth_me: {
+    customer_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -4960,7 +4960,7 @@ export interface operations {
             };
         };
     };
-    post_api_customer_auth_password: {
+    customer_change_password: {
         parameters: {
             query?: never;
             header?: never;
@@ -5002,7 +5002,7 @@ export interface operations {
             };
         };
     };
-    post_api_customer_auth_refresh: {
+    customer_refresh: {
         parameters: {
             query?: never;
             header?: never;
