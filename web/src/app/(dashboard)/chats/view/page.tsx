@@ -193,7 +193,7 @@ function ChatView() {
             {chatName ? <p className="truncate text-xs text-muted-foreground">{jidLabel(jid)}</p> : null}
           </div>
           <Badge variant={stream === "open" ? "default" : "secondary"} title="New messages and receipts arrive without a reload while live">
-            {stream === "open" ? "Live" : stream === "connecting" ? "Connecting…" : "Reconnecting…"}
+            {stream === "open" ? "Live updates" : stream === "connecting" ? "Connecting…" : "Reconnecting…"}
           </Badge>
         </div>
         <div className="flex-1 overflow-y-auto p-3" aria-live="polite">
