@@ -1,4 +1,4 @@
-//! Usage metering (PRD `customer_usage`): counts per customer per day, gathered in memory
+//! Usage metering: counts per customer per day, gathered in memory
 //! on the request path and added to the table in batches (one upsert per customer and day),
 //! so metering never costs a write per request. Management counts API requests, sends and
 //! bandwidth; workers count received messages.

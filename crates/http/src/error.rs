@@ -361,7 +361,7 @@ where
     }
 }
 
-/// `meta` of a paginated list (PRD §9.1).
+/// `meta` of a paginated list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PageMeta {
     pub total: i64,

@@ -1,4 +1,4 @@
-//! The log sanitiser (PRD §6.3.2): no API key, token, password or secret reaches a log
+//! The log sanitiser: no API key, token, password or secret reaches a log
 //! line, and phone numbers are cut to their last four digits.
 //!
 //! [`sanitize`] masks one piece of text; [`SanitizingWriter`] wraps the writer of

@@ -1,4 +1,4 @@
-//! The transport both roles serve HTTP with (PRD §6.2.2): HTTP/1.1 and h2c on one port,
+//! The transport both roles serve HTTP with: HTTP/1.1 and h2c on one port,
 //! with bounds on what a client may make us hold — header size and count, URL length, time
 //! to send the headers, time between body bytes — and a bounded graceful shutdown.
 //!

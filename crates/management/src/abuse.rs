@@ -1,4 +1,4 @@
-//! Abuse protection per client address (PRD §6.2.2): requests that carry no credential and
+//! Abuse protection per client address: requests that carry no credential and
 //! requests refused for a bad credential count against the address (100 a minute by
 //! default); each refusal past the limit is a strike, and the fifth strike within ten
 //! minutes bans the address from the whole API for ten minutes. Every such 429 and every

@@ -1,4 +1,4 @@
-//! The audit log (PRD §6.5): every admin action, auth event and security event, written in
+//! The audit log: every admin action, auth event and security event, written in
 //! the same transaction as the change it records; append-only in the database.
 
 use crate::{
@@ -157,7 +157,7 @@ impl AuditEvent {
         self
     }
 
-    /// A customer API call (PRD §6.5): endpoint, status, latency, key, address, user agent
+    /// A customer API call: endpoint, status, latency, key, address, user agent
     /// and request id; never a body, a key or a query string.
     pub fn api_call(
         customer_id: Uuid,
@@ -253,7 +253,7 @@ impl Pending {
     }
 }
 
-/// One customer API call's audit row (PRD §6.5): endpoint, status, latency, key, address,
+/// One customer API call's audit row: endpoint, status, latency, key, address,
 /// user agent and request id; never a body, a key or a query string. Written as an
 /// `api_call` row like [`AuditEvent::api_call`], without building one per call.
 #[derive(Debug, Clone)]

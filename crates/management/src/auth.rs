@@ -1,4 +1,4 @@
-//! Operator authentication (PRD §6.1.1 level 2): argon2id passwords, JWT access (24 h) and
+//! Operator authentication: argon2id passwords, JWT access (24 h) and
 //! refresh (7 days) tokens bound to a revocable session row, HTTP-only SameSite=Strict
 //! cookies or `Authorization: Bearer`, per-IP throttling and per-account lockout, optional
 //! TOTP, and roles enforced on every admin route.

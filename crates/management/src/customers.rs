@@ -1,4 +1,4 @@
-//! Customers (PRD §5.1.2, §9.1): creation with placement and one-time credentials,
+//! Customers: creation with placement and one-time credentials,
 //! listing, plan and status changes, reassignment, key regeneration, soft delete and GDPR
 //! erasure.
 
@@ -169,7 +169,7 @@ fn unique_email_error(e: sqlx::Error) -> Error {
     }
 }
 
-/// `POST /api/admin/customers` body (PRD §9.1).
+/// `POST /api/admin/customers` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {

@@ -107,7 +107,7 @@ fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
 
 /// Gives the request an id (`x-request-id`: the client's, or a new UUID) and the answer the
 /// same, stamps the arrival time, runs the request in a span (when debug logging is on),
-/// counts it, puts our JSON shape on the router's bare 405 and 413, and sets the PRD §6.6
+/// counts it, puts our JSON shape on the router's bare 405 and 413, and sets the
 /// security headers. One middleware for all of it: each layer costs every request a boxed
 /// future and a clone of the service stack below it.
 pub async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {

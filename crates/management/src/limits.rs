@@ -1,4 +1,4 @@
-//! Plan limits on the customer API (PRD §6.2.1): requests per minute, hour and day, and
+//! Plan limits on the customer API: requests per minute, hour and day, and
 //! messages per day, each a GCRA (generic cell rate algorithm) bucket per customer.
 //!
 //! GCRA keeps one number per bucket, the theoretical arrival time (TAT): a request of cost

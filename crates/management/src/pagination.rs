@@ -1,4 +1,4 @@
-//! Page parameters, the PRD's `meta` block, and a small builder for filtered list queries.
+//! Page parameters, the `meta` block of lists, and a small builder for filtered list queries.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -18,7 +18,7 @@ use utoipa::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Largest request body accepted (PRD §6.2.2).
+/// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(OpenApi)]

@@ -1,4 +1,4 @@
-//! The server registry (PRD §5.1.2 "Server Registry"): worker servers with their one-time
+//! The server registry: worker servers with their one-time
 //! keys, capacity, health from heartbeats, and the registration and heartbeat endpoints the
 //! workers call.
 
@@ -231,7 +231,7 @@ fn check_cost(value: Option<rust_decimal::Decimal>) -> Result<()> {
     }
 }
 
-/// `POST /api/admin/servers` body (PRD §9.1).
+/// `POST /api/admin/servers` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateServer {

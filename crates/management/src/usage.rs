@@ -1,4 +1,4 @@
-//! Usage per customer per day (PRD `customer_usage`): `GET /api/v1/usage` for the customer,
+//! Usage per customer per day: `GET /api/v1/usage` for the customer,
 //! `GET /api/admin/customers/{id}/usage` for operators. Counts gathered in memory are
 //! written first, so an answer includes every request answered before it.
 

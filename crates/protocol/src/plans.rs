@@ -1,4 +1,4 @@
-//! Customer plans and their limits (PRD §2.2 and §6.2.1).
+//! Customer plans and their limits.
 
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
@@ -34,7 +34,7 @@ impl Plan {
         }
     }
 
-    /// The PRD §6.2.1 table.
+    /// The plans table.
     pub const fn limits(self) -> PlanLimits {
         match self {
             Plan::Basic => PlanLimits {
@@ -64,7 +64,7 @@ impl Plan {
         }
     }
 
-    /// Monthly price in US dollars (PRD §2.2).
+    /// Monthly price in US dollars.
     pub const fn monthly_price_usd(self) -> u32 {
         match self {
             Plan::Basic => 10,

@@ -24,7 +24,7 @@ pub struct Registration {
     pub service_token_key: String,
 }
 
-/// `POST /internal/v1/heartbeat`: the PRD's `server_metrics` fields.
+/// `POST /internal/v1/heartbeat`: the `server_metrics` fields.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {

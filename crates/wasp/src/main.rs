@@ -464,7 +464,7 @@ fn init_logging(args: &LogArgs) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
         .with_context(|| format!("WASP_LOG: `{}` is not a valid log filter", args.log))?;
     // Every line passes the sanitiser: no key, token or password in a log, phone numbers
-    // cut to their last four digits (PRD §6.3.2). One-time secrets go to stdout instead.
+    // cut to their last four digits. One-time secrets go to stdout instead.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(wasp_http::sanitize::SanitizingWriter(std::io::stderr));
@@ -604,7 +604,7 @@ async fn open_db(args: &DbArgs, max_connections: u32, migrate: bool) -> Result<(
 async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
     init_logging(&args.log)?;
     if args.audit_retention_days < 90 {
-        bail!("WASP_AUDIT_RETENTION_DAYS must be at least 90 (PRD §6.5)");
+        bail!("WASP_AUDIT_RETENTION_DAYS must be at least 90");
     }
     if let Some(url) = &args.public_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {

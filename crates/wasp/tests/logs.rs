@@ -1,4 +1,4 @@
-//! The real binary's logs (PRD §6.3.2): a request whose URL carries a key, a token and a
+//! The real binary's logs: a request whose URL carries a key, a token and a
 //! phone number is traced at debug level, and no line on stderr shows any of them, in
 //! either log format.
 

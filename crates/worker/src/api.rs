@@ -789,7 +789,7 @@ async fn app_status(caller: Caller) -> Result<Response> {
     Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
 }
 
-/// Longest text message (PRD §6.4).
+/// Longest text message.
 pub const MAX_TEXT_CHARS: usize = 4096;
 
 pub(crate) fn text_field(field: &str, value: &str) -> Result<String> {

@@ -1,4 +1,4 @@
-//! WhatsApp addresses (JIDs) and phone numbers, validated as PRD §6.4 asks.
+//! WhatsApp addresses (JIDs) and phone numbers, validated.
 
 use std::fmt;
 

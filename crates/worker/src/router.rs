@@ -12,7 +12,7 @@ use axum::{
 use serde_json::json;
 use std::time::Instant;
 
-/// Largest request body accepted (PRD §6.2.2).
+/// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 pub fn router(worker: WorkerState) -> Router {

@@ -1,4 +1,4 @@
-//! Abuse protection at the transport (PRD §6.2.2), through real sockets: oversized headers
+//! Abuse protection at the transport, through real sockets: oversized headers
 //! and URLs are refused, clients that stall in their headers are dropped, stalled bodies
 //! end in 408 and bodies over the size limit in 413, while ordinary keep-alive traffic and the client address still work.
 //! Transport behaviour does not depend on the database, so these run on SQLite only.
@@ -307,7 +307,7 @@ async fn send_chunked(app: &TestApp, head: &str, chunks: usize) -> String {
     String::from_utf8_lossy(&received).into_owned()
 }
 
-/// The request size limit (PRD §6.2.2) holds for bodies that announce their length and
+/// The request size limit holds for bodies that announce their length and
 /// for bodies streamed without one, for management's own routes and for customer calls
 /// passed to a worker: 413 in the error shape, and the worker never answers such a call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2402,7 +2402,7 @@ export interface components {
             jid: string;
             name?: string | null;
         };
-        /** @description `POST /api/admin/customers` body (PRD §9.1). */
+        /** @description `POST /api/admin/customers` body. */
         CreateCustomer: {
             /**
              * @description `auto` (default: least-utilised healthy server with room), a server id, or `none`.
@@ -2471,7 +2471,7 @@ export interface components {
             password?: string | null;
             role: components["schemas"]["Role"];
         };
-        /** @description `POST /api/admin/servers` body (PRD §9.1). */
+        /** @description `POST /api/admin/servers` body. */
         CreateServer: {
             /** @description Where management reaches the worker; defaults to `http://<ip_address>:8081`. */
             api_url?: string | null;
@@ -2939,7 +2939,7 @@ export interface components {
             /** @description Shown once; only present when wasp generated it. */
             password?: string | null;
         };
-        /** @description `meta` of a paginated list (PRD §9.1). */
+        /** @description `meta` of a paginated list. */
         PageMeta: {
             /** Format: int32 */
             page: number;
