@@ -135,6 +135,7 @@ async fn pairs_connects_and_reconnects_after_a_restart(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 
     // A restart of wasp: the session comes back from the stored keys, with no QR code.
+    let before_restart = whatsapp.seen().len();
     let p = p.restart().await;
     let again = wait_status(&p, &live, "connected after the restart", |d| {
         d["state"] == "connected"
@@ -142,11 +143,21 @@ async fn pairs_connects_and_reconnects_after_a_restart(backend: Backend) {
     .await;
     assert_eq!(again["phone_number"], format!("+{PHONE}"));
     let seen = whatsapp.seen();
-    assert_eq!(
-        count(&seen, |s| matches!(s, Seen::LoggedIn { .. })),
-        2,
-        "{seen:?}"
+    let after_restart = &seen[before_restart..];
+    assert!(
+        count(after_restart, |s| matches!(s, Seen::LoggedIn { .. })) >= 1,
+        "it logged in again after the restart: {seen:?}"
     );
+    assert!(
+        after_restart
+            .iter()
+            .all(|s| !matches!(s, Seen::Handshake { pattern, .. } if *pattern == "XX")),
+        "from the stored keys (IK), not as a new device: {seen:?}"
+    );
+    // (Right after pairing the library may log in twice: its pair-success handler marks
+    // the 515 restart as expected only after sending the signature our fake answers at
+    // once, so the first new connection can be taken for the old one's end. Harmless, and
+    // not what this test is about; the pairing itself happens once.)
     assert_eq!(
         count(&seen, |s| matches!(s, Seen::PairDevice { .. })),
         1,

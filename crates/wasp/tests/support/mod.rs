@@ -34,15 +34,34 @@ impl Running {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
+        // WASP_TEST_LOG_DIR: each process's log (stderr) goes to <dir>/wasp-<n>.log, its
+        // stdout to <dir>/wasp-<n>.out, for reading what a failing test's wasp did (set
+        // WASP_LOG too for more).
+        let log_dir = std::env::var_os("WASP_TEST_LOG_DIR").map(std::path::PathBuf::from);
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log_name = format!("wasp-{}-{n}", std::process::id());
+        if let Some(file) = log_dir
+            .as_ref()
+            .and_then(|dir| std::fs::File::create(dir.join(format!("{log_name}.log"))).ok())
+        {
+            cmd.stderr(file);
+        }
         for (k, v) in envs {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("wasp starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, lines) = mpsc::channel();
+        let mut copy =
+            log_dir.and_then(|dir| std::fs::File::create(dir.join(format!("{log_name}.out"))).ok());
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                if let Some(file) = copy.as_mut() {
+                    use std::io::Write;
+                    let _ = writeln!(file, "{line}");
+                }
                 if tx.send(line).is_err() {
                     break;
                 }
