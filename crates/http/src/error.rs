@@ -202,13 +202,38 @@ impl IntoResponse for Error {
     }
 }
 
-/// The success envelope `{"success":true,"data":…}`.
-#[derive(Debug, Serialize)]
+/// The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+/// `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Envelope<T> {
+    /// Always true.
     pub success: bool,
     pub data: T,
+    /// Present on paginated lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<PageMeta>,
+}
+
+/// The body of every failure, `{"success":false,"error":{code,message,…}}`, for the OpenAPI
+/// document (the error itself is built by [`Error::into_response`]).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Always false.
+    pub success: bool,
+    pub error: ErrorDetail,
+}
+
+/// `error` of an [`ErrorBody`].
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine code, e.g. VALIDATION_ERROR, SESSION_NOT_CONNECTED.
+    pub code: String,
+    /// A human-readable explanation (do not parse it).
+    pub message: String,
+    /// The request field at fault, for validation errors.
+    pub field: Option<String>,
+    /// Seconds to wait, on RATE_LIMIT_EXCEEDED (also in `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 /// Wraps `data` in the success envelope.

@@ -593,7 +593,13 @@ pub struct LogFilters {
     pub from: Option<DateTime<Utc>>,
     /// Only rows before this time (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// Page number, from 1.
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
+    #[param(minimum = 1, maximum = 2147483647, format = Int32)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 20).
+    #[serde(default, deserialize_with = "crate::pagination::per_page")]
+    #[param(minimum = 1, maximum = 100, format = Int32)]
     pub per_page: Option<u32>,
 }
 

@@ -541,7 +541,7 @@ fn totp_matches(secret_b32: &str, email: &str, code: &str) -> Result<bool> {
 
 /// Sign in with email and password (and TOTP code when enabled).
 #[utoipa::path(post, path = "/api/admin/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "Signed in; cookies set", body = TokenResponse),
+    responses((status = 200, description = "Signed in; cookies set", body = Envelope<TokenResponse>),
               (status = 401, description = "INVALID_CREDENTIALS, MFA_REQUIRED or INVALID_MFA_CODE"),
               (status = 429, description = "ACCOUNT_LOCKED or RATE_LIMIT_EXCEEDED")))]
 pub async fn login(
@@ -697,7 +697,7 @@ pub struct RefreshRequest {
 /// token. Refresh tokens rotate: each works once, and one presented again after it was used
 /// (copied by someone else, or the real one after a thief used it) ends the whole session.
 #[utoipa::path(post, path = "/api/admin/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenResponse), (status = 401)))]
+    responses((status = 200, body = Envelope<TokenResponse>), (status = 401)))]
 pub async fn refresh(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -859,7 +859,7 @@ pub(crate) async fn operator_info(db: &Db, id: Uuid) -> Result<OperatorInfo> {
 
 /// The signed-in operator.
 #[utoipa::path(get, path = "/api/admin/auth/me", tag = "auth",
-    responses((status = 200, body = OperatorInfo), (status = 401)))]
+    responses((status = 200, body = Envelope<OperatorInfo>), (status = 401)))]
 pub async fn me(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -947,7 +947,7 @@ pub struct MfaCode {
 
 /// Start MFA enrolment: returns a new secret (not active until confirmed with a code).
 #[utoipa::path(post, path = "/api/admin/auth/mfa/setup", tag = "auth",
-    responses((status = 201, body = MfaSetup), (status = 401), (status = 409)))]
+    responses((status = 201, body = Envelope<MfaSetup>), (status = 401), (status = 409)))]
 pub async fn mfa_setup(
     State(state): State<AppState>,
     admin: AdminAuth,

@@ -22,7 +22,7 @@ use crate::{
     auth::{self, Attempts},
     crypto,
     db::{Db, Inet, Tx},
-    error::{code, ok, Envelope, Json},
+    error::{code, ok, Envelope, ErrorBody, Json},
     http::RequestMeta,
     keys::CustomerAuth,
     on_pool, on_tx, AppState, Error, Result,
@@ -78,38 +78,12 @@ pub struct CustomerSessionInfo {
     pub expires_at: DateTime<Utc>,
 }
 
-/// `{success: true, data}` with a [`CustomerSessionInfo`].
-#[derive(Serialize, ToSchema)]
-pub struct CustomerSessionAnswer {
-    pub success: bool,
-    pub data: CustomerSessionInfo,
-}
-
 /// `{success: true, data}` of a call that answers a simple confirmation.
 #[derive(Serialize, ToSchema)]
 pub struct AcceptedAnswer {
     pub success: bool,
     #[schema(value_type = Object, example = json!({"accepted": true}))]
     pub data: serde_json::Value,
-}
-
-/// `{success: false, error}`: every refusal.
-#[derive(Serialize, ToSchema)]
-pub struct AuthErrorAnswer {
-    /// Always false.
-    pub success: bool,
-    pub error: AuthErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuthErrorDetail {
-    /// INVALID_CREDENTIALS, ACCOUNT_LOCKED, CUSTOMER_SUSPENDED, VALIDATION_ERROR, …
-    pub code: String,
-    pub message: String,
-    /// The field at fault, for VALIDATION_ERROR.
-    pub field: Option<String>,
-    /// Seconds to wait, for 429s.
-    pub retry_after: Option<u64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -430,10 +404,10 @@ async fn record_failure(
 /// address lock it there for 15 minutes, for e-mails no customer has alike.
 #[utoipa::path(post, path = "/api/customer/auth/login", operation_id = "customer_login", tag = "customer-auth", request_body = CustomerLogin,
     responses(
-        (status = 200, description = "Signed in; cookies set", body = CustomerSessionAnswer),
-        (status = 401, description = "INVALID_CREDENTIALS (wrong password or unknown e-mail)", body = AuthErrorAnswer),
-        (status = 403, description = "CUSTOMER_SUSPENDED (right password, suspended account)", body = AuthErrorAnswer),
-        (status = 429, description = "ACCOUNT_LOCKED or RATE_LIMIT_EXCEEDED", body = AuthErrorAnswer)))]
+        (status = 200, description = "Signed in; cookies set", body = Envelope<CustomerSessionInfo>),
+        (status = 401, description = "INVALID_CREDENTIALS (wrong password or unknown e-mail)", body = ErrorBody),
+        (status = 403, description = "CUSTOMER_SUSPENDED (right password, suspended account)", body = ErrorBody),
+        (status = 429, description = "ACCOUNT_LOCKED or RATE_LIMIT_EXCEEDED", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -521,9 +495,9 @@ pub async fn login(
 /// presented again ends the whole session (a `refresh_token_reused` security event).
 #[utoipa::path(post, path = "/api/customer/auth/refresh", operation_id = "customer_refresh", tag = "customer-auth",
     responses(
-        (status = 200, description = "New cookies set", body = CustomerSessionAnswer),
-        (status = 401, description = "UNAUTHORIZED: no, used, expired or revoked refresh cookie", body = AuthErrorAnswer),
-        (status = 403, description = "CUSTOMER_SUSPENDED", body = AuthErrorAnswer)))]
+        (status = 200, description = "New cookies set", body = Envelope<CustomerSessionInfo>),
+        (status = 401, description = "UNAUTHORIZED: no, used, expired or revoked refresh cookie", body = ErrorBody),
+        (status = 403, description = "CUSTOMER_SUSPENDED", body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -622,9 +596,9 @@ pub async fn logout(
 /// The signed-in customer (works while the password must be changed).
 #[utoipa::path(get, path = "/api/customer/auth/me", operation_id = "customer_me", tag = "customer-auth",
     responses(
-        (status = 200, body = CustomerSessionAnswer),
-        (status = 401, description = "UNAUTHORIZED: no or ended session", body = AuthErrorAnswer),
-        (status = 403, description = "CUSTOMER_SUSPENDED", body = AuthErrorAnswer)),
+        (status = 200, body = Envelope<CustomerSessionInfo>),
+        (status = 401, description = "UNAUTHORIZED: no or ended session", body = ErrorBody),
+        (status = 403, description = "CUSTOMER_SUSPENDED", body = ErrorBody)),
     security(("customer_cookie" = [])))]
 pub async fn me(session: CustomerSession) -> AxumJson<Envelope<CustomerSessionInfo>> {
     ok(session.info())
@@ -648,9 +622,9 @@ fn check_new_password(field: &str, password: &str) -> Result<()> {
 /// every other session of yours ends.
 #[utoipa::path(post, path = "/api/customer/auth/password", operation_id = "customer_change_password", tag = "customer-auth", request_body = CustomerPasswordChange,
     responses(
-        (status = 200, description = "Changed; the answer shows the session", body = CustomerSessionAnswer),
-        (status = 400, description = "VALIDATION_ERROR: the new password breaks the rule (at least 12 characters) or is the current one", body = AuthErrorAnswer),
-        (status = 401, description = "INVALID_CREDENTIALS (current password wrong) or UNAUTHORIZED", body = AuthErrorAnswer)),
+        (status = 200, description = "Changed; the answer shows the session", body = Envelope<CustomerSessionInfo>),
+        (status = 400, description = "VALIDATION_ERROR: the new password breaks the rule (at least 12 characters) or is the current one", body = ErrorBody),
+        (status = 401, description = "INVALID_CREDENTIALS (current password wrong) or UNAUTHORIZED", body = ErrorBody)),
     security(("customer_cookie" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,

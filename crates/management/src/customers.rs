@@ -320,7 +320,7 @@ pub fn hold_sessions(state: &AppState, inserted: &InsertedCustomer) {
 
 /// Create a customer, place it on a server and issue its keys and temporary password.
 #[utoipa::path(post, path = "/api/admin/customers", tag = "customers", request_body = CreateCustomer,
-    responses((status = 201, body = CreatedCustomer), (status = 400), (status = 403),
+    responses((status = 201, body = Envelope<CreatedCustomer>), (status = 400), (status = 403),
               (status = 409, description = "CONFLICT (email taken), NO_SERVER_AVAILABLE or SERVER_FULL")))]
 pub async fn create_customer(
     State(state): State<AppState>,
@@ -384,7 +384,13 @@ pub struct CustomerFilters {
     pub server_id: Option<Uuid>,
     /// Matches email, name or company (case-insensitive substring).
     pub q: Option<String>,
+    /// Page number, from 1.
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
+    #[param(minimum = 1, maximum = 2147483647, format = Int32)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 20).
+    #[serde(default, deserialize_with = "crate::pagination::per_page")]
+    #[param(minimum = 1, maximum = 100, format = Int32)]
     pub per_page: Option<u32>,
 }
 
@@ -455,7 +461,7 @@ pub async fn list_customers(
 
 /// One customer.
 #[utoipa::path(get, path = "/api/admin/customers/{id}", tag = "customers", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Customer), (status = 404)))]
+    responses((status = 200, body = Envelope<Customer>), (status = 404)))]
 pub async fn get_customer(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -544,7 +550,7 @@ async fn apply_update(
 
 /// Update a customer (plan, status, profile).
 #[utoipa::path(put, path = "/api/admin/customers/{id}", tag = "customers", params(("id" = Uuid, Path)), request_body = UpdateCustomer,
-    responses((status = 200, body = Customer), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Envelope<Customer>), (status = 400), (status = 403), (status = 404), (status = 409)))]
 pub async fn update_customer(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -578,7 +584,7 @@ fn status_only(status: &str) -> UpdateCustomer {
 
 /// Suspend a customer: its keys are refused with CUSTOMER_SUSPENDED until activated.
 #[utoipa::path(post, path = "/api/admin/customers/{id}/suspend", tag = "customers", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Customer), (status = 403), (status = 404)))]
+    responses((status = 200, body = Envelope<Customer>), (status = 403), (status = 404)))]
 pub async fn suspend_customer(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -599,7 +605,7 @@ pub async fn suspend_customer(
 
 /// Re-activate a suspended customer.
 #[utoipa::path(post, path = "/api/admin/customers/{id}/activate", tag = "customers", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Customer), (status = 403), (status = 404)))]
+    responses((status = 200, body = Envelope<Customer>), (status = 403), (status = 404)))]
 pub async fn activate_customer(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -782,7 +788,7 @@ pub struct ReassignRequest {
 
 /// Move a customer to another server.
 #[utoipa::path(post, path = "/api/admin/customers/{id}/reassign", tag = "customers", params(("id" = Uuid, Path)), request_body = ReassignRequest,
-    responses((status = 200, body = Customer), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Envelope<Customer>), (status = 400), (status = 403), (status = 404), (status = 409)))]
 pub async fn reassign_customer(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -851,7 +857,7 @@ pub struct RegenerateKeyRequest {
 
 /// Revoke every active key of one mode and issue a new one (shown once).
 #[utoipa::path(post, path = "/api/admin/customers/{id}/regenerate-key", tag = "customers", params(("id" = Uuid, Path)), request_body = RegenerateKeyRequest,
-    responses((status = 201, body = CreatedKey), (status = 403), (status = 404)))]
+    responses((status = 201, body = Envelope<CreatedKey>), (status = 403), (status = 404)))]
 pub async fn regenerate_key(
     State(state): State<AppState>,
     admin: AdminAuth,

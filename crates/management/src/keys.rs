@@ -311,7 +311,7 @@ async fn ensure_customer(db: &Db, id: Uuid) -> Result<()> {
 
 /// A customer's keys (admin).
 #[utoipa::path(get, path = "/api/admin/customers/{id}/keys", tag = "keys", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<ApiKey>), (status = 404)))]
+    responses((status = 200, body = Envelope<Vec<ApiKey>>), (status = 404)))]
 pub async fn admin_list_keys(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -325,7 +325,7 @@ pub async fn admin_list_keys(
 
 /// Create a key for a customer (admin); the key is shown once.
 #[utoipa::path(post, path = "/api/admin/customers/{id}/keys", tag = "keys", params(("id" = Uuid, Path)), request_body = CreateKeyRequest,
-    responses((status = 201, body = CreatedKey), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 201, body = Envelope<CreatedKey>), (status = 400), (status = 403), (status = 404)))]
 pub async fn admin_create_key(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -653,7 +653,7 @@ impl FromRequestParts<AppState> for CustomerAuth {
 
 /// Your API keys (a test key sees only test keys).
 #[utoipa::path(get, path = "/api/v1/keys", tag = "customer-keys",
-    responses((status = 200, body = Vec<ApiKey>), (status = 401, description = "INVALID_API_KEY")),
+    responses((status = 200, body = Envelope<Vec<ApiKey>>), (status = 401, description = "INVALID_API_KEY")),
     security(("api_key" = [])))]
 pub async fn customer_list_keys(
     State(state): State<AppState>,
@@ -666,7 +666,7 @@ pub async fn customer_list_keys(
 /// Create an API key; shown once. A key can only grant scopes it has itself, and a test key
 /// can only create test keys.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "customer-keys", request_body = CreateKeyRequest,
-    responses((status = 201, body = CreatedKey), (status = 400), (status = 401), (status = 403)),
+    responses((status = 201, body = Envelope<CreatedKey>), (status = 400), (status = 401), (status = 403)),
     security(("api_key" = [])))]
 pub async fn customer_create_key(
     State(state): State<AppState>,

@@ -253,7 +253,7 @@ pub struct UpdateOperator {
 
 /// List operators (super admin).
 #[utoipa::path(get, path = "/api/admin/users", tag = "operators",
-    responses((status = 200, body = Vec<Operator>), (status = 403)))]
+    responses((status = 200, body = Envelope<Vec<Operator>>), (status = 403)))]
 pub async fn list_operators(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -264,7 +264,7 @@ pub async fn list_operators(
 
 /// Add an operator (super admin). A generated password is shown once.
 #[utoipa::path(post, path = "/api/admin/users", tag = "operators", request_body = CreateOperator,
-    responses((status = 201, body = OperatorWithPassword), (status = 403), (status = 409)))]
+    responses((status = 201, body = Envelope<OperatorWithPassword>), (status = 403), (status = 409)))]
 pub async fn create_operator(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -292,7 +292,7 @@ pub async fn create_operator(
 
 /// Change an operator's role, name or active flag (super admin).
 #[utoipa::path(put, path = "/api/admin/users/{id}", tag = "operators", request_body = UpdateOperator,
-    params(("id" = Uuid, Path)), responses((status = 200, body = Operator), (status = 403), (status = 404), (status = 409)))]
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Operator>), (status = 403), (status = 404), (status = 409)))]
 pub async fn update_operator(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -373,7 +373,7 @@ pub async fn delete_operator(
 /// Set a new generated password for an operator (super admin), shown once; unlocks the
 /// account and ends its sessions.
 #[utoipa::path(post, path = "/api/admin/users/{id}/reset-password", tag = "operators",
-    params(("id" = Uuid, Path)), responses((status = 200, body = OperatorWithPassword), (status = 403), (status = 404)))]
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<OperatorWithPassword>), (status = 403), (status = 404)))]
 pub async fn reset_operator_password(
     State(state): State<AppState>,
     admin: AdminAuth,

@@ -5,13 +5,36 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// `?page=&per_page=` (1-based; at most 100 a page).
+/// `?page=&per_page=` (1-based; at most 100 a page). Values out of range are refused
+/// (400), not clamped, as the document states them.
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 pub struct PageParams {
     /// Page number, from 1.
+    #[serde(default, deserialize_with = "page_number")]
+    #[param(minimum = 1, maximum = 2147483647, format = Int32)]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 20).
+    #[serde(default, deserialize_with = "per_page")]
+    #[param(minimum = 1, maximum = 100, format = Int32)]
     pub per_page: Option<u32>,
+}
+
+fn bounded<'de, D: serde::Deserializer<'de>>(d: D, max: u32) -> Result<Option<u32>, D::Error> {
+    let value = Option::<u32>::deserialize(d)?;
+    match value {
+        Some(v) if v == 0 || v > max => Err(serde::de::Error::custom(format!(
+            "must be between 1 and {max}"
+        ))),
+        v => Ok(v),
+    }
+}
+
+pub fn page_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    bounded(d, i32::MAX as u32)
+}
+
+pub fn per_page<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    bounded(d, 100)
 }
 
 impl PageParams {

@@ -17,6 +17,7 @@ use utoipa::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
+use wasp_http::error::ErrorBody;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -84,9 +85,81 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The errors every documented operation of management states: each refusal's body is the
+/// one error shape ([`ErrorBody`]); an operation that takes input can answer 400 (a
+/// malformed or invalid body, query or path), an operation of a signed-in caller 401, and
+/// every operation 429 (the rate limits and address bans of `abuse.rs` apply to all).
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{path::Operation, ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+    use utoipa::{PartialSchema, ToSchema};
+    let error = || {
+        ContentBuilder::new()
+            .schema(Some(RefOr::Ref(Ref::from_schema_name(ErrorBody::name()))))
+            .build()
+    };
+    let fill = |op: &mut Operation| {
+        let takes_input =
+            op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+        let implied = [
+            (
+                "400",
+                takes_input,
+                "`VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON`",
+            ),
+            (
+                "401",
+                signed_in,
+                "`UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential",
+            ),
+            (
+                "429",
+                true,
+                "`RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED`",
+            ),
+        ];
+        for (status, applies, description) in implied {
+            if applies && !op.responses.responses.contains_key(status) {
+                op.responses.responses.insert(
+                    status.to_owned(),
+                    RefOr::T(ResponseBuilder::new().description(description).build()),
+                );
+            }
+        }
+        for (status, response) in op.responses.responses.iter_mut() {
+            let refusal = status.parse::<u16>().is_ok_and(|s| s >= 400);
+            if let (true, RefOr::T(Response { content, .. })) = (refusal, response) {
+                if content.is_empty() {
+                    content.insert("application/json".to_owned(), error());
+                }
+            }
+        }
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fill(op);
+        }
+    }
+    let mut schemas = vec![(ErrorBody::name().into_owned(), ErrorBody::schema())];
+    ErrorBody::schemas(&mut schemas);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+}
+
 /// The routes and their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
@@ -145,7 +218,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(usage::admin_usage))
         .routes(routes!(webhooks::admin_webhooks))
         .routes(routes!(audit::list_logs))
-        .split_for_parts()
+        .split_for_parts();
+    document_errors(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document alone (for `wasp openapi` and the web client's types).
@@ -222,4 +297,58 @@ pub fn router_with_web(
             http::request_context,
         ))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+        while let Some(name) = schema["$ref"].as_str() {
+            let name = name.rsplit('/').next().unwrap();
+            schema = &doc["components"]["schemas"][name];
+        }
+        schema
+    }
+
+    /// What a client generated from the document relies on: every success answer is
+    /// described with the `{success, data}` envelope it comes in, every refusal with the
+    /// error shape, and input can be refused with a documented 400.
+    #[test]
+    fn every_answer_is_documented_in_the_shape_it_has() {
+        let doc = serde_json::to_value(super::openapi()).unwrap();
+        let mut checked = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let takes_input = op.get("requestBody").is_some()
+                    || op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+                if takes_input {
+                    assert!(
+                        op["responses"].get("400").is_some(),
+                        "{method} {path}: 400 undocumented"
+                    );
+                }
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    let json = &response["content"]["application/json"]["schema"];
+                    if status.starts_with('2') && path != "/health" && !json.is_null() {
+                        let body = resolve(&doc, json);
+                        assert!(
+                            body["properties"].get("success").is_some()
+                                && body["properties"].get("data").is_some(),
+                            "{method} {path} {status}: not the success envelope: {body}"
+                        );
+                        checked += 1;
+                    }
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let body = resolve(&doc, json);
+                        assert!(
+                            body["properties"].get("error").is_some() || path == "/health",
+                            "{method} {path} {status}: no error shape"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(checked >= 35, "only {checked} success answers found");
+    }
 }

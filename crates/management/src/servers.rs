@@ -88,7 +88,7 @@ pub struct Server {
     pub region: Option<String>,
     pub datacenter: Option<String>,
     pub provider: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<f64>, example = 40.00)]
     pub cost_per_month: Option<rust_decimal::Decimal>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
@@ -266,7 +266,7 @@ pub struct CreatedServer {
 
 /// Add a server; its key is shown once.
 #[utoipa::path(post, path = "/api/admin/servers", tag = "servers", request_body = CreateServer,
-    responses((status = 201, body = CreatedServer), (status = 400), (status = 403), (status = 409)))]
+    responses((status = 201, body = Envelope<CreatedServer>), (status = 400), (status = 403), (status = 409)))]
 pub async fn create_server(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -347,7 +347,13 @@ pub struct ServerFilters {
     pub status: Option<String>,
     pub health_status: Option<String>,
     pub region: Option<String>,
+    /// Page number, from 1.
+    #[serde(default, deserialize_with = "crate::pagination::page_number")]
+    #[param(minimum = 1, maximum = 2147483647, format = Int32)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 20).
+    #[serde(default, deserialize_with = "crate::pagination::per_page")]
+    #[param(minimum = 1, maximum = 100, format = Int32)]
     pub per_page: Option<u32>,
 }
 
@@ -410,7 +416,7 @@ pub async fn list_servers(
 
 /// One server.
 #[utoipa::path(get, path = "/api/admin/servers/{id}", tag = "servers", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Server), (status = 404)))]
+    responses((status = 200, body = Envelope<Server>), (status = 404)))]
 pub async fn get_server(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -445,7 +451,7 @@ pub struct UpdateServer {
 
 /// Update a server.
 #[utoipa::path(put, path = "/api/admin/servers/{id}", tag = "servers", params(("id" = Uuid, Path)), request_body = UpdateServer,
-    responses((status = 200, body = Server), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Envelope<Server>), (status = 400), (status = 403), (status = 404), (status = 409)))]
 pub async fn update_server(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -655,7 +661,7 @@ pub struct ServerHealth {
 
 /// Health of one worker: last heartbeat, latest metrics, and a live probe of its `/health`.
 #[utoipa::path(get, path = "/api/admin/servers/{id}/health", tag = "servers", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ServerHealth), (status = 404)))]
+    responses((status = 200, body = Envelope<ServerHealth>), (status = 404)))]
 pub async fn server_health(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -795,7 +801,7 @@ pub const HEARTBEAT_INTERVAL_SECS: u64 = 5;
 
 /// A worker announces itself with its server key.
 #[utoipa::path(post, path = "/internal/v1/register", tag = "internal", request_body = RegisterRequest,
-    responses((status = 200, body = Registration), (status = 401, description = "INVALID_SERVER_KEY")))]
+    responses((status = 200, body = Envelope<Registration>), (status = 401, description = "INVALID_SERVER_KEY")))]
 pub async fn register(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -106,7 +106,7 @@ async fn report(state: &AppState, customer: Uuid, q: UsageQuery) -> Result<Usage
 
 /// Your usage per day: API requests, messages sent and received, media sent, bandwidth.
 #[utoipa::path(get, path = "/api/v1/usage", tag = "customer-usage", params(UsageQuery),
-    responses((status = 200, body = UsageReport), (status = 400), (status = 401), (status = 403)),
+    responses((status = 200, body = Envelope<UsageReport>), (status = 400), (status = 401), (status = 403)),
     security(("api_key" = [])))]
 pub async fn customer_usage(
     State(state): State<AppState>,
@@ -120,7 +120,7 @@ pub async fn customer_usage(
 /// A customer's usage per day.
 #[utoipa::path(get, path = "/api/admin/customers/{id}/usage", tag = "customers",
     params(("id" = Uuid, Path), UsageQuery),
-    responses((status = 200, body = UsageReport), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 200, body = Envelope<UsageReport>), (status = 400), (status = 403), (status = 404)))]
 pub async fn admin_usage(
     State(state): State<AppState>,
     admin: AdminAuth,

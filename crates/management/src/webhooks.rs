@@ -40,7 +40,7 @@ pub struct AdminWebhook {
 /// A customer's webhook endpoints, with their delivery counts.
 #[utoipa::path(get, path = "/api/admin/customers/{id}/webhooks", tag = "customers",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<AdminWebhook>), (status = 403), (status = 404)))]
+    responses((status = 200, body = Envelope<Vec<AdminWebhook>>), (status = 403), (status = 404)))]
 pub async fn admin_webhooks(
     State(state): State<AppState>,
     admin: AdminAuth,

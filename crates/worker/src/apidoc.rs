@@ -39,23 +39,7 @@ use wasp_http::error::code as http;
 /// The name of the customer API's security scheme (management defines the same one).
 pub const SECURITY_SCHEME: &str = "api_key";
 
-/// The error body every failure has.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Always false.
-    pub success: bool,
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// A stable machine code, e.g. VALIDATION_ERROR, SESSION_NOT_CONNECTED.
-    pub code: String,
-    /// A human-readable explanation (do not parse it).
-    pub message: String,
-    /// The request field at fault, for validation errors.
-    pub field: Option<String>,
-}
+pub use wasp_http::error::{ErrorBody, ErrorDetail};
 
 /// `meta` of a paginated list of the customer API.
 #[derive(Serialize, ToSchema)]

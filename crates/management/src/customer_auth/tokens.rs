@@ -148,8 +148,8 @@ pub struct ForgotPassword {
 #[utoipa::path(post, path = "/api/customer/auth/forgot", tag = "customer-auth", request_body = ForgotPassword,
     responses(
         (status = 202, description = "Accepted (whether or not the e-mail has an account)", body = super::AcceptedAnswer),
-        (status = 400, description = "VALIDATION_ERROR: not an e-mail address", body = super::AuthErrorAnswer),
-        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::AuthErrorAnswer)))]
+        (status = 400, description = "VALIDATION_ERROR: not an e-mail address", body = super::ErrorBody),
+        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::ErrorBody)))]
 pub async fn forgot(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -216,8 +216,8 @@ pub struct ResetPassword {
 #[utoipa::path(post, path = "/api/customer/auth/reset", tag = "customer-auth", request_body = ResetPassword,
     responses(
         (status = 200, description = "Password set; sign in with it", body = super::AcceptedAnswer),
-        (status = 400, description = "INVALID_TOKEN (unknown, used or expired) or VALIDATION_ERROR (the rule: at least 12 characters)", body = super::AuthErrorAnswer),
-        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::AuthErrorAnswer)))]
+        (status = 400, description = "INVALID_TOKEN (unknown, used or expired) or VALIDATION_ERROR (the rule: at least 12 characters)", body = super::ErrorBody),
+        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::ErrorBody)))]
 pub async fn reset(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -278,8 +278,8 @@ pub struct VerifyEmail {
 #[utoipa::path(post, path = "/api/customer/auth/verify", tag = "customer-auth", request_body = VerifyEmail,
     responses(
         (status = 200, description = "Verified", body = super::AcceptedAnswer),
-        (status = 400, description = "INVALID_TOKEN (unknown, used or expired)", body = super::AuthErrorAnswer),
-        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::AuthErrorAnswer)))]
+        (status = 400, description = "INVALID_TOKEN (unknown, used or expired)", body = super::ErrorBody),
+        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -326,10 +326,10 @@ pub struct Signup {
 #[utoipa::path(post, path = "/api/customer/auth/signup", tag = "customer-auth", request_body = Signup,
     responses(
         (status = 202, description = "Accepted: check the mailbox", body = super::AcceptedAnswer),
-        (status = 400, description = "VALIDATION_ERROR (e-mail, the password rule: at least 12 characters, name or company)", body = super::AuthErrorAnswer),
-        (status = 403, description = "SIGNUP_CLOSED", body = super::AuthErrorAnswer),
-        (status = 409, description = "NO_SERVER_AVAILABLE: no server can take a customer now", body = super::AuthErrorAnswer),
-        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::AuthErrorAnswer)))]
+        (status = 400, description = "VALIDATION_ERROR (e-mail, the password rule: at least 12 characters, name or company)", body = super::ErrorBody),
+        (status = 403, description = "SIGNUP_CLOSED", body = super::ErrorBody),
+        (status = 409, description = "NO_SERVER_AVAILABLE: no server can take a customer now", body = super::ErrorBody),
+        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::ErrorBody)))]
 pub async fn signup(
     State(state): State<AppState>,
     meta: RequestMeta,

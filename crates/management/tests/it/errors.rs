@@ -9,6 +9,7 @@ on_both_databases!(
     bad_input_is_answered_in_the_error_shape,
     every_response_carries_security_headers_and_a_request_id,
     openapi_and_docs_are_served_offline,
+    page_numbers_outside_the_documented_range_are_refused,
 );
 
 async fn bad_input_is_answered_in_the_error_shape(app: TestApp) {
@@ -173,6 +174,43 @@ async fn openapi_and_docs_are_served_offline(app: TestApp) {
         !html.contains("cdn.") && !html.contains("unpkg"),
         "and loads nothing from a CDN"
     );
+}
+
+async fn page_numbers_outside_the_documented_range_are_refused(app: TestApp) {
+    let token = app.root_token().await;
+    for list in [
+        "/api/admin/customers",
+        "/api/admin/servers",
+        "/api/admin/logs",
+    ] {
+        for query in [
+            "page=0",
+            "page=2147483648",
+            "per_page=0",
+            "per_page=101",
+            "page=-1",
+        ] {
+            let reply = app.get(&format!("{list}?{query}"), &token).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{list}?{query}: {}",
+                reply.body
+            );
+            assert_eq!(reply.code(), "VALIDATION_ERROR", "{list}?{query}");
+        }
+        let reply = app
+            .get(&format!("{list}?page=2147483647&per_page=100"), &token)
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "{list}: the largest page is a page: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["data"], serde_json::json!([]));
+        assert_eq!(reply.body["meta"]["page"], 2147483647);
+    }
 }
 
 async fn raw_request(app: &TestApp, head: &str) -> String {

@@ -2336,24 +2336,6 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
             success: boolean;
         };
-        /** @description `{success: false, error}`: every refusal. */
-        AuthErrorAnswer: {
-            error: components["schemas"]["AuthErrorDetail"];
-            /** @description Always false. */
-            success: boolean;
-        };
-        AuthErrorDetail: {
-            /** @description INVALID_CREDENTIALS, ACCOUNT_LOCKED, CUSTOMER_SUSPENDED, VALIDATION_ERROR, … */
-            code: string;
-            /** @description The field at fault, for VALIDATION_ERROR. */
-            field?: string | null;
-            message: string;
-            /**
-             * Format: int64
-             * @description Seconds to wait, for 429s.
-             */
-            retry_after?: number | null;
-        };
         Avatar: {
             /** @description The photo's id. */
             id: string;
@@ -2579,11 +2561,6 @@ export interface components {
             /** @description active or suspended */
             status: string;
         };
-        /** @description `{success: true, data}` with a [`CustomerSessionInfo`]. */
-        CustomerSessionAnswer: {
-            data: components["schemas"]["CustomerSessionInfo"];
-            success: boolean;
-        };
         /**
          * @description What sign-in, refresh, `me` and a password change answer (`data`). The tokens are in
          *     the cookies only.
@@ -2680,12 +2657,443 @@ export interface components {
             /** @description The chat the message is in: a phone number or a JID. */
             phone: string;
         };
-        /** @description The error body every failure has. */
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_CreatedCustomer: {
+            /** @description A customer just created, with its one-time credentials. */
+            data: components["schemas"]["Customer"] & {
+                /** @description `ak_live_…`, shown only now. */
+                api_key: string;
+                /** @description Temporary; must be changed at first login. Shown only now. */
+                dashboard_password: string;
+                dashboard_url: string;
+                /** @description `ak_test_…` for the sandbox, shown only now. */
+                test_api_key: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_CreatedKey: {
+            /** @description A key just created, with the secret shown this once. */
+            data: components["schemas"]["ApiKey"] & {
+                /** @description The full key. Store it now: it is never shown again. */
+                api_key: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_CreatedServer: {
+            /** @description A server just added, with its key shown this once. */
+            data: components["schemas"]["Server"] & {
+                /** @description `ak_server_…`: give it to the worker as `WASP_SERVER_KEY`. Shown only now. */
+                api_key: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_Customer: {
+            /** @description A customer as the admin API shows it. */
+            data: {
+                /** Format: int64 */
+                active_keys: number;
+                /** Format: uuid */
+                assigned_server_id?: string | null;
+                assigned_server_name?: string | null;
+                company_name?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                email: string;
+                full_name?: string | null;
+                /** Format: uuid */
+                id: string;
+                language: string;
+                /** Format: date-time */
+                last_login_at?: string | null;
+                limits: Record<string, never>;
+                password_must_change: boolean;
+                phone_number?: string | null;
+                /** @description basic, pro, business, enterprise */
+                plan: string;
+                /** @description active, suspended, deleted */
+                status: string;
+                timezone: string;
+                /** Format: date-time */
+                updated_at: string;
+                whatsapp_jid?: string | null;
+                /** @description disconnected, scanning, pairing, connected, logged_out */
+                whatsapp_status: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_CustomerSessionInfo: {
+            /**
+             * @description What sign-in, refresh, `me` and a password change answer (`data`). The tokens are in
+             *     the cookies only.
+             */
+            data: {
+                customer: components["schemas"]["CustomerProfile"];
+                /**
+                 * Format: date-time
+                 * @description When the access cookie expires (refresh before).
+                 */
+                expires_at: string;
+                /**
+                 * @description A temporary password: every other call answers `403 PASSWORD_CHANGE_REQUIRED`
+                 *     until `POST /api/customer/auth/password`.
+                 */
+                must_change_password: boolean;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_MfaSetup: {
+            /** @description A new MFA secret, shown once. */
+            data: {
+                /** @description `otpauth://` URL to show as a QR code. */
+                otpauth_url: string;
+                /** @description Base32 secret for authenticator apps. */
+                secret: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_Operator: {
+            /** @description An operator as listed (never the password hash or MFA secret). */
+            data: {
+                /** Format: date-time */
+                created_at: string;
+                email: string;
+                full_name?: string | null;
+                /** Format: uuid */
+                id: string;
+                is_active: boolean;
+                /** Format: date-time */
+                last_login_at?: string | null;
+                /** Format: date-time */
+                locked_until?: string | null;
+                mfa_enabled: boolean;
+                role: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_OperatorInfo: {
+            /** @description A signed-in operator as shown to themselves and to super admins. */
+            data: {
+                email: string;
+                full_name?: string | null;
+                /** Format: uuid */
+                id: string;
+                mfa_enabled: boolean;
+                role: components["schemas"]["Role"];
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_OperatorWithPassword: {
+            /** @description An operator just created or reset, with the password shown this once. */
+            data: components["schemas"]["Operator"] & {
+                /** @description Shown once; only present when wasp generated it. */
+                password?: string | null;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_Registration: {
+            /** @description What a registered worker learns about itself. */
+            data: {
+                /** Format: int64 */
+                heartbeat_interval_secs: number;
+                name: string;
+                /** Format: uuid */
+                server_id: string;
+                /**
+                 * @description Management's Ed25519 public key (base64url): the worker accepts only service tokens
+                 *     that verify with it.
+                 */
+                service_token_key: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_Server: {
+            /** @description A server as the admin API shows it. */
+            data: {
+                /** @description Recognisable tail of the server key; the key itself is never shown again. */
+                api_key_hint: string;
+                api_url: string;
+                /** @description online, degraded, offline (from the age of the last heartbeat) or never */
+                connectivity_status: string;
+                /**
+                 * Format: double
+                 * @example 40
+                 */
+                cost_per_month?: number | null;
+                /** Format: int32 */
+                cpu_cores: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: int32 */
+                current_load: number;
+                datacenter?: string | null;
+                /** Format: int32 */
+                disk_gb?: number | null;
+                /** @description unknown, healthy, degraded, unhealthy (from the last heartbeat's metrics) */
+                health_status: string;
+                /** Format: uuid */
+                id: string;
+                ip_address: string;
+                /** Format: date-time */
+                last_heartbeat?: string | null;
+                /** Format: int32 */
+                max_capacity: number;
+                metadata?: Record<string, never> | null;
+                name: string;
+                provider?: string | null;
+                /** Format: int32 */
+                ram_gb: number;
+                region?: string | null;
+                /** @description initializing, active, inactive, maintenance, draining, error */
+                status: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: double */
+                utilization_percent: number;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_ServerHealth: {
+            /** @description `GET /api/admin/servers/{id}/health`. */
+            data: {
+                connectivity_status: string;
+                health_status: string;
+                /** Format: date-time */
+                last_heartbeat?: string | null;
+                latest_metrics?: null | components["schemas"]["ServerMetrics"];
+                probe: components["schemas"]["Probe"];
+                /** Format: int64 */
+                seconds_since_heartbeat?: number | null;
+                /** Format: uuid */
+                server_id: string;
+                status: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_TokenResponse: {
+            /** @description Tokens issued at login or refresh. */
+            data: {
+                admin: components["schemas"]["OperatorInfo"];
+                /** Format: date-time */
+                expires_at: string;
+                /** Format: date-time */
+                refresh_expires_at: string;
+                /** @description Refresh token (7 days), for `POST /api/admin/auth/refresh`. */
+                refresh_token: string;
+                /** @description Access token (24 h): send as `Authorization: Bearer` or rely on the cookie. */
+                token: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_UsageReport: {
+            /** @description A customer's usage over a period. */
+            data: {
+                /** Format: uuid */
+                customer_id: string;
+                /** @description Days with any use, oldest first. */
+                days: components["schemas"]["DayUsage"][];
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                to: string;
+                totals: components["schemas"]["DayUsage"];
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_Vec_AdminWebhook: {
+            data: {
+                /** Format: date-time */
+                created_at: string;
+                description?: string | null;
+                disabled_reason?: string | null;
+                events: string[];
+                /**
+                 * Format: int64
+                 * @description Deliveries that gave up (dead letters).
+                 */
+                failed_deliveries: number;
+                /** Format: int64 */
+                failure_count: number;
+                /** Format: uuid */
+                id: string;
+                is_active: boolean;
+                /** Format: date-time */
+                last_triggered_at?: string | null;
+                /** Format: int32 */
+                max_retries: number;
+                /** @description `live` or `test`. */
+                mode: string;
+                /**
+                 * Format: int64
+                 * @description Deliveries waiting for an attempt.
+                 */
+                pending_deliveries: number;
+                /** Format: int32 */
+                retry_backoff_ms: number;
+                /** Format: int64 */
+                success_count: number;
+                url: string;
+            }[];
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_Vec_ApiKey: {
+            data: {
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                customer_id: string;
+                /** Format: date-time */
+                expires_at?: string | null;
+                /** Format: uuid */
+                id: string;
+                /** @description Recognisable tail, e.g. `ak_live_…x7Qp`. */
+                key_hint: string;
+                /** Format: date-time */
+                last_used_at?: string | null;
+                last_used_ip?: string | null;
+                /** @description live or test */
+                mode: string;
+                name?: string | null;
+                /** @description `ak_live_` or `ak_test_` */
+                prefix: string;
+                /** Format: int64 */
+                request_count: number;
+                /** Format: date-time */
+                revoked_at?: string | null;
+                scopes: string[];
+                /** @description active, revoked or expired */
+                state: string;
+            }[];
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_Vec_Operator: {
+            data: {
+                /** Format: date-time */
+                created_at: string;
+                email: string;
+                full_name?: string | null;
+                /** Format: uuid */
+                id: string;
+                is_active: boolean;
+                /** Format: date-time */
+                last_login_at?: string | null;
+                /** Format: date-time */
+                locked_until?: string | null;
+                mfa_enabled: boolean;
+                role: string;
+            }[];
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The body of every failure, `{"success":false,"error":{code,message,…}}`, for the OpenAPI
+         *     document (the error itself is built by [`Error::into_response`]).
+         */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
             /** @description Always false. */
             success: boolean;
         };
+        /** @description `error` of an [`ErrorBody`]. */
         ErrorDetail: {
             /** @description A stable machine code, e.g. VALIDATION_ERROR, SESSION_NOT_CONNECTED. */
             code: string;
@@ -2693,6 +3101,11 @@ export interface components {
             field?: string | null;
             /** @description A human-readable explanation (do not parse it). */
             message: string;
+            /**
+             * Format: int64
+             * @description Seconds to wait, on RATE_LIMIT_EXCEEDED (also in `Retry-After`).
+             */
+            retry_after?: number | null;
         };
         /** @description `POST /api/customer/auth/forgot` body. */
         ForgotPassword: {
@@ -3317,7 +3730,11 @@ export interface components {
             api_url: string;
             /** @description online, degraded, offline (from the age of the last heartbeat) or never */
             connectivity_status: string;
-            cost_per_month?: string | null;
+            /**
+             * Format: double
+             * @example 40
+             */
+            cost_per_month?: number | null;
             /** Format: int32 */
             cpu_cores: number;
             /** Format: date-time */
@@ -3604,7 +4021,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponse"];
+                    "application/json": components["schemas"]["Envelope_TokenResponse"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description INVALID_CREDENTIALS, MFA_REQUIRED or INVALID_MFA_CODE */
@@ -3612,14 +4038,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description ACCOUNT_LOCKED or RATE_LIMIT_EXCEEDED */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3642,7 +4072,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3660,14 +4101,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OperatorInfo"];
+                    "application/json": components["schemas"]["Envelope_OperatorInfo"];
                 };
             };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3690,17 +4142,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3723,17 +4197,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3751,20 +4247,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MfaSetup"];
+                    "application/json": components["schemas"]["Envelope_MfaSetup"];
                 };
             };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3791,13 +4300,26 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3819,21 +4341,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponse"];
+                    "application/json": components["schemas"]["Envelope_TokenResponse"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     list_customers: {
         parameters: {
             query?: {
+                /** @description Page number, from 1. */
                 page?: number | null;
+                /** @description Items per page, 1–100 (default 20). */
                 per_page?: number | null;
                 plan?: string | null;
                 /** @description Matches email, name or company (case-insensitive substring). */
@@ -3855,11 +4399,31 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3881,27 +4445,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedCustomer"];
+                    "application/json": components["schemas"]["Envelope_CreatedCustomer"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description CONFLICT (email taken), NO_SERVER_AVAILABLE or SERVER_FULL */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3921,14 +4500,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Customer"];
+                    "application/json": components["schemas"]["Envelope_Customer"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3952,32 +4551,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Customer"];
+                    "application/json": components["schemas"]["Envelope_Customer"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -3998,17 +4614,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4028,20 +4666,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Customer"];
+                    "application/json": components["schemas"]["Envelope_Customer"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4062,17 +4722,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4092,14 +4774,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKey"][];
+                    "application/json": components["schemas"]["Envelope_Vec_ApiKey"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4123,26 +4825,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedKey"];
+                    "application/json": components["schemas"]["Envelope_CreatedKey"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4164,17 +4881,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4198,32 +4937,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Customer"];
+                    "application/json": components["schemas"]["Envelope_Customer"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4247,20 +5003,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedKey"];
+                    "application/json": components["schemas"]["Envelope_CreatedKey"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4280,20 +5058,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Customer"];
+                    "application/json": components["schemas"]["Envelope_Customer"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4318,26 +5118,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UsageReport"];
+                    "application/json": components["schemas"]["Envelope_UsageReport"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4357,20 +5172,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AdminWebhook"][];
+                    "application/json": components["schemas"]["Envelope_Vec_AdminWebhook"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4385,7 +5222,9 @@ export interface operations {
                 event_type?: string | null;
                 /** @description Only rows at or after this time (RFC 3339). */
                 from?: string | null;
+                /** @description Page number, from 1. */
                 page?: number | null;
+                /** @description Items per page, 1–100 (default 20). */
                 per_page?: number | null;
                 request_id?: string | null;
                 resource_id?: string | null;
@@ -4410,17 +5249,39 @@ export interface operations {
                     "application/json": components["schemas"]["AuditLogList"];
                 };
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4428,7 +5289,9 @@ export interface operations {
         parameters: {
             query?: {
                 health_status?: string | null;
+                /** @description Page number, from 1. */
                 page?: number | null;
+                /** @description Items per page, 1–100 (default 20). */
                 per_page?: number | null;
                 region?: string | null;
                 status?: string | null;
@@ -4447,11 +5310,31 @@ export interface operations {
                     "application/json": components["schemas"]["ServerList"];
                 };
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4473,26 +5356,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedServer"];
+                    "application/json": components["schemas"]["Envelope_CreatedServer"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4512,14 +5410,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Server"];
+                    "application/json": components["schemas"]["Envelope_Server"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4543,32 +5461,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Server"];
+                    "application/json": components["schemas"]["Envelope_Server"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4589,24 +5524,48 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description SERVER_NOT_EMPTY */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4626,14 +5585,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServerHealth"];
+                    "application/json": components["schemas"]["Envelope_ServerHealth"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4651,14 +5630,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Operator"][];
+                    "application/json": components["schemas"]["Envelope_Vec_Operator"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4680,20 +5670,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OperatorWithPassword"];
+                    "application/json": components["schemas"]["Envelope_OperatorWithPassword"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4717,26 +5729,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Operator"];
+                    "application/json": components["schemas"]["Envelope_Operator"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4757,23 +5793,47 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4793,20 +5853,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OperatorWithPassword"];
+                    "application/json": components["schemas"]["Envelope_OperatorWithPassword"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4838,7 +5920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description RATE_LIMIT_EXCEEDED */
@@ -4847,7 +5929,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4871,7 +5953,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerSessionAnswer"];
+                    "application/json": components["schemas"]["Envelope_CustomerSessionInfo"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description INVALID_CREDENTIALS (wrong password or unknown e-mail) */
@@ -4880,7 +5971,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description CUSTOMER_SUSPENDED (right password, suspended account) */
@@ -4889,7 +5980,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description ACCOUNT_LOCKED or RATE_LIMIT_EXCEEDED */
@@ -4898,7 +5989,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4921,6 +6012,15 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptedAnswer"];
                 };
             };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     customer_me: {
@@ -4937,7 +6037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerSessionAnswer"];
+                    "application/json": components["schemas"]["Envelope_CustomerSessionInfo"];
                 };
             };
             /** @description UNAUTHORIZED: no or ended session */
@@ -4946,7 +6046,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description CUSTOMER_SUSPENDED */
@@ -4955,7 +6055,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4979,7 +6088,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerSessionAnswer"];
+                    "application/json": components["schemas"]["Envelope_CustomerSessionInfo"];
                 };
             };
             /** @description VALIDATION_ERROR: the new password breaks the rule (at least 12 characters) or is the current one */
@@ -4988,7 +6097,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description INVALID_CREDENTIALS (current password wrong) or UNAUTHORIZED */
@@ -4997,7 +6106,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5017,7 +6135,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerSessionAnswer"];
+                    "application/json": components["schemas"]["Envelope_CustomerSessionInfo"];
                 };
             };
             /** @description UNAUTHORIZED: no, used, expired or revoked refresh cookie */
@@ -5026,7 +6144,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description CUSTOMER_SUSPENDED */
@@ -5035,7 +6153,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5068,7 +6195,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description RATE_LIMIT_EXCEEDED */
@@ -5077,7 +6204,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5110,7 +6237,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description SIGNUP_CLOSED */
@@ -5119,7 +6246,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description NO_SERVER_AVAILABLE: no server can take a customer now */
@@ -5128,7 +6255,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description RATE_LIMIT_EXCEEDED */
@@ -5137,7 +6264,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5170,7 +6297,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description RATE_LIMIT_EXCEEDED */
@@ -5179,7 +6306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthErrorAnswer"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -9123,7 +10250,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKey"][];
+                    "application/json": components["schemas"]["Envelope_Vec_ApiKey"];
                 };
             };
             /** @description INVALID_API_KEY */
@@ -9131,7 +10258,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -9153,26 +10291,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedKey"];
+                    "application/json": components["schemas"]["Envelope_CreatedKey"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -9193,17 +10346,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -12835,26 +14010,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UsageReport"];
+                    "application/json": components["schemas"]["Envelope_UsageReport"];
                 };
             };
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -14742,6 +15932,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14771,12 +15970,32 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description INVALID_SERVER_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -14798,7 +16017,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Registration"];
+                    "application/json": components["schemas"]["Envelope_Registration"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description INVALID_SERVER_KEY */
@@ -14806,7 +16034,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
