@@ -290,7 +290,8 @@ pub async fn create_operator(
     Ok(created(OperatorWithPassword { operator, password }))
 }
 
-/// Change an operator's role, name or active flag (super admin).
+/// Change an operator's role, name or active flag (super admin). Your own role and active
+/// flag are another super admin's to change (409).
 #[utoipa::path(put, path = "/api/admin/users/{id}", tag = "operators", request_body = UpdateOperator,
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Operator>), (status = 403), (status = 404), (status = 409)))]
 pub async fn update_operator(
@@ -301,6 +302,12 @@ pub async fn update_operator(
     Json(req): Json<UpdateOperator>,
 ) -> Result<AxumJson<Envelope<Operator>>> {
     admin.require(Role::SuperAdmin)?;
+    if id == admin.admin_id && (req.role.is_some() || req.is_active.is_some()) {
+        return Err(Error::conflict(
+            code::CONFLICT,
+            "you cannot change your own role or deactivate yourself; another super admin can",
+        ));
+    }
     let current = get(&state.db, id).await?;
     let mut tx = state.db.begin().await?;
     let demotes = req.role.is_some_and(|r| r != Role::SuperAdmin) || req.is_active == Some(false);
@@ -370,10 +377,10 @@ pub async fn delete_operator(
     .await
 }
 
-/// Set a new generated password for an operator (super admin), shown once; unlocks the
-/// account and ends its sessions.
+/// Set a new generated password for another operator (super admin), shown once; unlocks
+/// the account and ends its sessions. Your own: `POST /api/admin/auth/password` (409 here).
 #[utoipa::path(post, path = "/api/admin/users/{id}/reset-password", tag = "operators",
-    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<OperatorWithPassword>), (status = 403), (status = 404)))]
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<OperatorWithPassword>), (status = 403), (status = 404), (status = 409)))]
 pub async fn reset_operator_password(
     State(state): State<AppState>,
     admin: AdminAuth,
@@ -381,6 +388,12 @@ pub async fn reset_operator_password(
     Path(id): Path<Uuid>,
 ) -> Result<AxumJson<Envelope<OperatorWithPassword>>> {
     admin.require(Role::SuperAdmin)?;
+    if id == admin.admin_id {
+        return Err(Error::conflict(
+            code::CONFLICT,
+            "change your own password with POST /api/admin/auth/password",
+        ));
+    }
     let mut tx = state.db.begin().await?;
     let password = reset_password(&mut tx, id, None).await?;
     AuditEvent::admin_action(&admin, "reset_operator_password", &meta)

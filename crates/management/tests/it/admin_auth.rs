@@ -439,6 +439,49 @@ async fn each_role_gets_its_routes_and_is_refused_the_others(app: TestApp) {
         )
         .await;
     assert_eq!(demote.status, StatusCode::CONFLICT);
+    assert!(
+        demote.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("your own role"),
+        "{}",
+        demote.body
+    );
+    // Nor can an operator deactivate themselves or reset their own password (which would
+    // end their own session): another super admin does that.
+    let deactivate = app
+        .put(
+            &format!("/api/admin/users/{root_id}"),
+            &root,
+            json!({ "is_active": false }),
+        )
+        .await;
+    assert_eq!(
+        deactivate.status,
+        StatusCode::CONFLICT,
+        "{}",
+        deactivate.body
+    );
+    let reset = app
+        .post(
+            &format!("/api/admin/users/{root_id}/reset-password"),
+            &root,
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::CONFLICT, "{}", reset.body);
+    assert_eq!(reset.code(), "CONFLICT");
+    // Their own name is theirs to change, and they are still signed in.
+    let renamed = app
+        .put(
+            &format!("/api/admin/users/{root_id}"),
+            &root,
+            json!({ "full_name": "Root Operator" }),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.data()["full_name"], "Root Operator");
+    assert_eq!(renamed.data()["role"], "super_admin");
 
     // Deactivating an operator ends their sessions at once.
     let users = app.get("/api/admin/users", &root).await;
