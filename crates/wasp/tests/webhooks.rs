@@ -314,6 +314,27 @@ async fn retried_logged_replayed_and_rotated(backend: Backend) {
         .collect();
     assert_eq!(codes, [500, 500, 500, 200]);
     assert_eq!(delivery["attempts"], 4);
+    // The log shows the request as sent: the exact body (the bytes signed) and, per
+    // attempt, its headers but the signatures.
+    assert_eq!(
+        delivery["request_body"].as_str().unwrap().as_bytes(),
+        &hits[3].body[..],
+        "{delivery}"
+    );
+    for (attempt, hit) in delivery["log"].as_array().unwrap().iter().zip(&hits) {
+        let sent = attempt["request_headers"].as_object().unwrap();
+        for name in [
+            "content-type",
+            "user-agent",
+            "webhook-id",
+            "webhook-timestamp",
+            "x-wasp-delivery",
+        ] {
+            assert_eq!(sent[name], header(hit, name), "{name}: {attempt}");
+        }
+        assert_eq!(sent["x-wasp-delivery"], delivery["id"]);
+        assert_eq!(sent.len(), 5, "no signature kept: {attempt}");
+    }
     assert!(delivery["log"][0]["latency_ms"].as_i64().is_some());
     let (_, endpoint) = p.get(&key, &format!("/webhooks/{id}")).await;
     assert_eq!(endpoint["data"]["success_count"], 1);

@@ -112,13 +112,16 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, UrlError> {
     Ok(url)
 }
 
+/// The `User-Agent` of requests to customer-chosen URLs.
+pub const USER_AGENT: &str = concat!("wasp/", env!("CARGO_PKG_VERSION"));
+
 /// A client for customer-chosen URLs.
 pub fn guarded_client(allow_private: bool, timeout: Duration) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("wasp/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .no_proxy();
     if !allow_private {
         builder = builder.dns_resolver(Arc::new(GuardedResolver));

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::{
-    collections::{hash_map::Entry, HashMap},
+    collections::{hash_map::Entry, BTreeMap, HashMap},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -434,15 +434,22 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The request body sent (every attempt sends these same bytes, the ones signed): the
+    /// event's JSON.
+    pub request_body: String,
     pub log: Vec<Attempt>,
 }
 
 /// One attempt of a delivery.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Attempt {
-    #[serde(skip)]
-    pub delivery_id: Uuid,
     pub attempt: i32,
+    /// The headers the request was sent with (`content-type`, `user-agent`, `webhook-id`,
+    /// `webhook-timestamp`, `x-wasp-delivery`), by lower-case name. The signature headers
+    /// (`webhook-signature`, `x-hub-signature-256`) are left out: they derive from the
+    /// endpoint's secret. `null` when the request was not sent (refused here) or for
+    /// attempts logged before request headers were kept.
+    pub request_headers: Option<BTreeMap<String, String>>,
     /// The endpoint's HTTP status, when it answered.
     pub status_code: Option<i32>,
     /// Why it failed without an answer (timeout, refused address, …).
@@ -451,6 +458,39 @@ pub struct Attempt {
     /// The first 1 KiB of the endpoint's answer.
     pub response_body: Option<String>,
     pub attempted_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    delivery_id: Uuid,
+    attempt: i32,
+    request_headers: Option<String>,
+    status_code: Option<i32>,
+    error: Option<String>,
+    latency_ms: i32,
+    response_body: Option<String>,
+    attempted_at: DateTime<Utc>,
+}
+
+impl From<AttemptRow> for Attempt {
+    fn from(r: AttemptRow) -> Attempt {
+        Attempt {
+            attempt: r.attempt,
+            request_headers: r
+                .request_headers
+                .and_then(|h| serde_json::from_str(&h).ok()),
+            status_code: r.status_code,
+            error: r.error,
+            latency_ms: r.latency_ms,
+            response_body: r.response_body,
+            attempted_at: r.attempted_at,
+        }
+    }
+}
+
+/// The body a delivery of `payload` sends (and signs): the same bytes at every attempt.
+fn request_body(payload: &Value) -> Vec<u8> {
+    serde_json::to_vec(payload).unwrap_or_default()
 }
 
 #[derive(sqlx::FromRow)]
@@ -465,6 +505,7 @@ struct DeliveryRow {
     last_error: Option<String>,
     created_at: DateTime<Utc>,
     delivered_at: Option<DateTime<Utc>>,
+    payload: sqlx::types::Json<Value>,
 }
 
 /// Filters of the delivery log.
@@ -500,7 +541,7 @@ async fn list_deliveries(
     }
     let rows: Vec<DeliveryRow> = on_pool!(worker.db(), |pool| sqlx::query_as(
         "SELECT d.id, d.event_id, e.event_type, d.state, d.attempts, d.next_attempt_at, d.last_status_code, \
-         d.last_error, d.created_at, d.delivered_at FROM webhook_deliveries d JOIN wa_events e ON e.id = d.event_id \
+         d.last_error, d.created_at, d.delivered_at, e.payload FROM webhook_deliveries d JOIN wa_events e ON e.id = d.event_id \
          WHERE d.webhook_id = $1 AND ($2 IS NULL OR d.state = $2) \
          ORDER BY d.created_at DESC, d.id DESC LIMIT $3 OFFSET $4"
     )
@@ -519,10 +560,10 @@ async fn list_deliveries(
             Some(acc.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
         },
     );
-    let attempts: Vec<Attempt> = match span {
+    let attempts: Vec<AttemptRow> = match span {
         None => Vec::new(),
         Some((from, to)) => on_pool!(worker.db(), |pool| sqlx::query_as(
-            "SELECT a.delivery_id, a.attempt, a.status_code, a.error, a.latency_ms, a.response_body, \
+            "SELECT a.delivery_id, a.attempt, a.request_headers, a.status_code, a.error, a.latency_ms, a.response_body, \
              a.attempted_at FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
              WHERE d.webhook_id = $1 AND d.created_at >= $2 AND d.created_at <= $3 \
              ORDER BY a.delivery_id, a.attempt"
@@ -536,7 +577,7 @@ async fn list_deliveries(
     };
     let mut logs: HashMap<Uuid, Vec<Attempt>> = HashMap::new();
     for a in attempts {
-        logs.entry(a.delivery_id).or_default().push(a);
+        logs.entry(a.delivery_id).or_default().push(a.into());
     }
     let list: Vec<Delivery> = rows
         .into_iter()
@@ -552,6 +593,7 @@ async fn list_deliveries(
             last_error: r.last_error,
             created_at: r.created_at,
             delivered_at: r.delivered_at,
+            request_body: String::from_utf8_lossy(&request_body(&r.payload.0)).into_owned(),
         })
         .collect();
     Ok(ok(list).into_response())
@@ -871,6 +913,8 @@ struct Finished {
     attempt: i32,
     latency_ms: i32,
     at: DateTime<Utc>,
+    /// The headers sent (JSON object, signatures left out); `None` when not sent.
+    request_headers: Option<String>,
     status_code: Option<i32>,
     error: Option<String>,
     response: Option<String>,
@@ -887,7 +931,7 @@ impl Finished {
     fn settle(
         d: &Due,
         latency_ms: i32,
-        outcome: Outcome,
+        (outcome, request_headers): (Outcome, Option<SentHeaders>),
         at: DateTime<Utc>,
         slot: OwnedSemaphorePermit,
     ) -> Finished {
@@ -934,6 +978,7 @@ impl Finished {
             attempt,
             latency_ms,
             at,
+            request_headers: request_headers.and_then(|h| serde_json::to_string(&h).ok()),
             status_code,
             error,
             response,
@@ -1173,7 +1218,7 @@ impl Deliverer {
     }
 
     async fn deliver(&self, d: Due, slot: OwnedSemaphorePermit) {
-        let body = serde_json::to_vec(&d.payload.0).unwrap_or_default();
+        let body = request_body(&d.payload.0);
         let started = Instant::now();
         let outcome = self.post(&d, &body).await;
         let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
@@ -1188,16 +1233,18 @@ impl Deliverer {
         }
     }
 
-    async fn post(&self, d: &Due, body: &[u8]) -> Outcome {
+    /// Posts `body` to the endpoint: the outcome, and the headers sent (but the
+    /// signatures) unless it was refused here.
+    async fn post(&self, d: &Due, body: &[u8]) -> (Outcome, Option<SentHeaders>) {
         let url = match net::check_url(&d.url, self.allow_private) {
             Ok(url) if self.https_only && url.scheme() != "https" => {
-                return Outcome::Refused("https is required".into())
+                return (Outcome::Refused("https is required".into()), None)
             }
             Ok(url) => url,
-            Err(e) => return Outcome::Refused(e.to_string()),
+            Err(e) => return (Outcome::Refused(e.to_string()), None),
         };
         let Some(secret) = &d.secret else {
-            return Outcome::Refused("the endpoint has no secret".into());
+            return (Outcome::Refused("the endpoint has no secret".into()), None);
         };
         let now = Utc::now();
         let timestamp = now.timestamp();
@@ -1208,19 +1255,29 @@ impl Deliverer {
                 signature.push_str(&standard_signature(previous, &d.event_id, timestamp, body));
             }
         }
-        let sent = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &d.event_id)
-            .header("webhook-timestamp", timestamp.to_string())
+        let logged: SentHeaders = [
+            ("content-type", "application/json".to_owned()),
+            ("user-agent", net::USER_AGENT.to_owned()),
+            ("webhook-id", d.event_id.clone()),
+            ("webhook-timestamp", timestamp.to_string()),
+            ("x-wasp-delivery", d.id.to_string()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        let mut request = self.client.post(url);
+        for (name, value) in &logged {
+            if name != "user-agent" {
+                request = request.header(name.as_str(), value.as_str());
+            }
+        }
+        let sent = request
             .header("webhook-signature", signature)
             .header("x-hub-signature-256", hub_signature(secret, body))
-            .header("x-wasp-delivery", d.id.to_string())
             .body(body.to_vec())
             .send()
             .await;
-        match sent {
+        let outcome = match sent {
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let retry_after = resp
@@ -1247,9 +1304,13 @@ impl Deliverer {
                 };
                 Outcome::NoAnswer(reason)
             }
-        }
+        };
+        (outcome, Some(logged))
     }
 }
+
+/// The headers of a webhook request that its attempt logs (by lower-case name).
+type SentHeaders = BTreeMap<String, String>;
 
 /// Writes the attempts made, many per transaction.
 struct Recorder {
@@ -1393,7 +1454,7 @@ impl Recorder {
         on_tx!(&mut tx, |conn| {
             let mut attempts = sqlx::QueryBuilder::new(
                 "INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, status_code, \
-                 error, latency_ms, response_body, attempted_at) ",
+                 error, latency_ms, response_body, attempted_at, request_headers) ",
             );
             attempts.push_values(batch, |mut row, f| {
                 row.push_bind(f.id)
@@ -1403,7 +1464,8 @@ impl Recorder {
                     .push_bind(f.error.as_deref())
                     .push_bind(f.latency_ms)
                     .push_bind(f.response.as_deref())
-                    .push_bind(f.at);
+                    .push_bind(f.at)
+                    .push_bind(f.request_headers.as_deref());
             });
             attempts
                 .build()
@@ -1556,6 +1618,7 @@ mod tests {
             attempt: 1,
             latency_ms: 1,
             at: t0 + ChronoDuration::seconds(secs),
+            request_headers: None,
             status_code: Some(if ok { 200 } else { 500 }),
             error: None,
             response: None,
