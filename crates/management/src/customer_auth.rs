@@ -58,6 +58,10 @@ pub struct CustomerProfile {
     pub email: String,
     pub name: Option<String>,
     pub company: Option<String>,
+    /// IANA zone name, such as `Asia/Jakarta` (default `UTC`).
+    pub timezone: String,
+    /// Language tag, such as `en` or `pt-BR` (default `en`).
+    pub language: String,
     /// basic, pro, business, enterprise
     pub plan: String,
     /// active or suspended
@@ -91,6 +95,8 @@ struct SessionRow {
     email: String,
     full_name: Option<String>,
     company_name: Option<String>,
+    timezone: String,
+    language: String,
     plan: String,
     status: String,
     password_must_change: bool,
@@ -104,11 +110,26 @@ impl SessionRow {
     fn usable(&self) -> bool {
         self.revoked_at.is_none() && self.expires_at > Utc::now() && self.deleted_at.is_none()
     }
+
+    fn profile(&self, id: Uuid) -> CustomerProfile {
+        CustomerProfile {
+            id,
+            email: self.email.clone(),
+            name: self.full_name.clone(),
+            company: self.company_name.clone(),
+            timezone: self.timezone.clone(),
+            language: self.language.clone(),
+            plan: self.plan.clone(),
+            status: self.status.clone(),
+            email_verified: self.email_verified_at.is_some(),
+        }
+    }
 }
 
 async fn load_session(db: &Db, customer: Uuid, session: Uuid) -> Result<Option<SessionRow>> {
     let sql =
-        "SELECT c.email, c.full_name, c.company_name, c.plan, c.status, c.password_must_change, \
+        "SELECT c.email, c.full_name, c.company_name, c.timezone, c.language, c.plan, c.status, \
+               c.password_must_change, \
                c.email_verified_at, c.deleted_at, s.expires_at, s.revoked_at \
                FROM customer_sessions s JOIN customers c ON c.id = s.customer_id \
                WHERE s.id = $1 AND s.customer_id = $2";
@@ -166,15 +187,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Custo
         session_id: claims.sid,
         must_change_password: row.password_must_change,
         expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now),
-        profile: CustomerProfile {
-            id: claims.sub,
-            email: row.email,
-            name: row.full_name,
-            company: row.company_name,
-            plan: row.plan,
-            status: row.status,
-            email_verified: row.email_verified_at.is_some(),
-        },
+        profile: row.profile(claims.sub),
     })
 }
 
@@ -343,15 +356,7 @@ async fn issue(
         .await?
         .ok_or_else(auth::invalid_token)?;
     let info = CustomerSessionInfo {
-        customer: CustomerProfile {
-            id: customer,
-            email: row.email,
-            name: row.full_name,
-            company: row.company_name,
-            plan: row.plan,
-            status: row.status,
-            email_verified: row.email_verified_at.is_some(),
-        },
+        customer: row.profile(customer),
         must_change_password: row.password_must_change,
         expires_at,
     };
@@ -491,8 +496,68 @@ pub async fn login(
     issue(&state, row.id, session, 0, auth::REFRESH_TTL).await
 }
 
+/// How long a refresh token stays good after it rotated: two tabs of the dashboard that
+/// refresh at once send the same cookie, and the one answered second must not look like a
+/// stolen token. Within this window the token just replaced is answered with the same
+/// successor (the session's current generation); after it, presenting it is reuse.
+pub const REFRESH_GRACE: chrono::Duration = chrono::Duration::seconds(20);
+
+/// What presenting a refresh token of generation `gen` did to session `sid`.
+enum Rotation {
+    /// Moved on to this generation.
+    Rotated(i32),
+    /// The token was replaced moments ago: answered with the current generation again.
+    Grace(i32),
+    /// Used before (outside the grace window): the session is revoked.
+    Reused,
+}
+
+/// Moves the session's refresh generation on from `gen` (one use per token), or accepts
+/// the generation just replaced within [`REFRESH_GRACE`] of its rotation, or revokes the
+/// session (in `tx`; the caller records the security event and commits).
+async fn rotate(tx: &mut Tx, sid: Uuid, gen: i32) -> Result<Rotation> {
+    let now = Utc::now();
+    let next: Option<i32> = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+        "UPDATE customer_sessions SET refresh_generation = refresh_generation + 1, refresh_rotated_at = $3 \
+         WHERE id = $1 AND refresh_generation = $2 AND revoked_at IS NULL RETURNING refresh_generation"
+    )
+    .bind(sid)
+    .bind(gen)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+    })?;
+    if let Some(next) = next {
+        return Ok(Rotation::Rotated(next));
+    }
+    let current: Option<(i32, Option<DateTime<Utc>>)> = on_tx!(tx, |conn| sqlx::query_as(
+        "SELECT refresh_generation, refresh_rotated_at FROM customer_sessions \
+         WHERE id = $1 AND revoked_at IS NULL"
+    )
+    .bind(sid)
+    .fetch_optional(&mut *conn)
+    .await)?;
+    if let Some((current, Some(rotated_at))) = current {
+        if current == gen.saturating_add(1) && now - rotated_at <= REFRESH_GRACE {
+            return Ok(Rotation::Grace(current));
+        }
+    }
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE customer_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(sid)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))?;
+    Ok(Rotation::Reused)
+}
+
 /// New cookies for the refresh cookie. Refresh tokens rotate: each works once, and one
-/// presented again ends the whole session (a `refresh_token_reused` security event).
+/// presented again ends the whole session (a `refresh_token_reused` security event) —
+/// except within 20 seconds of its rotation, when it is answered with the same successor
+/// (two tabs refreshing at once with the same cookie).
 #[utoipa::path(post, path = "/api/customer/auth/refresh", operation_id = "customer_refresh", tag = "customer-auth",
     responses(
         (status = 200, description = "New cookies set", body = Envelope<CustomerSessionInfo>),
@@ -513,23 +578,28 @@ pub async fn refresh(
         return Err(suspended());
     }
     let mut tx = state.db.begin().await?;
-    let Some(next) =
-        auth::rotate_refresh(&mut tx, "customer_sessions", claims.sid, claims.gen).await?
-    else {
-        AuditEvent::security_event("customer", Some(claims.sub), "refresh_token_reused", &meta)
-            .resource("customer", claims.sub)
-            .severity("critical")
-            .failure("a used refresh token was presented again; the session is ended")
-            .write(&mut tx)
-            .await?;
-        tx.commit().await?;
-        sessions_changed(&state, claims.sub).await;
-        return Err(auth::invalid_token());
+    let (next, grace) = match rotate(&mut tx, claims.sid, claims.gen).await? {
+        Rotation::Rotated(next) => (next, false),
+        Rotation::Grace(current) => (current, true),
+        Rotation::Reused => {
+            AuditEvent::security_event("customer", Some(claims.sub), "refresh_token_reused", &meta)
+                .resource("customer", claims.sub)
+                .severity("critical")
+                .failure("a used refresh token was presented again; the session is ended")
+                .write(&mut tx)
+                .await?;
+            tx.commit().await?;
+            sessions_changed(&state, claims.sub).await;
+            return Err(auth::invalid_token());
+        }
     };
-    AuditEvent::customer_auth_event(Some(claims.sub), "customer_token_refreshed", &meta)
-        .resource("customer", claims.sub)
-        .write(&mut tx)
-        .await?;
+    let mut event =
+        AuditEvent::customer_auth_event(Some(claims.sub), "customer_token_refreshed", &meta)
+            .resource("customer", claims.sub);
+    if grace {
+        event = event.metadata(serde_json::json!({ "session_id": claims.sid, "grace": true }));
+    }
+    event.write(&mut tx).await?;
     tx.commit().await?;
     issue(
         &state,
@@ -602,6 +672,101 @@ pub async fn logout(
     security(("customer_cookie" = [])))]
 pub async fn me(session: CustomerSession) -> AxumJson<Envelope<CustomerSessionInfo>> {
     ok(session.info())
+}
+
+/// `PATCH /api/customer/auth/me` body: only the fields given change. The e-mail address,
+/// plan, status and limits are not yours to change here (ask the operator).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerProfileUpdate {
+    /// Your name, at most 255 characters; an empty string removes it.
+    pub name: Option<String>,
+    /// Your company, at most 255 characters; an empty string removes it.
+    pub company: Option<String>,
+    /// An IANA zone name, such as `Asia/Jakarta`.
+    pub timezone: Option<String>,
+    /// A language tag, such as `en` or `pt-BR`.
+    pub language: Option<String>,
+}
+
+/// A profile text field: trimmed, at most 255 printable characters; empty means none.
+fn profile_text(field: &str, value: Option<String>) -> Result<Option<Option<String>>> {
+    let Some(value) = value else { return Ok(None) };
+    let value = value.trim().to_owned();
+    crate::customers::check_opt(field, &Some(value.clone()), 255)?;
+    Ok(Some((!value.is_empty()).then_some(value)))
+}
+
+/// Change your own profile: name, company, time zone and language. Fields left out stay
+/// as they are. Audited (`customer_profile_updated`, with the names of the fields changed).
+#[utoipa::path(patch, path = "/api/customer/auth/me", operation_id = "customer_update_profile", tag = "customer-auth", request_body = CustomerProfileUpdate,
+    responses(
+        (status = 200, description = "Saved; the answer shows the session with the new profile", body = Envelope<CustomerSessionInfo>),
+        (status = 400, description = "VALIDATION_ERROR at the field (too long, control characters, not a time zone or language tag), or a field that is not yours to change", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: no or ended session", body = ErrorBody),
+        (status = 403, description = "PASSWORD_CHANGE_REQUIRED, CUSTOMER_SUSPENDED, or FORBIDDEN (a cross-site request)", body = ErrorBody),
+        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = ErrorBody)),
+    security(("customer_cookie" = [])))]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    session: CustomerSession,
+    meta: RequestMeta,
+    Json(req): Json<CustomerProfileUpdate>,
+) -> Result<AxumJson<Envelope<CustomerSessionInfo>>> {
+    if session.must_change_password {
+        return Err(password_change_required());
+    }
+    let name = profile_text("name", req.name)?;
+    let company = profile_text("company", req.company)?;
+    let timezone = req.timezone.map(|t| t.trim().to_owned());
+    let language = req.language.map(|l| l.trim().to_owned());
+    crate::customers::check_timezone(&timezone)?;
+    crate::customers::check_language(&language)?;
+    let changed: Vec<&str> = [
+        ("name", name.is_some()),
+        ("company", company.is_some()),
+        ("timezone", timezone.is_some()),
+        ("language", language.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, given)| given.then_some(field))
+    .collect();
+    if !changed.is_empty() {
+        let mut tx = state.db.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE customers SET full_name = CASE WHEN $1 THEN $2 ELSE full_name END, \
+             company_name = CASE WHEN $3 THEN $4 ELSE company_name END, \
+             timezone = COALESCE($5, timezone), language = COALESCE($6, language), updated_at = $7 \
+             WHERE id = $8 AND deleted_at IS NULL"
+        )
+        .bind(name.is_some())
+        .bind(name.clone().flatten())
+        .bind(company.is_some())
+        .bind(company.clone().flatten())
+        .bind(&timezone)
+        .bind(&language)
+        .bind(Utc::now())
+        .bind(session.customer_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+        AuditEvent::customer_auth_event(
+            Some(session.customer_id),
+            "customer_profile_updated",
+            &meta,
+        )
+        .resource("customer", session.customer_id)
+        .metadata(serde_json::json!({ "fields": changed }))
+        .write(&mut tx)
+        .await?;
+        tx.commit().await?;
+    }
+    let row = load_session(&state.db, session.customer_id, session.session_id)
+        .await?
+        .ok_or_else(auth::invalid_token)?;
+    let mut info = session.info();
+    info.customer = row.profile(session.customer_id);
+    Ok(ok(info))
 }
 
 /// `POST /api/customer/auth/password` body.

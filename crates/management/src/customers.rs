@@ -130,7 +130,7 @@ pub(crate) fn check_opt(field: &str, value: &Option<String>, max: usize) -> Resu
     Ok(())
 }
 
-fn check_timezone(tz: &Option<String>) -> Result<()> {
+pub(crate) fn check_timezone(tz: &Option<String>) -> Result<()> {
     if let Some(tz) = tz {
         let ok = !tz.is_empty()
             && tz.len() <= 50
@@ -147,7 +147,7 @@ fn check_timezone(tz: &Option<String>) -> Result<()> {
     Ok(())
 }
 
-fn check_language(lang: &Option<String>) -> Result<()> {
+pub(crate) fn check_language(lang: &Option<String>) -> Result<()> {
     if let Some(lang) = lang {
         let ok = (2..=10).contains(&lang.len())
             && lang.chars().all(|c| c.is_ascii_alphabetic() || c == '-');

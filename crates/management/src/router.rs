@@ -173,10 +173,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customer_auth::refresh))
         .routes(routes!(customer_auth::logout))
         .routes(routes!(customer_auth::me))
+        .routes(routes!(customer_auth::update_profile))
         .routes(routes!(customer_auth::change_password))
         .routes(routes!(customer_auth::tokens::forgot))
         .routes(routes!(customer_auth::tokens::reset))
         .routes(routes!(customer_auth::tokens::verify))
+        .routes(routes!(customer_auth::tokens::resend_verification))
         .routes(routes!(customer_auth::tokens::signup))
         .routes(routes!(
             operators::list_operators,

@@ -1,18 +1,18 @@
 //! What a customer does through a mailed one-time link: reset a forgotten password
 //! (`/reset-password?token=…`, 1 hour), verify the e-mail address of a new account
-//! (`/verify-email?token=…`, 24 hours), and sign up (`WASP_SIGNUP=open`). A token is 32
-//! random bytes, stored only as its HMAC under the server secret (`customer_tokens`), and
-//! works once. Answers never tell whether an e-mail has an account: a reset request and a
+//! (`/verify-email?token=…`, 24 hours; a signed-in customer may ask for a new one), and
+//! sign up (`WASP_SIGNUP=open`). A token is 32 random bytes, stored only as its HMAC under
+//! the server secret (`customer_tokens`), and works once. Answers never tell whether an e-mail has an account: a reset request and a
 //! sign-up answer 202 alike, and their mail is sent in the background.
 
-use super::{revoke_sessions, sessions_changed, throttle, FAILURES};
+use super::{revoke_sessions, sessions_changed, throttle, CustomerSession, FAILURES};
 use crate::{
     audit::AuditEvent,
     auth::Attempts,
     crypto,
     customers::{self, NewCustomer},
     db::Tx,
-    error::{code, ok, Json},
+    error::{code, ok, Envelope, Json},
     http::RequestMeta,
     mail::Mail,
     on_pool, on_tx,
@@ -27,7 +27,7 @@ use axum::{
 use base64::Engine as _;
 use chrono::{Duration, Utc};
 use rand::RngCore as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use wasp_protocol::Plan;
@@ -256,12 +256,7 @@ pub async fn reset(
     });
     revoke_sessions(&mut tx, customer, None).await?;
     Attempts::clear_email(FAILURES, &email, &mut tx).await?;
-    AuditEvent::customer_auth_event(Some(customer), "customer_password_reset", &meta)
-        .resource("customer", customer)
-        .write(&mut tx)
-        .await?;
-    tx.commit().await?;
-    sessions_changed(&state, customer).await;
+    redeemed(&state, tx, customer, "customer_password_reset", &meta).await?;
     Ok(ok(serde_json::json!({ "password_reset": true })).into_response())
 }
 
@@ -298,13 +293,94 @@ pub async fn verify(
     .await
     .map(|_| ())
     })?;
-    AuditEvent::customer_auth_event(Some(customer), "customer_email_verified", &meta)
+    redeemed(&state, tx, customer, "customer_email_verified", &meta).await?;
+    Ok(ok(serde_json::json!({ "email_verified": true })).into_response())
+}
+
+/// What every use of a link ends with: its audit row (`action`), the commit, and the
+/// customer's sessions told (what they may do changed).
+async fn redeemed(
+    state: &AppState,
+    mut tx: Tx,
+    customer: Uuid,
+    action: &str,
+    meta: &RequestMeta,
+) -> Result<()> {
+    AuditEvent::customer_auth_event(Some(customer), action, meta)
         .resource("customer", customer)
         .write(&mut tx)
         .await?;
     tx.commit().await?;
-    sessions_changed(&state, customer).await;
-    Ok(ok(serde_json::json!({ "email_verified": true })).into_response())
+    sessions_changed(state, customer).await;
+    Ok(())
+}
+
+/// What `POST /api/customer/auth/verify/resend` answers (`data`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationResent {
+    /// Whether a new link was mailed (`false`: the address is verified already).
+    pub sent: bool,
+    /// Whether the address is verified.
+    pub email_verified: bool,
+}
+
+/// Mail a new e-mail verification link (valid 24 hours, works once) to the signed-in
+/// customer's address; links mailed before keep working until they expire. An address
+/// that is verified already gets no mail: the answer says so (`sent: false`), as the
+/// session shows it anyway. Throttled per client address like the other account routes.
+#[utoipa::path(post, path = "/api/customer/auth/verify/resend", operation_id = "customer_resend_verification", tag = "customer-auth",
+    responses(
+        (status = 202, description = "A new link is mailed (`sent: true`), or the address is verified already (`sent: false`)", body = Envelope<VerificationResent>),
+        (status = 401, description = "UNAUTHORIZED: no or ended session", body = super::ErrorBody),
+        (status = 403, description = "CUSTOMER_SUSPENDED, or FORBIDDEN (a cross-site request)", body = super::ErrorBody),
+        (status = 429, description = "RATE_LIMIT_EXCEEDED", body = super::ErrorBody)),
+    security(("customer_cookie" = [])))]
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    session: CustomerSession,
+    meta: RequestMeta,
+) -> Result<Response> {
+    throttle(&state, &meta).await?;
+    let answer = |sent: bool| {
+        (
+            StatusCode::ACCEPTED,
+            ok(VerificationResent {
+                sent,
+                email_verified: !sent,
+            }),
+        )
+            .into_response()
+    };
+    if session.profile.email_verified {
+        return Ok(answer(false));
+    }
+    let customer = session.customer_id;
+    let mut tx = state.db.begin().await?;
+    let link = issue(&state, &mut tx, customer, Purpose::VerifyEmail).await?;
+    AuditEvent::customer_auth_event(Some(customer), "customer_verification_resent", &meta)
+        .resource("customer", customer)
+        .write(&mut tx)
+        .await?;
+    tx.commit().await?;
+    state
+        .mailer
+        .send_later(verification_mail(&state, session.profile.email, link));
+    Ok(answer(true))
+}
+
+/// The mail that carries an e-mail verification link (sign-up and resend).
+fn verification_mail(state: &AppState, to: String, link: String) -> Mail {
+    let base = state.config.public_url.trim_end_matches('/');
+    Mail {
+        to,
+        subject: "Verify your wasp e-mail address".into(),
+        text: format!(
+            "Welcome to wasp.\n\nConfirm this e-mail address here (the link works once, for 24 \
+             hours):\n{link}\n\nUntil then you can sign in at {base}/login and use your test \
+             (sandbox) session; your live WhatsApp session opens once the address is verified."
+        ),
+        link: Some(link),
+    }
 }
 
 /// `POST /api/customer/auth/signup` body.
@@ -407,15 +483,8 @@ pub async fn signup(
         .await?;
     tx.commit().await?;
     customers::hold_sessions(&state, &inserted);
-    state.mailer.send_later(Mail {
-        to: email,
-        subject: "Verify your wasp e-mail address".into(),
-        text: format!(
-            "Welcome to wasp.\n\nConfirm this e-mail address here (the link works once, for 24 \
-             hours):\n{link}\n\nUntil then you can sign in at {base}/login and use your test \
-             (sandbox) session; your live WhatsApp session opens once the address is verified."
-        ),
-        link: Some(link),
-    });
+    state
+        .mailer
+        .send_later(verification_mail(&state, email, link));
     Ok(accepted())
 }

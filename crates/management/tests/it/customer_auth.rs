@@ -20,6 +20,7 @@ on_both_databases!(
     cookie_changes_from_other_sites_are_refused_and_create_nothing,
     customers_are_isolated_and_operator_and_customer_sessions_do_not_cross,
     suspension_ends_dashboard_sessions_and_their_event_stream,
+    customers_edit_their_own_profile_fields_and_nothing_else,
 );
 
 /// Runs a test on both databases with open sign-up, behind a trusted proxy.
@@ -48,7 +49,10 @@ macro_rules! with_open_signup {
     };
 }
 
-with_open_signup!(open_signup_verifies_the_email_by_the_mailed_link_and_reveals_no_account,);
+with_open_signup!(
+    open_signup_verifies_the_email_by_the_mailed_link_and_reveals_no_account,
+    an_unverified_customer_gets_a_new_verification_link_on_request,
+);
 
 const PASSWORD: &str = "a-good-long-password";
 
@@ -196,6 +200,33 @@ async fn outbox(app: &TestApp, n: usize) -> Vec<Value> {
 
 fn token_of(link: &str) -> String {
     link.split("token=").nth(1).unwrap().to_owned()
+}
+
+/// The refresh generation a `wasp_customer_refresh=<jwt>` pair names.
+fn generation(pair: &str) -> i64 {
+    let jwt = pair.split_once('=').unwrap().1;
+    let claims = jwt.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["gen"].as_i64().unwrap()
+}
+
+/// Moves every dashboard session's last refresh rotation `secs` seconds into the past.
+async fn age_rotation(app: &TestApp, secs: i64) {
+    let at = chrono::Utc::now() - chrono::Duration::seconds(secs);
+    let mut tx = app.db.begin().await.unwrap();
+    wasp_management::on_tx!(&mut tx, |conn| {
+        sqlx::query("UPDATE customer_sessions SET refresh_rotated_at = $1 WHERE refresh_rotated_at IS NOT NULL")
+            .bind(at)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    });
+    tx.commit().await.unwrap();
 }
 
 async fn the_temporary_password_signs_in_and_must_be_changed_first(app: TestApp) {
@@ -445,8 +476,51 @@ async fn refresh_rotates_and_sign_out_ends_the_session(app: TestApp) {
         cookies.refresh(),
         "the refresh token rotates"
     );
-    let third = Cookies::of(&refresh(second.refresh()).await);
-    // The used one again: the whole session ends, the newest tokens too.
+    assert_eq!(generation(&second.refresh()), 1);
+
+    // Two tabs refreshing at once with the same cookie: both are answered, with the same
+    // successor, and neither looks like reuse; so is a third tab moments later.
+    let (a, b) = tokio::join!(refresh(second.refresh()), refresh(second.refresh()));
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.body,
+        b.body
+    );
+    let (a, b) = (Cookies::of(&a), Cookies::of(&b));
+    assert_eq!(generation(&a.refresh()), 2);
+    assert_eq!(generation(&b.refresh()), 2, "the same successor");
+    let late = refresh(second.refresh()).await;
+    assert_eq!(late.status, StatusCode::OK, "{}", late.body);
+    let third = Cookies::of(&late);
+    assert_eq!(generation(&third.refresh()), 2);
+    for tab in [&a, &b, &third] {
+        let me = with_cookie(
+            &app,
+            Method::GET,
+            "/api/customer/auth/me",
+            &tab.access(),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    }
+    assert!(app.audit(&root, "refresh_token_reused").await.is_empty());
+    let graced = app.audit(&root, "customer_token_refreshed").await;
+    assert_eq!(
+        graced
+            .iter()
+            .filter(|e| e["metadata"]["grace"] == true)
+            .count(),
+        2,
+        "{graced:?}"
+    );
+
+    // After the grace window, the used one again is reuse: the whole session ends, the
+    // newest tokens too.
+    age_rotation(&app, 60).await;
     let reused = refresh(second.refresh()).await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.body);
     assert_eq!(
@@ -467,6 +541,27 @@ async fn refresh_rotates_and_sign_out_ends_the_session(app: TestApp) {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["severity"], "critical");
     assert_eq!(events[0]["actor_type"], "customer");
+
+    // Within the window only the token just replaced is taken: one two generations old is
+    // reuse at once.
+    let (_, tab) = sign_in(&app, "r@example.com", PASSWORD).await;
+    let next = Cookies::of(&refresh(tab.refresh()).await);
+    let newest = refresh(next.refresh()).await;
+    assert_eq!(newest.status, StatusCode::OK, "{}", newest.body);
+    let stale = refresh(tab.refresh()).await;
+    assert_eq!(stale.status, StatusCode::UNAUTHORIZED, "{}", stale.body);
+    let newest = Cookies::of(&newest);
+    let me = with_cookie(
+        &app,
+        Method::GET,
+        "/api/customer/auth/me",
+        &newest.access(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "the session ended");
+    assert_eq!(app.audit(&root, "refresh_token_reused").await.len(), 2);
 
     // Sign-out: both cookies cleared, the session dead at once.
     let (_, fresh) = sign_in(&app, "r@example.com", PASSWORD).await;
@@ -1199,4 +1294,283 @@ async fn suspension_ends_dashboard_sessions_and_their_event_stream(app: TestApp)
         sign_in(&app, "stream@example.com", PASSWORD).await.0.status,
         StatusCode::OK
     );
+}
+
+async fn customers_edit_their_own_profile_fields_and_nothing_else(app: TestApp) {
+    let root = app.root_token().await;
+    let (id, cookies) = signed_in(&app, &root, "profile@example.com", None).await;
+    let cookie = cookies.access();
+    let patch = |body: Value| {
+        with_cookie(
+            &app,
+            Method::PATCH,
+            "/api/customer/auth/me",
+            &cookie,
+            None,
+            Some(body),
+        )
+    };
+
+    let saved = patch(json!({ "name": "  Ana Lima ", "company": "Lima & Co", "timezone": "Asia/Jakarta", "language": "pt-BR" })).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let profile = &saved.data()["customer"];
+    assert_eq!(profile["name"], "Ana Lima", "trimmed");
+    assert_eq!(profile["company"], "Lima & Co");
+    assert_eq!(profile["timezone"], "Asia/Jakarta");
+    assert_eq!(profile["language"], "pt-BR");
+    assert_eq!(profile["email"], "profile@example.com");
+    assert_eq!(saved.data()["must_change_password"], false);
+    let me = with_cookie(
+        &app,
+        Method::GET,
+        "/api/customer/auth/me",
+        &cookie,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(me.data()["customer"], *profile);
+    // The operator sees the same.
+    let admin = app.get(&format!("/api/admin/customers/{id}"), &root).await;
+    assert_eq!(admin.data()["full_name"], "Ana Lima");
+    assert_eq!(admin.data()["company_name"], "Lima & Co");
+    assert_eq!(admin.data()["timezone"], "Asia/Jakarta");
+
+    // Only the fields given change; an empty text removes it.
+    let cleared = patch(json!({ "company": "" })).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert!(cleared.data()["customer"]["company"].is_null());
+    assert_eq!(cleared.data()["customer"]["name"], "Ana Lima");
+    assert_eq!(cleared.data()["customer"]["language"], "pt-BR");
+
+    // Refusals name their field, and change nothing.
+    for (body, field) in [
+        (json!({ "name": "x".repeat(256) }), "name"),
+        (json!({ "company": "bad\u{7}bell" }), "company"),
+        (json!({ "timezone": "Mars/Olympus Mons" }), "timezone"),
+        (json!({ "language": "english!" }), "language"),
+    ] {
+        let r = patch(body.clone()).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(r.body["error"]["field"], field, "{}", r.body);
+    }
+    // Plan, status, e-mail and limits are not the customer's.
+    for body in [
+        json!({ "plan": "enterprise" }),
+        json!({ "status": "active" }),
+        json!({ "email": "other@example.com" }),
+        json!({ "name": "Ana", "messages_per_day": 1_000_000 }),
+    ] {
+        let r = patch(body.clone()).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            "{body}: {}",
+            r.body
+        );
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field"),
+            "{}",
+            r.body
+        );
+    }
+    let admin = app.get(&format!("/api/admin/customers/{id}"), &root).await;
+    assert_eq!(admin.data()["plan"], "basic");
+    assert_eq!(admin.data()["email"], "profile@example.com");
+    assert_eq!(admin.data()["full_name"], "Ana Lima");
+
+    // Signed out, or from another site: refused.
+    let anonymous = app
+        .call(
+            Method::PATCH,
+            "/api/customer/auth/me",
+            None,
+            Some(json!({ "name": "Mallory" })),
+        )
+        .await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
+    let forged = TestApp::reply(
+        app.http
+            .patch(app.url("/api/customer/auth/me"))
+            .header(header::COOKIE, &cookie)
+            .header("origin", "https://evil.example")
+            .json(&json!({ "name": "Mallory" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    let forged = TestApp::reply(
+        app.http
+            .patch(app.url("/api/customer/auth/me"))
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(r#"{"name":"Mallory"}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    let me = with_cookie(
+        &app,
+        Method::GET,
+        "/api/customer/auth/me",
+        &cookie,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(me.data()["customer"]["name"], "Ana Lima");
+
+    // A temporary password is changed first.
+    let (_, temporary, _) = customer(&app, &root, "temp@example.com", None).await;
+    let (_, temp) = sign_in(&app, "temp@example.com", &temporary).await;
+    let r = with_cookie(
+        &app,
+        Method::PATCH,
+        "/api/customer/auth/me",
+        &temp.access(),
+        None,
+        Some(json!({ "name": "T" })),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "PASSWORD_CHANGE_REQUIRED"),
+        "{}",
+        r.body
+    );
+
+    // Audited with the fields' names, not their values.
+    let events = app.audit(&root, "customer_profile_updated").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let fields: Vec<Value> = events
+        .iter()
+        .map(|e| e["metadata"]["fields"].clone())
+        .collect();
+    assert!(
+        fields.contains(&json!(["name", "company", "timezone", "language"])),
+        "{fields:?}"
+    );
+    assert!(fields.contains(&json!(["company"])), "{fields:?}");
+    assert!(!events.iter().any(|e| e.to_string().contains("Ana Lima")));
+}
+
+async fn an_unverified_customer_gets_a_new_verification_link_on_request(app: TestApp) {
+    let root = app.root_token().await;
+    fake_worker(&app, &root).await;
+    let resend = |cookie: String| {
+        let app = &app;
+        async move {
+            with_cookie(
+                app,
+                Method::POST,
+                "/api/customer/auth/verify/resend",
+                &cookie,
+                None,
+                None,
+            )
+            .await
+        }
+    };
+    // Signed in only.
+    let r = app
+        .call(Method::POST, "/api/customer/auth/verify/resend", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+
+    let r = anonymous(
+        &app,
+        "/api/customer/auth/signup",
+        json!({ "email": "late@example.com", "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let first = outbox(&app, 1).await[0].clone();
+    let (_, cookies) = sign_in(&app, "late@example.com", PASSWORD).await;
+
+    let again = resend(cookies.access()).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    assert_eq!(
+        again.data(),
+        &json!({ "sent": true, "email_verified": false })
+    );
+    let lines = outbox(&app, 2).await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let second = &lines[1];
+    assert_eq!(second["to"], "late@example.com");
+    assert_eq!(second["subject"], first["subject"]);
+    let link = second["link"].as_str().unwrap();
+    assert_ne!(link, first["link"].as_str().unwrap(), "a new link");
+    assert!(
+        link.starts_with(&format!("{}/verify-email?token=", app.url(""))),
+        "{link}"
+    );
+    assert_eq!(
+        app.audit(&root, "customer_verification_resent").await.len(),
+        1
+    );
+
+    // The new link verifies; so would the first (both within their 24 hours).
+    let verified = anonymous(
+        &app,
+        "/api/customer/auth/verify",
+        json!({ "token": token_of(link) }),
+    )
+    .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    let me = with_cookie(
+        &app,
+        Method::GET,
+        "/api/customer/auth/me",
+        &cookies.access(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(me.data()["customer"]["email_verified"], true);
+
+    // Verified: no more mail, and the answer says why.
+    let done = resend(cookies.access()).await;
+    assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.body);
+    assert_eq!(
+        done.data(),
+        &json!({ "sent": false, "email_verified": true })
+    );
+    let (_, operator_made) = signed_in(&app, &root, "vouched@example.com", None).await;
+    assert_eq!(resend(operator_made.access()).await.data()["sent"], false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        outbox(&app, 2).await.len(),
+        2,
+        "no mail for a verified address"
+    );
+
+    // From another site: refused, nothing mailed.
+    let forged = TestApp::reply(
+        app.http
+            .post(app.url("/api/customer/auth/verify/resend"))
+            .header(header::COOKIE, cookies.access())
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
 }
