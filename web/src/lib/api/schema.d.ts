@@ -537,7 +537,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change your own profile: name, company, time zone and language. Fields left out stay
+         *     as they are. Audited (`customer_profile_updated`, with the names of the fields changed).
+         */
+        patch: operations["customer_update_profile"];
         trace?: never;
     };
     "/api/customer/auth/password": {
@@ -571,7 +575,9 @@ export interface paths {
         put?: never;
         /**
          * New cookies for the refresh cookie. Refresh tokens rotate: each works once, and one
-         *     presented again ends the whole session (a `refresh_token_reused` security event).
+         *     presented again ends the whole session (a `refresh_token_reused` security event) —
+         *     except within 20 seconds of its rotation, when it is answered with the same successor
+         *     (two tabs refreshing at once with the same cookie).
          */
         post: operations["customer_refresh"];
         delete?: never;
@@ -637,6 +643,28 @@ export interface paths {
          *     can be used from then on.
          */
         post: operations["verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customer/auth/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a new e-mail verification link (valid 24 hours, works once) to the signed-in
+         *     customer's address; links mailed before keep working until they expire. An address
+         *     that is verified already gets no mail: the answer says so (`sent: false`), as the
+         *     session shows it anyway. Throttled per client address like the other account routes.
+         */
+        post: operations["customer_resend_verification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2300,6 +2328,16 @@ export interface components {
             error?: string | null;
             /** Format: int32 */
             latency_ms: number;
+            /**
+             * @description The headers the request was sent with (`content-type`, `user-agent`, `webhook-id`,
+             *     `webhook-timestamp`, `x-wasp-delivery`), by lower-case name. The signature headers
+             *     (`webhook-signature`, `x-hub-signature-256`) are left out: they derive from the
+             *     endpoint's secret. `null` when the request was not sent (refused here) or for
+             *     attempts logged before request headers were kept.
+             */
+            request_headers?: {
+                [key: string]: string;
+            } | null;
             /** @description The first 1 KiB of the endpoint's answer. */
             response_body?: string | null;
             /**
@@ -2555,11 +2593,29 @@ export interface components {
             email_verified: boolean;
             /** Format: uuid */
             id: string;
+            /** @description Language tag, such as `en` or `pt-BR` (default `en`). */
+            language: string;
             name?: string | null;
             /** @description basic, pro, business, enterprise */
             plan: string;
             /** @description active or suspended */
             status: string;
+            /** @description IANA zone name, such as `Asia/Jakarta` (default `UTC`). */
+            timezone: string;
+        };
+        /**
+         * @description `PATCH /api/customer/auth/me` body: only the fields given change. The e-mail address,
+         *     plan, status and limits are not yours to change here (ask the operator).
+         */
+        CustomerProfileUpdate: {
+            /** @description Your company, at most 255 characters; an empty string removes it. */
+            company?: string | null;
+            /** @description A language tag, such as `en` or `pt-BR`. */
+            language?: string | null;
+            /** @description Your name, at most 255 characters; an empty string removes it. */
+            name?: string | null;
+            /** @description An IANA zone name, such as `Asia/Jakarta`. */
+            timezone?: string | null;
         };
         /**
          * @description What sign-in, refresh, `me` and a password change answer (`data`). The tokens are in
@@ -2632,6 +2688,11 @@ export interface components {
             log: components["schemas"]["Attempt"][];
             /** Format: date-time */
             next_attempt_at?: string | null;
+            /**
+             * @description The request body sent (every attempt sends these same bytes, the ones signed): the
+             *     event's JSON.
+             */
+            request_body: string;
             /**
              * @description `pending` (waiting for its next attempt), `delivered`, or `failed` (no more
              *     attempts: a dead letter; replay it to try again).
@@ -3080,6 +3141,22 @@ export interface components {
                 mfa_enabled: boolean;
                 role: string;
             }[];
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_VerificationResent: {
+            /** @description What `POST /api/customer/auth/verify/resend` answers (`data`). */
+            data: {
+                /** @description Whether the address is verified. */
+                email_verified: boolean;
+                /** @description Whether a new link was mailed (`false`: the address is verified already). */
+                sent: boolean;
+            };
             meta?: null | components["schemas"]["PageMeta"];
             /** @description Always true. */
             success: boolean;
@@ -3954,6 +4031,13 @@ export interface components {
             status: string;
             /** @description A business's verified name. */
             verified_name?: string | null;
+        };
+        /** @description What `POST /api/customer/auth/verify/resend` answers (`data`). */
+        VerificationResent: {
+            /** @description Whether the address is verified. */
+            email_verified: boolean;
+            /** @description Whether a new link was mailed (`false`: the address is verified already). */
+            sent: boolean;
         };
         /** @description `POST /api/customer/auth/verify` body. */
         VerifyEmail: {
@@ -6069,6 +6153,66 @@ export interface operations {
             };
         };
     };
+    customer_update_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Saved; the answer shows the session with the new profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CustomerSessionInfo"];
+                };
+            };
+            /** @description VALIDATION_ERROR at the field (too long, control characters, not a time zone or language tag), or a field that is not yours to change */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PASSWORD_CHANGE_REQUIRED, CUSTOMER_SUSPENDED, or FORBIDDEN (a cross-site request) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     customer_change_password: {
         parameters: {
             query?: never;
@@ -6293,6 +6437,53 @@ export interface operations {
             };
             /** @description INVALID_TOKEN (unknown, used or expired) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    customer_resend_verification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new link is mailed (`sent: true`), or the address is verified already (`sent: false`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_VerificationResent"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CUSTOMER_SUSPENDED, or FORBIDDEN (a cross-site request) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
