@@ -78,13 +78,14 @@ const FORWARDED_REQUEST: [HeaderName; 4] = [
 ];
 
 /// Response headers passed back to the customer (a worker's own content security policy,
-/// stricter than ours on downloads, included).
-const FORWARDED_RESPONSE: [HeaderName; 5] = [
+/// stricter than ours on downloads, included; a 405's `Allow`).
+const FORWARDED_RESPONSE: [HeaderName; 6] = [
     header::CONTENT_TYPE,
     header::CONTENT_LENGTH,
     header::CONTENT_DISPOSITION,
     header::CACHE_CONTROL,
     header::CONTENT_SECURITY_POLICY,
+    header::ALLOW,
 ];
 
 #[derive(sqlx::FromRow)]

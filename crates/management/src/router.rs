@@ -74,6 +74,25 @@ impl Modify for SecuritySchemes {
             ))),
         );
         components.add_security_scheme(
+            "admin_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::ACCESS_COOKIE,
+                "The admin panel's session cookie, set by POST /api/admin/auth/login (or send \
+                 its token as a bearer token, admin_jwt).",
+            ))),
+        );
+        components.add_security_scheme(
+            "server_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A worker's server key, shown once when the server is added.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "admin_jwt",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -85,17 +104,39 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The errors every documented operation of management states: each refusal's body is the
-/// one error shape ([`ErrorBody`]); an operation that takes input can answer 400 (a
-/// malformed or invalid body, query or path), an operation of a signed-in caller 401, and
-/// every operation 429 (the rate limits and address bans of `abuse.rs` apply to all).
+/// The credentials and errors every documented operation of management states: operator
+/// and internal operations name their credential; each refusal's body is the one error
+/// shape ([`ErrorBody`]); an operation that takes input can answer 400 (a malformed or
+/// invalid body, query or path), an operation of a signed-in caller 401, and every
+/// operation 429 (the rate limits and address bans of `abuse.rs` apply to all).
 fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{path::Operation, ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+    use utoipa::openapi::{
+        path::Operation, security::SecurityRequirement, ContentBuilder, Ref, RefOr, Response,
+        ResponseBuilder,
+    };
     use utoipa::{PartialSchema, ToSchema};
     let error = || {
         ContentBuilder::new()
             .schema(Some(RefOr::Ref(Ref::from_schema_name(ErrorBody::name()))))
             .build()
+    };
+    // Who may call: an operator's session on the operator API (but its sign-in and
+    // refresh), a worker's server key on the internal API.
+    let credential = |path: &str| -> Option<Vec<SecurityRequirement>> {
+        let none = Vec::<String>::new();
+        if path.starts_with("/api/admin/")
+            && path != "/api/admin/auth/login"
+            && path != "/api/admin/auth/refresh"
+        {
+            Some(vec![
+                SecurityRequirement::new("admin_jwt", none.clone()),
+                SecurityRequirement::new("admin_cookie", none),
+            ])
+        } else if path.starts_with("/internal/") {
+            Some(vec![SecurityRequirement::new("server_key", none)])
+        } else {
+            None
+        }
     };
     let fill = |op: &mut Operation| {
         let takes_input =
@@ -135,7 +176,8 @@ fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
             }
         }
     };
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let required = credential(path);
         for op in [
             &mut item.get,
             &mut item.post,
@@ -146,6 +188,9 @@ fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
         .into_iter()
         .flatten()
         {
+            if op.security.is_none() {
+                op.security = required.clone();
+            }
             fill(op);
         }
     }

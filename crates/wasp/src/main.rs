@@ -295,6 +295,34 @@ struct ServeArgs {
         default_value_t = 16
     )]
     database_max_connections: u32,
+    /// Requests a minute per client address that carry no credential or a refused one,
+    /// before each further one is a strike (abuse.rs).
+    #[arg(
+        long,
+        env = "WASP_ABUSE_FAILURES_PER_MINUTE",
+        value_name = "WASP_ABUSE_FAILURES_PER_MINUTE",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    abuse_failures_per_minute: u32,
+    /// Strikes within ten minutes that ban the address.
+    #[arg(
+        long,
+        env = "WASP_ABUSE_STRIKES",
+        value_name = "WASP_ABUSE_STRIKES",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    abuse_strikes: u32,
+    /// How long a ban lasts, in seconds.
+    #[arg(
+        long,
+        env = "WASP_ABUSE_BAN_SECS",
+        value_name = "WASP_ABUSE_BAN_SECS",
+        default_value_t = 600,
+        value_parser = clap::value_parser!(u64).range(1..=604_800)
+    )]
+    abuse_ban_secs: u64,
     /// Who may create a customer account: `open` (anyone, on the dashboard's sign-up page)
     /// or `closed` (operators only). Default: open for `up`, closed for `management`.
     #[arg(long, env = "WASP_SIGNUP", value_name = "WASP_SIGNUP", value_enum)]
@@ -653,6 +681,11 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
     }
     config.redis_url = args.redis_url.clone();
     config.redis_prefix = args.redis_prefix.clone();
+    config.abuse = wasp_management::abuse::AbuseLimits {
+        failures_per_minute: args.abuse_failures_per_minute,
+        strikes_before_ban: args.abuse_strikes,
+        ban: std::time::Duration::from_secs(args.abuse_ban_secs),
+    };
     config.signup_open = match args.signup {
         Some(mode) => mode == SignupMode::Open,
         None => role == "up",

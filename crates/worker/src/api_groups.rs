@@ -230,7 +230,10 @@ pub fn api() -> Api {
                 .json::<NewsletterControl>()
                 .created()
                 .errors(SANDBOX)
-                .errors(&[wasp_http::error::code::NOT_FOUND]),
+                .errors(&[
+                    wasp_http::error::code::NOT_FOUND,
+                    crate::api::code::SESSION_NOT_CONNECTED,
+                ]),
         )
         // ---- user
         .get(
