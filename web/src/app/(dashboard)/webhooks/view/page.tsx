@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { ArrowLeft, ChevronDown, ChevronRight } from "lucide-react";
-import { SecretOnce } from "@/components/copy-button";
+import { CopyButton, SecretOnce } from "@/components/copy-button";
 import { EventsPicker } from "@/components/events-picker";
 import { Field, fieldProps } from "@/components/field";
 import { Empty, ErrorState, FormError, Loading } from "@/components/states";
@@ -22,6 +22,15 @@ import { formatDateTime, formatNumber } from "@/lib/format";
 import { useMode } from "@/lib/mode";
 import { useModeQuery } from "@/lib/queries";
 import { httpUrl } from "@/lib/schemas";
+
+/** A JSON text indented for reading (as it is when it does not parse). */
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
 
 function DeliveryRow({ d, hookId, onReplayed }: { d: Delivery; hookId: string; onReplayed: () => void }) {
   const [open, setOpen] = React.useState(false);
@@ -54,12 +63,29 @@ function DeliveryRow({ d, hookId, onReplayed }: { d: Delivery; hookId: string; o
       <FormError error={replay.error} />
       {open ? (
         <div className="mt-3 grid gap-3 pl-6 text-sm">
-          <div>
+          <div className="grid gap-2">
             <p className="text-xs font-medium text-muted-foreground">Request</p>
             <p>
               <code className="text-xs">POST</code> event <code className="text-xs">{d.event_id}</code> ({d.event_type}), signed with headers{" "}
-              <code className="text-xs">webhook-id</code>, <code className="text-xs">webhook-timestamp</code>, <code className="text-xs">webhook-signature</code>.
+              <code className="text-xs">webhook-signature</code> and <code className="text-xs">x-hub-signature-256</code> (not kept in the log).
             </p>
+            <details className="group rounded border">
+              <summary className="cursor-pointer select-none px-3 py-2 text-xs font-medium focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring rounded">
+                Request body
+              </summary>
+              <div className="grid gap-2 border-t p-3">
+                <pre
+                  aria-label="Request body"
+                  className="max-h-72 overflow-auto whitespace-pre-wrap break-all rounded bg-muted p-2 font-mono text-xs"
+                >
+                  {prettyJson(d.request_body)}
+                </pre>
+                <p className="flex flex-wrap items-center gap-2 text-xs text-muted-foreground">
+                  Shown indented; the bytes sent, and signed, are compact.
+                  <CopyButton text={d.request_body} label="Copy the exact body" />
+                </p>
+              </div>
+            </details>
             {d.next_attempt_at && d.state === "pending" ? <p className="text-xs text-muted-foreground">Next attempt {formatDateTime(d.next_attempt_at)}</p> : null}
           </div>
           {d.log.length === 0 ? <p className="text-muted-foreground">No attempt yet.</p> : null}
@@ -68,6 +94,18 @@ function DeliveryRow({ d, hookId, onReplayed }: { d: Delivery; hookId: string; o
               <p className="text-xs text-muted-foreground">
                 Attempt {a.attempt} · {formatDateTime(a.attempted_at)} · {formatNumber(a.latency_ms)} ms
               </p>
+              {a.request_headers ? (
+                <details className="mt-1">
+                  <summary className="cursor-pointer select-none text-xs font-medium focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring rounded">
+                    Request headers
+                  </summary>
+                  <pre className="mt-1 overflow-auto whitespace-pre-wrap break-all rounded bg-muted p-2 font-mono text-xs">
+                    {Object.entries(a.request_headers)
+                      .map(([name, value]) => `${name}: ${value}`)
+                      .join("\n")}
+                  </pre>
+                </details>
+              ) : null}
               <p className="font-medium">{a.status_code ? `Response: HTTP ${a.status_code}` : `No response: ${a.error ?? "unknown error"}`}</p>
               {a.response_body ? (
                 <pre className="mt-2 max-h-48 overflow-auto whitespace-pre-wrap break-all rounded bg-muted p-2 font-mono text-xs">{a.response_body}</pre>
