@@ -215,9 +215,22 @@ test("a customer's walkthrough: first sign-in, key, QR login, sends, chat, webho
   await testDelivery.getByRole("button", { name: /^webhook\.test/ }).click();
   await testDelivery.getByText("Response: HTTP 200").waitFor();
   await testDelivery.getByText("thanks from the e2e receiver").waitFor();
+  // The request as sent: its body (collapsed until asked for) and each attempt's headers.
+  const body = testDelivery.getByLabel("Request body");
+  assert.equal(await body.isVisible(), false, "collapsed at first");
+  await testDelivery.getByText("Request body", { exact: true }).click();
+  await body.waitFor();
+  const shownBody = JSON.parse(await body.textContent());
+  assert.equal(shownBody.event, "webhook.test");
+  await testDelivery.getByText("Request headers", { exact: true }).click();
+  await testDelivery.getByText(/^webhook-id: /m).waitFor();
   await shoot(page, "webhook-view");
   const delivered = receiver.received.find((r) => r.body.includes("webhook.test"));
   assert.ok(delivered, "the receiver got the test event");
+  assert.deepEqual(JSON.parse(delivered.body), shownBody, "the log shows the body that was sent");
+  await testDelivery.getByText(`webhook-id: ${delivered.headers["webhook-id"]}`).waitFor();
+  await testDelivery.getByText(`webhook-timestamp: ${delivered.headers["webhook-timestamp"]}`).waitFor();
+  assert.equal(await testDelivery.getByText(/webhook-signature:/).count(), 0, "no signature in the log");
   assert.match(delivered.headers["webhook-signature"], /^v1,/);
   await page.goto("/webhooks");
   await page.getByRole("link", { name: new RegExp(receiver.url.replace(/[.:/]/g, "\\$&")) }).waitFor();
@@ -233,10 +246,34 @@ test("a customer's walkthrough: first sign-in, key, QR login, sends, chat, webho
   await page.getByText("Day (UTC)").first().waitFor();
   await shoot(page, "usage");
 
-  // Account, and the API reference with its playground on the test session.
+  // Account: the profile is edited, the form's and the API's rules shown at the field.
   await page.goto("/account");
   await page.getByRole("main").getByText(alice.email).waitFor();
+  const profile = page.getByRole("form", { name: "Profile" });
+  assert.equal(await profile.getByLabel("Name").inputValue(), "Alice Example");
+  assert.equal(await profile.getByLabel("Time zone").inputValue(), "UTC");
+  await profile.getByLabel("Name").fill("Alice Liddell");
+  await profile.getByLabel("Company").fill("Wonderland Ltd");
+  await profile.getByLabel("Time zone").fill("Mars/Olympus Mons");
+  await profile.getByRole("button", { name: "Save profile" }).click();
+  await profile.getByText("Choose a time zone such as Asia/Jakarta or UTC").waitFor();
+  await profile.getByLabel("Time zone").fill("Asia/Jakarta");
+  await profile.getByLabel("Language").fill("id");
+  await profile.getByRole("button", { name: "Save profile" }).click();
+  await profile.getByText("Your profile was saved.").waitFor();
   await shoot(page, "account");
+  await page.reload();
+  assert.equal(await profile.getByLabel("Name").inputValue(), "Alice Liddell");
+  assert.equal(await profile.getByLabel("Company").inputValue(), "Wonderland Ltd");
+  assert.equal(await profile.getByLabel("Time zone").inputValue(), "Asia/Jakarta");
+  const me = await page.evaluate(() => fetch("/api/customer/auth/me").then((r) => r.json()));
+  assert.deepEqual(
+    [me.data.customer.name, me.data.customer.company, me.data.customer.timezone, me.data.customer.language],
+    ["Alice Liddell", "Wonderland Ltd", "Asia/Jakarta", "id"],
+  );
+  assert.equal(me.data.customer.email, alice.email, "the e-mail is not the customer's to change");
+
+  // The API reference with its playground on the test session.
   await page.goto("/docs");
   await page.getByRole("heading", { name: "API reference" }).waitFor();
   await page.getByLabel("Filter operations").fill("/app/status");
@@ -318,7 +355,32 @@ test("self-service sign-up with the e-mailed verification link, and a forgotten 
   await page.getByRole("heading", { name: "Check your e-mail" }).waitFor();
   await shoot(page, "register-sent");
 
-  const verification = await waitForMail(wasp.dataDir, (m) => m.to === email && /verify-email/.test(m.link ?? ""));
+  const first = await waitForMail(wasp.dataDir, (m) => m.to === email && /verify-email/.test(m.link ?? ""));
+
+  // Signed in before confirming: the account shows it, and a new link can be asked for.
+  await page.goto("/login");
+  await signIn(page, email, password);
+  await page.getByRole("heading", { name: "Welcome, Sam Signup" }).waitFor();
+  await page.getByText("Confirm your e-mail address to use your live session").waitFor();
+  await page.getByRole("main").getByRole("button", { name: "Resend verification e-mail" }).waitFor();
+  await shoot(page, "overview-unverified");
+  await page.goto("/account");
+  await page.getByText("Not confirmed", { exact: true }).waitFor();
+  await page.getByRole("main").getByRole("button", { name: "Resend verification e-mail" }).click();
+  await page.getByText(`A new link is on its way to ${email}.`).waitFor();
+  await shoot(page, "account-unverified");
+  const verification = await waitForMail(
+    wasp.dataDir,
+    (m) => m.to === email && /verify-email/.test(m.link ?? "") && m.link !== first.link,
+  );
+  assert.equal(verification.subject, first.subject);
+  // The live-mode banner offers it too.
+  await page.getByRole("switch", { name: "Test mode" }).click();
+  await page.getByRole("note").getByRole("button", { name: "Resend verification e-mail" }).waitFor();
+  await shoot(page, "account-unverified-live");
+  await page.getByRole("switch", { name: "Test mode" }).click();
+
+  // The second link confirms the address.
   await page.goto(verification.link);
   await page.getByText("Your e-mail address is confirmed.").waitFor();
   await shoot(page, "verify-email");

@@ -17,6 +17,7 @@ import {
   Webhook,
 } from "lucide-react";
 import { Logo } from "@/components/logo";
+import { ResendVerification } from "@/components/resend-verification";
 import { ThemeToggle } from "@/components/theme-toggle";
 import { Button } from "@/components/ui/button";
 import { Switch } from "@/components/ui/switch";
@@ -141,8 +142,12 @@ export function AppShell({ session, children }: { session: SessionInfo; children
           </div>
         ) : null}
         {mode === "live" && !customer.email_verified ? (
-          <div className="border-b border-destructive/40 bg-destructive/10 px-4 py-1.5 text-center text-xs font-medium" role="note">
-            Confirm your e-mail address to use live mode: open the link we sent to {customer.email}.
+          <div
+            className="flex flex-wrap items-center justify-center gap-x-3 gap-y-1 border-b border-destructive/40 bg-destructive/10 px-4 py-1.5 text-center text-xs font-medium"
+            role="note"
+          >
+            <span>Confirm your e-mail address to use live mode: open the link we sent to {customer.email}.</span>
+            <ResendVerification email={customer.email} className="h-7" />
           </div>
         ) : null}
         <main id="main" className="mx-auto w-full max-w-6xl flex-1 p-4 sm:p-6">

@@ -22,11 +22,12 @@ export function useModeQuery<T>(
 }
 
 /** The session's status in a mode (default: the current one), polled while it changes. */
-export function useSessionStatus(forMode?: Mode, fast = false) {
+export function useSessionStatus(forMode?: Mode, fast = false, enabled = true) {
   const { mode } = useMode();
   const m = forMode ?? mode;
   return useQuery<SessionStatus, Error>({
     queryKey: [m, "status"],
+    enabled,
     queryFn: ({ signal }) => api.get<SessionStatus>("/api/v1/app/status", { signal, mode: m }),
     refetchInterval: (q) => {
       const s = q.state.data?.state;

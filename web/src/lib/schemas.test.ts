@@ -7,6 +7,7 @@ import {
   mediaSchema,
   normalisePhone,
   pollSchema,
+  profileSchema,
   registerSchema,
   textSchema,
 } from "./schemas";
@@ -87,5 +88,23 @@ describe("account forms", () => {
     expect(
       messages(changePasswordSchema.safeParse({ current_password: "same-password-1", new_password: "same-password-1", confirm: "same-password-1" })),
     ).toEqual({ new_password: "Choose a password different from the current one" });
+  });
+});
+
+describe("profile", () => {
+  const ok = { name: " Ana Lima ", company: "", timezone: "Asia/Jakarta", language: "pt-BR" };
+  it("takes a trimmed name, an empty company, a zone and a tag", () => {
+    const r = profileSchema.safeParse(ok);
+    expect(r.success).toBe(true);
+    expect(r.data?.name).toBe("Ana Lima");
+  });
+  it("names the field of each mistake, as the API does", () => {
+    expect(messages(profileSchema.safeParse({ ...ok, name: "x".repeat(256) }))).toEqual({ name: "Use at most 255 characters" });
+    expect(messages(profileSchema.safeParse({ ...ok, company: "bell\u0007" }))).toEqual({ company: "Use letters, digits and punctuation only" });
+    expect(messages(profileSchema.safeParse({ ...ok, timezone: "Mars/Olympus Mons" }))).toEqual({
+      timezone: "Choose a time zone such as Asia/Jakarta or UTC",
+    });
+    expect(messages(profileSchema.safeParse({ ...ok, timezone: "" })).timezone).toMatch(/^Choose a time zone/);
+    expect(messages(profileSchema.safeParse({ ...ok, language: "english!" }))).toEqual({ language: "Enter a language tag such as en or pt-BR" });
   });
 });

@@ -63,6 +63,30 @@ export const changePasswordSchema = z
     message: "Choose a password different from the current one",
   });
 
+// The profile a customer changes themselves (PATCH /api/customer/auth/me): the API trims,
+// allows 255 printable characters, an IANA time zone and a language tag.
+const printable = (v: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(v);
+const profileText = z
+  .string()
+  .trim()
+  .max(255, "Use at most 255 characters")
+  .refine(printable, "Use letters, digits and punctuation only");
+
+export const profileSchema = z.object({
+  name: profileText,
+  company: profileText,
+  timezone: z
+    .string()
+    .trim()
+    .min(1, "Choose a time zone")
+    .max(50, "Use at most 50 characters")
+    .regex(/^[A-Za-z0-9/_+-]+$/, "Choose a time zone such as Asia/Jakarta or UTC"),
+  language: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z-]{2,10}$/, "Enter a language tag such as en or pt-BR"),
+});
+
 export const textSchema = z.object({
   phone: recipient,
   message: z.string().min(1, "Write a message").max(4096, "At most 4096 characters"),

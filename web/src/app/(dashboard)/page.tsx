@@ -13,11 +13,31 @@ import { useMode } from "@/lib/mode";
 import { planLimits, planName } from "@/lib/plans";
 import { REASON_LABELS, useModeQuery, useSessionStatus } from "@/lib/queries";
 import { useSession } from "@/lib/session";
+import { ResendVerification } from "@/components/resend-verification";
 import { errorMessage } from "@/lib/api/errors";
 
 function SessionCard({ mode }: { mode: Mode }) {
-  const status = useSessionStatus(mode);
+  const customer = useSession().data?.customer;
+  // An unconfirmed address keeps the live session closed (the API answers 403): not asked.
+  const unverified = mode === "live" && customer?.email_verified === false;
+  const status = useSessionStatus(mode, false, !unverified);
   const s = status.data;
+  if (unverified) {
+    return (
+      <Card>
+        <CardHeader>
+          <CardTitle>Live session</CardTitle>
+          <CardDescription>Your WhatsApp number</CardDescription>
+        </CardHeader>
+        <CardContent className="grid gap-3 text-sm">
+          <p className="text-muted-foreground">Confirm your e-mail address to use your live session: open the link we sent to {customer.email}.</p>
+          <div>
+            <ResendVerification email={customer.email} />
+          </div>
+        </CardContent>
+      </Card>
+    );
+  }
   return (
     <Card>
       <CardHeader className="flex-row items-start justify-between gap-2">

@@ -1,6 +1,8 @@
 "use client";
 import { PageHeader } from "@/components/app-shell";
 import { ChangePasswordForm } from "@/components/change-password-form";
+import { ProfileForm } from "@/components/profile-form";
+import { ResendVerification } from "@/components/resend-verification";
 import { ErrorState, Loading } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -22,24 +24,29 @@ export default function AccountPage() {
         <Card>
           <CardHeader>
             <CardTitle>Profile</CardTitle>
-            <CardDescription>To change your e-mail address or company, contact support.</CardDescription>
+            <CardDescription>To change your e-mail address, contact support.</CardDescription>
           </CardHeader>
-          <CardContent>
-            <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
-              <dt className="text-muted-foreground">Name</dt>
-              <dd>{c.name ?? "—"}</dd>
+          <CardContent className="grid gap-6">
+            <dl className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-4 gap-y-2 text-sm">
               <dt className="text-muted-foreground">E-mail</dt>
-              <dd className="flex flex-wrap items-center gap-2">
-                <span className="break-all">{c.email}</span>
-                {c.email_verified ? <Badge>Confirmed</Badge> : <Badge variant="warning">Not confirmed</Badge>}
+              <dd className="grid gap-2">
+                <span className="flex flex-wrap items-center gap-2">
+                  <span className="break-all">{c.email}</span>
+                  {c.email_verified ? <Badge>Confirmed</Badge> : <Badge variant="warning">Not confirmed</Badge>}
+                </span>
+                {c.email_verified ? null : (
+                  <span className="grid gap-1">
+                    <span className="text-xs text-muted-foreground">Open the link we sent you to use live mode. No mail, or the link expired?</span>
+                    <ResendVerification email={c.email} />
+                  </span>
+                )}
               </dd>
-              <dt className="text-muted-foreground">Company</dt>
-              <dd>{c.company ?? "—"}</dd>
               <dt className="text-muted-foreground">Status</dt>
               <dd className="capitalize">{c.status}</dd>
               <dt className="text-muted-foreground">Customer id</dt>
               <dd className="break-all font-mono text-xs">{c.id}</dd>
             </dl>
+            <ProfileForm customer={c} />
           </CardContent>
         </Card>
         <Card>
