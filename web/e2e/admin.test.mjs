@@ -47,6 +47,15 @@ async function freshTotp(secret) {
   return totp(secret);
 }
 
+/** Screenshots at both widths, and the phone page never scrolls sideways. */
+async function snap(page, name) {
+  await shoot(page, name);
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  assert.ok(wide <= 390, `${name}: the phone page scrolls sideways (${wide} px)`);
+}
+
 /** Repeats `check` (reloading the page between tries, then `prepare`) until it passes. */
 async function eventually(page, check, { timeout = 20_000, prepare } = {}) {
   const deadline = Date.now() + timeout;
@@ -85,7 +94,7 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   await page.goto("/admin/customers");
   await page.getByRole("heading", { name: "Operator sign-in" }).waitFor();
   assert.match(page.url(), /\/admin\/login\?next=%2Fadmin%2Fcustomers$/);
-  await shoot(page, "admin-login");
+  await snap(page, "admin-login");
   await page.getByLabel("E-mail").fill(ADMIN_EMAIL);
   await page.getByLabel("Password", { exact: true }).fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -120,11 +129,11 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   assert.match(command, /export WASP_DATABASE_URL=/);
   assert.match(command, /export WASP_HTTP_ADDR=0\.0\.0\.0:8081/);
   assert.match(command, /wasp worker$/);
-  await shoot(page, "admin-server-added");
+  await snap(page, "admin-server-added");
   await dialog.getByRole("button", { name: "Done" }).click();
   await page.getByRole("link", { name: "worker-sg-1" }).waitFor();
   assert.equal(await page.getByText(serverKey).count(), 0, "the key is shown only once");
-  await shoot(page, "admin-servers");
+  await snap(page, "admin-servers");
 
   // Its page: edit, drain, then remove.
   await page.getByRole("link", { name: "worker-sg-1" }).click();
@@ -139,7 +148,7 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   await page.getByRole("dialog").getByText("stops receiving new customers").waitFor();
   await page.getByRole("dialog").getByRole("button", { name: "Drain server" }).click();
   await page.getByText(/^Status: Draining$/).waitFor();
-  await shoot(page, "admin-server");
+  await snap(page, "admin-server");
 
   // A customer, with its credentials shown once.
   await page.goto("/admin/customers");
@@ -158,7 +167,7 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   const testKey = secrets[1].trim();
   await create.getByRole("button", { name: "Copy" }).nth(1).click();
   await create.getByText("Copied").waitFor();
-  await shoot(page, "admin-customer-created");
+  await snap(page, "admin-customer-created");
   await create.getByRole("link", { name: "Open the customer" }).click();
   await page.getByRole("heading", { name: "Acme Ops" }).waitFor();
   fleet.customerId = new URL(page.url()).searchParams.get("id");
@@ -192,7 +201,7 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
     requestId = r.headers.get("x-request-id");
   }
   assert.ok(requestId, "the answer names its request");
-  await shoot(page, "admin-customer");
+  await snap(page, "admin-customer");
 
   // Usage: the calls are counted.
   const openTab = (name) => async () => {
@@ -209,13 +218,13 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
     { prepare: openTab("Usage") },
   );
   await page.locator(".recharts-surface").first().waitFor();
-  await shoot(page, "admin-customer-usage");
+  await snap(page, "admin-customer-usage");
 
   // Keys and webhooks.
   await page.getByRole("tab", { name: "Keys & webhooks" }).click();
   await page.getByText("No webhooks").waitFor();
   assert.ok((await page.getByRole("button", { name: /^Revoke / }).count()) >= 2);
-  await shoot(page, "admin-customer-keys");
+  await snap(page, "admin-customer-keys");
 
   // Audit trail: the operator's changes and the customer's calls.
   await openTab("Audit trail")();
@@ -228,13 +237,13 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
     () => page.getByRole("region", { name: "The customer's API calls and sign-ins" }).locator(`[data-request-id="${requestId}"]`).waitFor({ timeout: 3_000 }),
     { prepare: openTab("Audit trail") },
   );
-  await shoot(page, "admin-customer-audit");
+  await snap(page, "admin-customer-audit");
 
   // The logs: find the request by its id.
   await page.goto("/admin/logs");
   await page.getByRole("heading", { name: "Logs" }).waitFor();
   await page.getByTestId("log-row").first().waitFor();
-  await shoot(page, "admin-logs");
+  await snap(page, "admin-logs");
   await page.getByRole("search", { name: "Find a request by id" }).getByLabel("Request id").fill(requestId);
   await page.getByRole("button", { name: "Find request" }).click();
   await page.waitForURL(new RegExp(`request_id=${requestId}`), { waitUntil: "commit" });
@@ -243,7 +252,7 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   assert.equal(await page.getByTestId("log-row").count(), 1);
   await row.getByText("Show").click();
   await row.getByText("/api/v1/app/status").first().waitFor();
-  await shoot(page, "admin-logs-request");
+  await snap(page, "admin-logs-request");
   // Filters narrow the same way: the operator's own sign-ins.
   await page.goto("/admin/logs?event_type=auth_event&action=login");
   await page.getByTestId("log-row").first().waitFor();
@@ -269,13 +278,13 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   await page.getByLabel("Search", { exact: true }).fill("acme");
   await page.getByRole("button", { name: "Search" }).click();
   await page.getByRole("link", { name: "acme@example.com" }).waitFor();
-  await shoot(page, "admin-customers");
+  await snap(page, "admin-customers");
   await page.goto("/admin");
   await page.getByRole("heading", { name: "Overview" }).waitFor();
   await page.getByTestId("count-plan-pro").getByText("1").waitFor();
   await page.getByTestId("count-customers").getByText("1").waitFor();
   await page.getByTestId("servers-by-health").getByText("Healthy").waitFor({ timeout: 20_000 });
-  await shoot(page, "admin-overview");
+  await snap(page, "admin-overview");
 
   // Phone: the menu; dark mode.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -288,7 +297,7 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   await page.reload();
   await page.getByRole("heading", { name: "Overview" }).waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains("dark")), true);
-  await shoot(page, "admin-overview-dark");
+  await snap(page, "admin-overview-dark");
   await page.emulateMedia({ colorScheme: "light" });
 
   // Sign-out.
@@ -316,10 +325,10 @@ test("a second operator sets up MFA and signs in with a TOTP code; a super admin
   await add.getByText("Store it now: it is shown only this once.").waitFor();
   const password = (await add.getByTestId("secret").textContent()).trim();
   assert.ok(password.length >= 12);
-  await shoot(admin.page, "admin-operator-created");
+  await snap(admin.page, "admin-operator-created");
   await add.getByRole("button", { name: "Done" }).click();
   await admin.page.getByText("mfa-ops@example.com").waitFor();
-  await shoot(admin.page, "admin-operators");
+  await snap(admin.page, "admin-operators");
 
   // The new operator turns MFA on from their account page.
   const mia = await newPage(browser, wasp.base);
@@ -331,21 +340,21 @@ test("a second operator sets up MFA and signs in with a TOTP code; a super admin
   await mia.page.getByRole("button", { name: "Set up two-factor authentication" }).click();
   await mia.page.getByRole("img", { name: "QR code to add this account to an authenticator app" }).waitFor();
   const secret = (await mia.page.getByTestId("mfa-secret").textContent()).trim();
-  await shoot(mia.page, "admin-account-mfa-setup");
+  await snap(mia.page, "admin-account-mfa-setup");
   await mia.page.getByLabel("Code from the app").fill("12345");
   await mia.page.getByRole("button", { name: "Turn on two-factor authentication" }).click();
   await mia.page.getByText("Enter the 6 digits your authenticator app shows").waitFor();
   await mia.page.getByLabel("Code from the app").fill(await freshTotp(secret));
   await mia.page.getByRole("button", { name: "Turn on two-factor authentication" }).click();
   await mia.page.getByText("Two-factor authentication is on.").waitFor();
-  await shoot(mia.page, "admin-account");
+  await snap(mia.page, "admin-account");
   await mia.page.getByRole("button", { name: "Sign out" }).click();
   await mia.page.getByText("You are signed out.").waitFor();
 
   // Signing in now asks for the code; a wrong one is explained.
   await signIn(mia.page, "mfa-ops@example.com", password);
   await mia.page.getByRole("heading", { name: "Two-factor authentication" }).waitFor();
-  await shoot(mia.page, "admin-login-totp");
+  await snap(mia.page, "admin-login-totp");
   await mia.page.getByLabel("Authentication code").fill("000000");
   await mia.page.getByRole("button", { name: "Verify and sign in" }).click();
   await mia.page.getByText("That code is wrong or has expired.").waitFor();
@@ -385,7 +394,7 @@ test("a second operator sets up MFA and signs in with a TOTP code; a super admin
   }
   await signIn(locked.page, "nobody@example.com", "wrong-password-4");
   await locked.page.getByText(/Too many failed sign-ins: this account is locked for 15 more minutes/).waitFor();
-  await shoot(locked.page, "admin-login-locked");
+  await snap(locked.page, "admin-login-locked");
 
   assert.deepEqual(unexpected(admin.problems, ["401 (Unauthorized)"]), []);
   await Promise.all([admin.context.close(), mia.context.close(), locked.context.close()]);
@@ -413,7 +422,7 @@ test("a viewer sees no create, edit or delete control, and a forged change is re
   await page.goto("/admin/customers");
   await page.getByRole("link", { name: "acme@example.com" }).waitFor();
   assert.equal(await page.getByRole("button", { name: "Create customer" }).count(), 0);
-  await shoot(page, "admin-viewer-customers");
+  await snap(page, "admin-viewer-customers");
   await page.getByRole("link", { name: "acme@example.com" }).click();
   await page.getByRole("heading", { name: "Acme Ops" }).waitFor();
   for (const name of ["Change plan", "Suspend", "Activate", "Reassign", "Regenerate key", "Delete", "GDPR erase"]) {
@@ -424,7 +433,7 @@ test("a viewer sees no create, edit or delete control, and a forged change is re
   await page.getByText("ak_test_").first().waitFor();
   assert.equal(await page.getByRole("button", { name: "Create key" }).count(), 0);
   assert.equal(await page.getByRole("button", { name: /^Revoke/ }).count(), 0);
-  await shoot(page, "admin-viewer-customer");
+  await snap(page, "admin-viewer-customer");
 
   await page.goto("/admin/operators");
   await page.getByText("Only super admins manage operators").waitFor();

@@ -20,7 +20,7 @@ export function WorkerCommand({ serverKey, apiUrl }: { serverKey: string; apiUrl
         <p className="text-sm font-medium">Start the worker on that machine</p>
         <CopyButton text={command} label="Copy command" />
       </div>
-      <pre data-testid="worker-command" className="overflow-x-auto rounded-md bg-muted p-3 font-mono text-xs leading-relaxed">
+      <pre data-testid="worker-command" className="whitespace-pre-wrap break-all rounded-md bg-muted p-3 font-mono text-xs leading-relaxed">
         {command}
       </pre>
       <p className="text-xs text-muted-foreground">

@@ -36,7 +36,7 @@ const VARIANTS: Record<string, Variant> = {
 };
 
 export function label(value: string): string {
-  const s = value.replace(/_/g, " ");
+  const s = value.replace(/_/g, " ").replace(/\bapi\b/g, "API");
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 

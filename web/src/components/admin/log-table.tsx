@@ -7,13 +7,14 @@ import { StateBadge, label } from "./badges";
 
 function short(id: string | null | undefined): string {
   if (!id) return "";
-  return id.length > 13 ? `${id.slice(0, 8)}…` : id;
+  // UUIDv7 ids share their first characters (a timestamp): their end tells them apart.
+  return id.length > 13 ? `…${id.slice(-8)}` : id;
 }
 
 /** Audit rows, newest first, each with its details behind a disclosure. */
 export function LogTable({ rows, caption }: { rows: AuditLog[]; caption: string }) {
   return (
-    <Card className="overflow-x-auto">
+    <Card className="relative overflow-x-auto">
       <table className="w-full text-sm">
         <caption className="sr-only">{caption}</caption>
         <thead className="border-b text-left text-xs text-muted-foreground">

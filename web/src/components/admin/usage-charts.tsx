@@ -15,7 +15,7 @@ export function UsageCharts({ report }: { report: UsageReport }) {
   const days = fillDays(report.from, report.to, report.days);
   const t = report.totals;
   return (
-    <div className="grid gap-4">
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4">
       <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4">
         {[
           ["Messages sent", formatNumber(t.messages_sent)],

@@ -20,14 +20,16 @@ export function shellQuote(v: string): string {
 
 export const DATABASE_PLACEHOLDER = "postgres://USER:PASSWORD@DB-HOST/wasp";
 
-/** The lines to run on the new machine. */
+/** The lines to run on the new machine (comments on lines of their own, so it stays narrow). */
 export function workerCommand({ managementUrl, serverKey, apiUrl }: { managementUrl: string; serverKey: string; apiUrl: string }): string {
   return [
     `export WASP_MANAGEMENT_URL=${shellQuote(managementUrl.replace(/\/+$/, ""))}`,
     `export WASP_SERVER_KEY=${shellQuote(serverKey)}`,
-    `export WASP_DATABASE_URL=${DATABASE_PLACEHOLDER}   # management's database`,
-    `export WASP_HTTP_ADDR=${listenAddress(apiUrl)}   # reachable from management at ${apiUrl}`,
-    `export WASP_DATA_DIR=/var/lib/wasp   # media files`,
+    `# management's database:`,
+    `export WASP_DATABASE_URL=${DATABASE_PLACEHOLDER}`,
+    `# management reaches the worker at ${apiUrl}:`,
+    `export WASP_HTTP_ADDR=${listenAddress(apiUrl)}`,
+    `export WASP_DATA_DIR=/var/lib/wasp`,
     `wasp worker`,
   ].join("\n");
 }

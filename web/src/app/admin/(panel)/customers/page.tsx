@@ -122,7 +122,7 @@ function CustomerList() {
       {customers.error ? <AdminErrorState error={customers.error} onRetry={() => customers.refetch()} /> : null}
       {customers.data && list.length === 0 ? <Empty title="No customers match">Change the search or the filters.</Empty> : null}
       {list.length > 0 ? (
-        <Card className="overflow-x-auto">
+        <Card className="relative overflow-x-auto">
           <table className="w-full text-sm">
             <caption className="sr-only">Customers</caption>
             <thead className="border-b text-left text-xs text-muted-foreground">

@@ -227,7 +227,7 @@ export default function OperatorsPage() {
       {operators.isPending ? <Loading rows={3} /> : null}
       {operators.error ? <AdminErrorState error={operators.error} onRetry={() => operators.refetch()} /> : null}
       {operators.data ? (
-        <Card className="overflow-x-auto">
+        <Card className="relative overflow-x-auto">
           <table className="w-full text-sm">
             <caption className="sr-only">Operators</caption>
             <thead className="border-b text-left text-xs text-muted-foreground">

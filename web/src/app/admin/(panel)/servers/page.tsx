@@ -70,7 +70,7 @@ export default function ServersPage() {
       {servers.error ? <AdminErrorState error={servers.error} onRetry={() => servers.refetch()} /> : null}
       {servers.data && list.length === 0 ? <Empty title="No servers match">Add a server, or change the filters.</Empty> : null}
       {list.length > 0 ? (
-        <Card className="overflow-x-auto">
+        <Card className="relative overflow-x-auto">
           <table className="w-full text-sm">
             <caption className="sr-only">Servers</caption>
             <thead className="border-b text-left text-xs text-muted-foreground">

@@ -142,7 +142,7 @@ function Keys({ customer }: { customer: Customer }) {
         {keys.error ? <AdminErrorState error={keys.error} onRetry={() => keys.refetch()} /> : null}
         {keys.data && keys.data.length === 0 ? <Empty title="No keys" /> : null}
         {keys.data && keys.data.length > 0 ? (
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className="w-full text-sm">
               <caption className="sr-only">The customer&apos;s API keys</caption>
               <thead className="border-b text-left text-xs text-muted-foreground">
@@ -235,7 +235,7 @@ function Trail({ title, description, query, id, logsHref }: { title: string; des
   const [page, setPage] = React.useState(1);
   const logs = useAdminList<AuditLog>(["logs", "customer", id, title], "/api/admin/logs", { query: { ...query, page, per_page: 10 }, refetchInterval: 15_000 });
   return (
-    <section className="grid gap-2" aria-label={title}>
+    <section className="grid grid-cols-[minmax(0,1fr)] gap-2" aria-label={title}>
       <div className="flex flex-wrap items-end justify-between gap-2">
         <div>
           <h3 className="font-semibold">{title}</h3>
@@ -318,7 +318,7 @@ function CustomerView({ id }: { id: string }) {
             </CardContent>
           </Card>
         </TabsContent>
-        <TabsContent value="usage" className="grid gap-3">
+        <TabsContent value="usage" className="grid grid-cols-[minmax(0,1fr)] gap-3">
           <div className="grid w-40 gap-1">
             <label htmlFor="usage-range" className="text-xs font-medium">
               Period
@@ -333,11 +333,11 @@ function CustomerView({ id }: { id: string }) {
           {usage.error ? <AdminErrorState error={usage.error} onRetry={() => usage.refetch()} /> : null}
           {usage.data ? <UsageCharts report={usage.data} /> : null}
         </TabsContent>
-        <TabsContent value="keys" className="grid gap-4">
+        <TabsContent value="keys" className="grid grid-cols-[minmax(0,1fr)] gap-4">
           <Keys customer={c} />
           <Webhooks customerId={id} />
         </TabsContent>
-        <TabsContent value="audit" className="grid gap-6">
+        <TabsContent value="audit" className="grid grid-cols-[minmax(0,1fr)] gap-6">
           <Trail
             id={id}
             title="Operator actions on this customer"
