@@ -159,7 +159,7 @@ function Keys({ customer }: { customer: Customer }) {
                   <tr key={k.id}>
                     <td className="py-2 pr-3">
                       <div className="flex items-center gap-2">
-                        <code className="text-xs">{k.key_hint}</code>
+                        <code className="whitespace-nowrap text-xs">{k.key_hint}</code>
                         <Badge variant={k.mode === "live" ? "default" : "warning"}>{k.mode}</Badge>
                       </div>
                       <p className="text-xs text-muted-foreground">{k.name ?? "Unnamed"} · {k.scopes.join(", ")}</p>
