@@ -373,6 +373,33 @@ pub(crate) fn bad_credentials() -> Error {
     Error::unauthorized(code::INVALID_CREDENTIALS, "invalid email or password")
 }
 
+/// The checks of a password change, the same for operators and customers: the new password
+/// meets the rule and is not the current one (`400 VALIDATION_ERROR` at `new_password`),
+/// and the current one matches `stored`. `Some(hash)` of the new password to store, or
+/// `None` when the current password is wrong: the caller audits that and answers
+/// [`wrong_current_password`].
+pub(crate) fn checked_password_change(
+    stored: Option<&str>,
+    current: &str,
+    new: &str,
+) -> Result<Option<String>> {
+    crypto::check_password_policy(new).map_err(|m| Error::validation("new_password", m))?;
+    if new == current {
+        return Err(Error::validation(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    if !stored.is_some_and(|h| crypto::verify_password(current, h)) {
+        return Ok(None);
+    }
+    crypto::hash_password(new).map(Some)
+}
+
+pub(crate) fn wrong_current_password() -> Error {
+    Error::unauthorized(code::INVALID_CREDENTIALS, "current password is wrong")
+}
+
 /// The sign-in failures of one e-mail from one address: five in a row lock that e-mail for
 /// that address, whether or not an account has it (the answers do not tell), and a
 /// stranger elsewhere cannot lock an account's owner out. Operators and customers count in
@@ -884,25 +911,21 @@ pub async fn change_password(
     meta: RequestMeta,
     Json(req): Json<ChangePasswordRequest>,
 ) -> Result<AxumJson<Envelope<serde_json::Value>>> {
-    crypto::check_password_policy(&req.new_password)
-        .map_err(|m| Error::validation("new_password", m))?;
     let stored: String = on_pool!(&state.db, |pool| sqlx::query_scalar(
         "SELECT password_hash FROM admin_users WHERE id = $1"
     )
     .bind(admin.admin_id)
     .fetch_one(pool)
     .await)?;
-    if !crypto::verify_password(&req.current_password, &stored) {
+    let Some(hash) =
+        checked_password_change(Some(&stored), &req.current_password, &req.new_password)?
+    else {
         AuditEvent::auth_event(Some(admin.admin_id), "password_change_failed", &meta)
             .failure("wrong current password")
             .write_alone(&state.db)
             .await?;
-        return Err(Error::unauthorized(
-            code::INVALID_CREDENTIALS,
-            "current password is wrong",
-        ));
-    }
-    let hash = crypto::hash_password(&req.new_password)?;
+        return Err(wrong_current_password());
+    };
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     on_tx!(&mut tx, |conn| {

@@ -797,20 +797,15 @@ pub async fn change_password(
     meta: RequestMeta,
     Json(req): Json<CustomerPasswordChange>,
 ) -> Result<AxumJson<Envelope<CustomerSessionInfo>>> {
-    check_new_password("new_password", &req.new_password)?;
-    if req.new_password == req.current_password {
-        return Err(Error::validation(
-            "new_password",
-            "must differ from the current password",
-        ));
-    }
     let stored: Option<String> = on_pool!(&state.db, |pool| sqlx::query_scalar(
         "SELECT password_hash FROM customers WHERE id = $1"
     )
     .bind(session.customer_id)
     .fetch_one(pool)
     .await)?;
-    if !stored.is_some_and(|h| crypto::verify_password(&req.current_password, &h)) {
+    let Some(hash) =
+        auth::checked_password_change(stored.as_deref(), &req.current_password, &req.new_password)?
+    else {
         AuditEvent::customer_auth_event(
             Some(session.customer_id),
             "customer_password_change_failed",
@@ -819,12 +814,8 @@ pub async fn change_password(
         .failure("wrong current password")
         .write_alone(&state.db)
         .await?;
-        return Err(Error::unauthorized(
-            code::INVALID_CREDENTIALS,
-            "current password is wrong",
-        ));
-    }
-    let hash = crypto::hash_password(&req.new_password)?;
+        return Err(auth::wrong_current_password());
+    };
     let mut tx = state.db.begin().await?;
     on_tx!(&mut tx, |conn| {
         sqlx::query(

@@ -12,6 +12,7 @@ on_both_databases!(
     each_role_gets_its_routes_and_is_refused_the_others,
     mfa_requires_a_current_code_once_enabled,
     refresh_token_issues_a_new_access_token,
+    an_operator_changes_their_own_password_by_the_customers_rule,
 );
 
 async fn right_password_signs_in_and_wrong_password_is_refused(app: TestApp) {
@@ -646,4 +647,53 @@ async fn refresh_token_issues_a_new_access_token(app: TestApp) {
         )
         .await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn an_operator_changes_their_own_password_by_the_customers_rule(app: TestApp) {
+    let token = app.root_token().await;
+    let other = app.root_token().await;
+    let change = |current: &str, new: &str| {
+        app.post(
+            "/api/admin/auth/password",
+            &token,
+            json!({ "current_password": current, "new_password": new }),
+        )
+    };
+    let short = change(ROOT_PASSWORD, "short").await;
+    assert_eq!(
+        (short.status, short.code()),
+        (StatusCode::BAD_REQUEST, "VALIDATION_ERROR")
+    );
+    assert_eq!(short.body["error"]["field"], "new_password");
+    let same = change(ROOT_PASSWORD, ROOT_PASSWORD).await;
+    assert_eq!(same.code(), "VALIDATION_ERROR", "{}", same.body);
+    assert_eq!(same.body["error"]["field"], "new_password");
+    let wrong = change("not-the-password", "a-new-operator-password").await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS")
+    );
+    assert_eq!(app.audit(&token, "password_change_failed").await.len(), 1);
+    let changed = change(ROOT_PASSWORD, "a-new-operator-password").await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(
+        app.get("/api/admin/auth/me", &other).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the other session ended"
+    );
+    assert_eq!(
+        app.get("/api/admin/auth/me", &token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.login(ROOT_EMAIL, ROOT_PASSWORD).await.code(),
+        "INVALID_CREDENTIALS"
+    );
+    assert_eq!(
+        app.login(ROOT_EMAIL, "a-new-operator-password")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(app.audit(&token, "password_changed").await.len(), 1);
 }
