@@ -239,6 +239,24 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   );
   await snap(page, "admin-customer-audit");
 
+  // Regenerate the test key: the new one is shown once, the old one stops working.
+  await page.getByRole("button", { name: "Regenerate key" }).click();
+  const regen = page.getByRole("dialog");
+  await regen.getByLabel(/Test keys/).check();
+  await regen.getByText("Every active test key of this customer is revoked at once").waitFor();
+  await regen.getByRole("button", { name: "Revoke test keys and issue a new one" }).click();
+  await regen.getByText("Store it now: it is shown only this once.").waitFor();
+  const newKey = (await regen.getByTestId("secret").textContent()).trim();
+  assert.match(newKey, /^ak_test_/);
+  assert.notEqual(newKey, testKey);
+  await regen.getByRole("button", { name: "Done" }).click();
+  const deadline = Date.now() + 10_000;
+  while ((await api("/api/v1/app/status", { key: testKey })).status !== 401) {
+    assert.ok(Date.now() < deadline, "the old test key still works");
+    await page.waitForTimeout(250);
+  }
+  assert.equal((await api("/api/v1/app/status", { key: newKey })).status, 200);
+
   // The logs: find the request by its id.
   await page.goto("/admin/logs");
   await page.getByRole("heading", { name: "Logs" }).waitFor();

@@ -33,6 +33,7 @@ function ActionDialog({
   disabled,
   done,
   onClose,
+  keepOpen = false,
   variant = "outline",
 }: {
   label: string;
@@ -44,6 +45,8 @@ function ActionDialog({
   disabled?: boolean;
   done?: React.ReactNode;
   onClose?: () => void;
+  /** Stays open after the action, to show its result (`done`). */
+  keepOpen?: boolean;
   variant?: "outline" | "default";
 }) {
   const [open, setOpen] = React.useState(false);
@@ -90,7 +93,7 @@ function ActionDialog({
                     setError(null);
                     try {
                       await onConfirm();
-                      if (!done) change(false);
+                      if (!keepOpen) change(false);
                     } catch (e) {
                       setError(e);
                     } finally {
@@ -190,6 +193,7 @@ function RegenerateKey({ customer, onDone }: { customer: Customer; onDone: () =>
       }
       confirmLabel={`Revoke ${mode} keys and issue a new one`}
       onClose={() => setCreated(null)}
+      keepOpen
       done={created ? <SecretOnce label={`New ${created.mode} key`} value={created.api_key} /> : undefined}
       onConfirm={async () => {
         setCreated(await adminApi.post<CreatedKey>(`/api/admin/customers/${customer.id}/regenerate-key`, { mode }));
