@@ -122,7 +122,7 @@ function CustomerList() {
       {customers.error ? <AdminErrorState error={customers.error} onRetry={() => customers.refetch()} /> : null}
       {customers.data && list.length === 0 ? <Empty title="No customers match">Change the search or the filters.</Empty> : null}
       {list.length > 0 ? (
-        <Card className="relative overflow-x-auto">
+        <Card className={customers.isPlaceholderData ? "relative overflow-x-auto opacity-60 transition-opacity" : "relative overflow-x-auto"} aria-busy={customers.isPlaceholderData}>
           <table className="w-full text-sm">
             <caption className="sr-only">Customers</caption>
             <thead className="border-b text-left text-xs text-muted-foreground">

@@ -138,7 +138,11 @@ function LogViewer() {
       {logs.isPending ? <Loading rows={5} /> : null}
       {logs.error ? <AdminErrorState error={logs.error} onRetry={() => logs.refetch()} /> : null}
       {logs.data && logs.data.data.length === 0 ? <Empty title="No log rows match">Change or clear the filters. Customer API calls are written within a few seconds.</Empty> : null}
-      {logs.data && logs.data.data.length > 0 ? <LogTable rows={logs.data.data} caption="Audit log" /> : null}
+      {logs.data && logs.data.data.length > 0 ? (
+        <div aria-busy={logs.isPlaceholderData} className={logs.isPlaceholderData ? "opacity-60 transition-opacity" : undefined}>
+          <LogTable rows={logs.data.data} caption="Audit log" />
+        </div>
+      ) : null}
       {logs.data?.meta ? <Pagination label="rows" page={query.page} perPage={PER_PAGE} total={logs.data.meta.total} onPage={(p) => go(filters, p)} /> : null}
     </>
   );
