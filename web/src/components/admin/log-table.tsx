@@ -19,10 +19,10 @@ export function LogTable({ rows, caption }: { rows: AuditLog[]; caption: string 
         <caption className="sr-only">{caption}</caption>
         <thead className="border-b text-left text-xs text-muted-foreground">
           <tr>
-            <th scope="col" className="px-3 py-2 font-medium">Time</th>
+            <th scope="col" className="hidden px-3 py-2 font-medium sm:table-cell">Time</th>
             <th scope="col" className="px-3 py-2 font-medium">Event</th>
-            <th scope="col" className="px-3 py-2 font-medium">Actor</th>
-            <th scope="col" className="px-3 py-2 font-medium">Resource</th>
+            <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Actor</th>
+            <th scope="col" className="hidden px-3 py-2 font-medium md:table-cell">Resource</th>
             <th scope="col" className="px-3 py-2 font-medium">Result</th>
             <th scope="col" className="px-3 py-2 font-medium">Details</th>
           </tr>
@@ -30,23 +30,28 @@ export function LogTable({ rows, caption }: { rows: AuditLog[]; caption: string 
         <tbody className="divide-y align-top">
           {rows.map((l) => (
             <tr key={l.id} data-testid="log-row" data-request-id={l.request_id ?? undefined}>
-              <td className="px-3 py-2 text-xs whitespace-nowrap">{formatDateTime(l.timestamp)}</td>
+              <td className="hidden px-3 py-2 text-xs whitespace-nowrap sm:table-cell">{formatDateTime(l.timestamp)}</td>
               <td className="max-w-72 px-3 py-2">
                 <p className="break-words font-medium">{l.action}</p>
                 <p className="text-xs text-muted-foreground">{label(l.event_type)}</p>
+                <p className="text-xs text-muted-foreground sm:hidden">{formatDateTime(l.timestamp)}</p>
+                <p className="text-xs text-muted-foreground md:hidden">
+                  {label(l.actor_type)}
+                  {l.resource_type ? ` → ${label(l.resource_type)}` : ""}
+                </p>
               </td>
-              <td className="px-3 py-2 text-xs">
+              <td className="hidden px-3 py-2 text-xs md:table-cell">
                 <p>{label(l.actor_type)}</p>
                 {l.actor_id ? (
-                  <code className="text-muted-foreground" title={l.actor_id}>
+                  <code className="whitespace-nowrap text-muted-foreground" title={l.actor_id}>
                     {short(l.actor_id)}
                   </code>
                 ) : null}
               </td>
-              <td className="px-3 py-2 text-xs">
+              <td className="hidden px-3 py-2 text-xs md:table-cell">
                 {l.resource_type ? <p>{label(l.resource_type)}</p> : "—"}
                 {l.resource_id ? (
-                  <code className="text-muted-foreground" title={l.resource_id}>
+                  <code className="whitespace-nowrap text-muted-foreground" title={l.resource_id}>
                     {short(l.resource_id)}
                   </code>
                 ) : null}
@@ -60,7 +65,19 @@ export function LogTable({ rows, caption }: { rows: AuditLog[]; caption: string 
               <td className="px-3 py-2 text-xs">
                 <details>
                   <summary className="cursor-pointer text-primary">Show</summary>
-                  <dl className="mt-2 grid min-w-64 grid-cols-[auto_minmax(0,1fr)] gap-x-2 gap-y-1">
+                  <dl className="mt-2 grid min-w-56 grid-cols-[auto_minmax(0,1fr)] gap-x-2 gap-y-1">
+                    <dt className="text-muted-foreground">Actor</dt>
+                    <dd>
+                      <code className="break-all">{l.actor_id ?? l.actor_type}</code>
+                    </dd>
+                    {l.resource_id ? (
+                      <>
+                        <dt className="text-muted-foreground">{label(l.resource_type ?? "resource")}</dt>
+                        <dd>
+                          <code className="break-all">{l.resource_id}</code>
+                        </dd>
+                      </>
+                    ) : null}
                     <dt className="text-muted-foreground">Request id</dt>
                     <dd>
                       <code className="break-all">{l.request_id ?? "—"}</code>
