@@ -173,6 +173,7 @@ fn unique_email_error(e: sqlx::Error) -> Error {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
+    #[schema(value_type = crate::operators::EmailAddress)]
     pub email: String,
     pub full_name: Option<String>,
     pub company_name: Option<String>,
@@ -475,6 +476,7 @@ pub async fn get_customer(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCustomer {
+    #[schema(value_type = Option<crate::operators::EmailAddress>)]
     pub email: Option<String>,
     pub full_name: Option<String>,
     pub company_name: Option<String>,
@@ -856,7 +858,7 @@ pub struct RegenerateKeyRequest {
 }
 
 /// Revoke every active key of one mode and issue a new one (shown once).
-#[utoipa::path(post, path = "/api/admin/customers/{id}/regenerate-key", tag = "customers", params(("id" = Uuid, Path)), request_body = RegenerateKeyRequest,
+#[utoipa::path(post, path = "/api/admin/customers/{id}/regenerate-key", tag = "customers", params(("id" = Uuid, Path)), request_body = Option<RegenerateKeyRequest>,
     responses((status = 201, body = Envelope<CreatedKey>), (status = 403), (status = 404)))]
 pub async fn regenerate_key(
     State(state): State<AppState>,
@@ -869,7 +871,10 @@ pub async fn regenerate_key(
     let req: RegenerateKeyRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RegenerateKeyRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| Error::validation("body", e.to_string()))?
+        // No body, or JSON null, means the defaults.
+        serde_json::from_slice::<Option<RegenerateKeyRequest>>(&body)
+            .map_err(|e| Error::validation("body", e.to_string()))?
+            .unwrap_or_default()
     };
     get(&state.db, id).await?;
     let mode = req.mode.unwrap_or(KeyMode::Live);

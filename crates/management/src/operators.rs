@@ -46,6 +46,29 @@ pub struct OperatorWithPassword {
     pub password: Option<String>,
 }
 
+/// The OpenAPI schema of an e-mail address as [`validate_email`] takes it (fields name it
+/// with `#[schema(value_type = EmailAddress)]`).
+pub struct EmailAddress;
+
+impl utoipa::PartialSchema for EmailAddress {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .max_length(Some(255))
+            // One @, something before it, a dot inside the part after it, no spaces or
+            // control characters; surrounding spaces are trimmed.
+            .pattern(Some(EMAIL_PATTERN))
+            .description(Some("An e-mail address (compared without regard to case)."))
+            .examples([serde_json::json!("dev@example.com")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EmailAddress {}
+
+const EMAIL_PATTERN: &str = r"^[ \t\n\r]*[^@\s\x00-\x1f\x7f-\x9f]+@[^\s.\x00-\x1f\x7f-\x9f][^\s\x00-\x1f\x7f-\x9f]*\.[^\s\x00-\x1f\x7f-\x9f]*[^\s.\x00-\x1f\x7f-\x9f][ \t\n\r]*$";
+
 pub(crate) fn validate_email(email: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 255
@@ -235,10 +258,12 @@ async fn active_super_admins(tx: &mut Tx) -> Result<i64> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOperator {
+    #[schema(value_type = crate::operators::EmailAddress)]
     pub email: String,
     pub full_name: Option<String>,
     pub role: Role,
     /// At least 12 characters; generated and shown once when omitted.
+    #[schema(min_length = 12)]
     pub password: Option<String>,
 }
 

@@ -196,6 +196,16 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// `metadata` is a JSON object (or null).
+fn check_metadata(value: &Option<Value>) -> Result<()> {
+    match value {
+        Some(v) if !v.is_object() && !v.is_null() => {
+            Err(Error::validation("metadata", "must be a JSON object"))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_opt_text(field: &str, value: &Option<String>, max: usize) -> Result<()> {
     value
         .as_deref()
@@ -236,20 +246,44 @@ fn check_cost(value: Option<rust_decimal::Decimal>) -> Result<()> {
 #[serde(deny_unknown_fields)]
 pub struct CreateServer {
     #[schema(example = "VPS-Asia-1")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     #[schema(value_type = String, example = "192.168.1.10")]
     pub ip_address: IpAddr,
     /// Where management reaches the worker; defaults to `http://<ip_address>:8081`.
     pub api_url: Option<String>,
     #[schema(example = 100)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_capacity: Option<i32>,
+    #[schema(minimum = 1, maximum = 4096)]
     pub cpu_cores: i32,
+    #[schema(minimum = 1, maximum = 1048576)]
     pub ram_gb: i32,
+    #[schema(minimum = 1, maximum = 1048576)]
     pub disk_gb: Option<i32>,
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub region: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub datacenter: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub provider: Option<String>,
-    #[schema(value_type = Option<f64>, example = 40.00)]
+    #[schema(minimum = 0, maximum = 99999999.99, value_type = Option<f64>, example = 40.00)]
     pub cost_per_month: Option<rust_decimal::Decimal>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
@@ -282,6 +316,7 @@ pub async fn create_server(
     check_opt_text("region", &req.region, 50)?;
     check_opt_text("datacenter", &req.datacenter, 100)?;
     check_opt_text("provider", &req.provider, 50)?;
+    check_metadata(&req.metadata)?;
     check_cost(req.cost_per_month)?;
     let api_url = match &req.api_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
@@ -430,20 +465,44 @@ pub async fn get_server(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServer {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: Option<String>,
     #[schema(value_type = Option<String>)]
     pub ip_address: Option<IpAddr>,
     pub api_url: Option<String>,
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_capacity: Option<i32>,
+    #[schema(minimum = 1, maximum = 4096)]
     pub cpu_cores: Option<i32>,
+    #[schema(minimum = 1, maximum = 1048576)]
     pub ram_gb: Option<i32>,
+    #[schema(minimum = 1, maximum = 1048576)]
     pub disk_gb: Option<i32>,
     /// active, inactive, maintenance or draining
     pub status: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub region: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub datacenter: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub provider: Option<String>,
-    #[schema(value_type = Option<f64>)]
+    #[schema(minimum = 0, maximum = 99999999.99, value_type = Option<f64>)]
     pub cost_per_month: Option<rust_decimal::Decimal>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
@@ -471,6 +530,7 @@ pub async fn update_server(
     check_opt_text("region", &req.region, 50)?;
     check_opt_text("datacenter", &req.datacenter, 100)?;
     check_opt_text("provider", &req.provider, 50)?;
+    check_metadata(&req.metadata)?;
     check_cost(req.cost_per_month)?;
     if let Some(status) = &req.status {
         if !SETTABLE_STATUSES.contains(&status.as_str()) {

@@ -742,7 +742,7 @@ async fn login_qr(caller: Caller) -> Result<Response> {
 #[into_params(parameter_in = Query)]
 struct PhoneQuery {
     /// The phone number of the account to link, in international format (`6281234567890`).
-    #[param(required = true)]
+    #[param(value_type = Option<crate::apidoc::Phone>, required = true)]
     phone: Option<String>,
 }
 
@@ -814,8 +814,10 @@ pub(crate) fn recipient(field: &str, value: &str) -> Result<Jid> {
 #[serde(deny_unknown_fields)]
 struct SendMessage {
     /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// The text, 1 to 4096 characters.
+    #[schema(value_type = crate::apidoc::Text)]
     message: String,
     /// Quote this message (its id).
     reply_message_id: Option<String>,
@@ -823,9 +825,11 @@ struct SendMessage {
     #[serde(default)]
     is_forwarded: bool,
     /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
+    #[schema(value_type = Option<crate::apidoc::DisappearingTimer>)]
     duration: Option<u32>,
     /// People to mention: phone numbers or JIDs, or `@everyone` in a group.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::apidoc::Mention>)]
     mentions: Vec<String>,
 }
 
@@ -1010,8 +1014,10 @@ fn listing<T: serde::Serialize>(rows: Vec<T>, total: i64, limit: i64, offset: i6
 #[serde(deny_unknown_fields)]
 struct ChatsQuery {
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// Chats to skip (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
     /// Only chats whose name or JID contains this.
     search: Option<String>,
@@ -1046,8 +1052,10 @@ async fn list_chats(
 #[serde(deny_unknown_fields)]
 struct MessagesQuery {
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// Messages to skip (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
     /// Only messages sent at or after this time (RFC 3339).
     start_time: Option<DateTime<Utc>>,
@@ -1116,6 +1124,7 @@ pub(crate) fn sandbox(caller: &Caller) -> Result<&crate::sandbox::SandboxSession
 #[serde(deny_unknown_fields)]
 struct ScanRequest {
     /// The simulated phone's number (international format); a made-up one when absent.
+    #[schema(value_type = Option<crate::apidoc::Phone>)]
     phone: Option<String>,
 }
 
@@ -1162,6 +1171,7 @@ struct InboundReaction {
 #[serde(deny_unknown_fields)]
 struct InboundRequest {
     /// The sender's phone number (international format).
+    #[schema(value_type = crate::apidoc::Phone)]
     from: String,
     /// Text, or the caption of media.
     message: Option<String>,
@@ -1483,6 +1493,7 @@ struct ReceiptRequest {
     /// One of the session's own messages.
     message_id: String,
     /// delivered, read or played.
+    #[schema(pattern = "^(delivered|read|played)$")]
     status: String,
 }
 
@@ -1687,15 +1698,19 @@ fn outgoing(
 #[serde(deny_unknown_fields)]
 struct SendContact {
     /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// The contact's name (at most 100 characters).
+    #[schema(value_type = crate::apidoc::Text)]
     contact_name: String,
     /// The contact's phone number (international format).
+    #[schema(value_type = crate::apidoc::Phone)]
     contact_phone: String,
     /// Show the message as forwarded.
     #[serde(default)]
     is_forwarded: bool,
     /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
+    #[schema(value_type = Option<crate::apidoc::DisappearingTimer>)]
     duration: Option<u32>,
 }
 
@@ -1740,15 +1755,18 @@ async fn send_contact(
 #[serde(deny_unknown_fields)]
 struct SendLink {
     /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// An http(s) URL, at most 2048 characters.
     link: String,
     /// Text sent above the link.
+    #[schema(value_type = Option<crate::apidoc::Text>)]
     caption: Option<String>,
     /// Show the message as forwarded.
     #[serde(default)]
     is_forwarded: bool,
     /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
+    #[schema(value_type = Option<crate::apidoc::DisappearingTimer>)]
     duration: Option<u32>,
 }
 
@@ -1798,17 +1816,19 @@ async fn send_link(
 #[serde(deny_unknown_fields)]
 struct SendLocation {
     /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// Degrees, -90 to 90: a number or a numeric string.
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, minimum = -90, maximum = 90)]
     latitude: serde_json::Value,
     /// Degrees, -180 to 180: a number or a numeric string.
-    #[schema(value_type = f64)]
+    #[schema(value_type = f64, minimum = -180, maximum = 180)]
     longitude: serde_json::Value,
     /// Show the message as forwarded.
     #[serde(default)]
     is_forwarded: bool,
     /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
+    #[schema(value_type = Option<crate::apidoc::DisappearingTimer>)]
     duration: Option<u32>,
 }
 
@@ -1853,14 +1873,22 @@ async fn send_location(
 #[serde(deny_unknown_fields)]
 struct SendPoll {
     /// The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`).
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// At most 255 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+    )]
     question: String,
     /// 2 to 12 different options, each at most 100 characters.
+    #[schema(min_items = 2, max_items = 12)]
     options: Vec<String>,
     /// How many options one person may choose: 1 to the number of options.
     max_answer: u32,
     /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
+    #[schema(value_type = Option<crate::apidoc::DisappearingTimer>)]
     duration: Option<u32>,
 }
 
@@ -1913,6 +1941,7 @@ async fn send_poll(
 struct SendPresence {
     /// available or unavailable.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(available|unavailable)$")]
     kind: String,
     /// Accepted and ignored.
     #[serde(default)]
@@ -1944,8 +1973,10 @@ async fn send_presence(caller: Caller, Json(req): Json<SendPresence>) -> Result<
 #[serde(deny_unknown_fields)]
 struct SendChatPresence {
     /// The chat: a phone number or a JID.
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// start (typing…) or stop.
+    #[schema(pattern = "^(start|stop)$")]
     action: String,
 }
 
@@ -2018,6 +2049,7 @@ async fn message_now(worker: &WorkerState, caller: &Caller, id: &str) -> Result<
 #[serde(deny_unknown_fields)]
 struct InChat {
     /// The chat the message is in: a phone number or a JID.
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
 }
 
@@ -2106,6 +2138,7 @@ async fn delete_message(
 #[serde(deny_unknown_fields)]
 struct ReactRequest {
     /// The chat the message is in: a phone number or a JID.
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// One emoji; empty removes your reaction.
     #[serde(default)]
@@ -2159,8 +2192,10 @@ async fn react_message(
 #[serde(deny_unknown_fields)]
 struct EditRequest {
     /// The chat the message is in: a phone number or a JID.
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// The new text, 1 to 4096 characters.
+    #[schema(value_type = crate::apidoc::Text)]
     message: String,
 }
 
@@ -2278,8 +2313,10 @@ async fn unstar_message(
 #[serde(deny_unknown_fields)]
 struct ForwardRequest {
     /// Where to forward it: a phone number or a JID.
+    #[schema(value_type = crate::apidoc::Recipient)]
     phone: String,
     /// Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
+    #[schema(value_type = Option<crate::apidoc::DisappearingTimer>)]
     duration: Option<u32>,
     /// Accepted and ignored.
     #[serde(default)]
@@ -2356,6 +2393,7 @@ struct ArchiveRequest {
 #[serde(deny_unknown_fields)]
 struct DisappearingRequest {
     /// 0 (off), 86400, 604800 or 7776000.
+    #[schema(value_type = crate::apidoc::DisappearingTimer)]
     timer_seconds: u32,
 }
 
@@ -2452,14 +2490,16 @@ async fn disappearing_chat(
 #[serde(deny_unknown_fields)]
 struct RejectCall {
     /// Who is calling: a phone number or a JID.
+    #[schema(value_type = crate::apidoc::Recipient)]
     caller_jid: String,
     /// The call's id, from the incoming-call event (at most 128 characters).
+    #[schema(min_length = 1, max_length = 128)]
     call_id: String,
 }
 
 async fn reject_call(caller: Caller, Json(req): Json<RejectCall>) -> Result<Response> {
     let from = recipient("caller_jid", &req.caller_jid)?;
-    if req.call_id.is_empty() || req.call_id.len() > 128 {
+    if req.call_id.is_empty() || req.call_id.chars().count() > 128 {
         return Err(Error::validation(
             "call_id",
             "is required (at most 128 characters)",

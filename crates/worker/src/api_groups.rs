@@ -566,9 +566,11 @@ fn participant_list(values: &[String]) -> Result<Vec<Jid>> {
 #[serde(deny_unknown_fields)]
 struct CreateGroup {
     /// The group's name (at most 100 characters).
+    #[schema(min_length = 1, max_length = 100, pattern = "[^\\s\\x00]")]
     title: String,
     /// Members to add: phone numbers or JIDs.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::apidoc::Recipient>, min_items = 1, required = true)]
     participants: Vec<String>,
 }
 
@@ -631,7 +633,7 @@ async fn create_group(
 #[serde(deny_unknown_fields)]
 struct GroupQuery {
     /// The group, such as `120363025246125486@g.us`.
-    #[param(required = true)]
+    #[param(value_type = Option<crate::apidoc::GroupJid>, required = true)]
     group_id: Option<String>,
     /// Invite link only: revoke the current link and make a new one.
     reset: Option<bool>,
@@ -719,8 +721,10 @@ async fn export_participants(
 #[serde(deny_unknown_fields)]
 struct ParticipantsRequest {
     /// The group, such as `120363025246125486@g.us`.
+    #[schema(value_type = crate::apidoc::GroupJid)]
     group_id: String,
     /// Phone numbers or JIDs.
+    #[schema(value_type = Vec<crate::apidoc::Recipient>)]
     participants: Vec<String>,
 }
 
@@ -849,6 +853,7 @@ async fn participant_requests(
 #[serde(deny_unknown_fields)]
 struct LinkRequest {
     /// An invite link such as `https://chat.whatsapp.com/…`.
+    #[schema(value_type = crate::apidoc::GroupInviteLink)]
     link: String,
 }
 
@@ -897,7 +902,7 @@ async fn join_with_link(
 #[serde(deny_unknown_fields)]
 struct LinkQuery {
     /// An invite link such as `https://chat.whatsapp.com/…`.
-    #[param(required = true)]
+    #[param(value_type = Option<crate::apidoc::GroupInviteLink>, required = true)]
     link: Option<String>,
 }
 
@@ -939,6 +944,7 @@ async fn info_from_link(
 #[serde(deny_unknown_fields)]
 struct GroupIdRequest {
     /// The group, such as `120363025246125486@g.us`.
+    #[schema(value_type = crate::apidoc::GroupJid)]
     group_id: String,
 }
 
@@ -999,6 +1005,7 @@ async fn settings(
 #[serde(deny_unknown_fields)]
 struct NameRequest {
     /// The group, such as `120363025246125486@g.us`.
+    #[schema(value_type = crate::apidoc::GroupJid)]
     group_id: String,
     /// The new name (at most 100 characters).
     name: String,
@@ -1026,6 +1033,7 @@ async fn group_name(
 #[serde(deny_unknown_fields)]
 struct LockedRequest {
     /// The group, such as `120363025246125486@g.us`.
+    #[schema(value_type = crate::apidoc::GroupJid)]
     group_id: String,
     /// Only admins may edit the group's name, topic and photo.
     locked: bool,
@@ -1053,6 +1061,7 @@ async fn group_locked(
 #[serde(deny_unknown_fields)]
 struct AnnounceRequest {
     /// The group, such as `120363025246125486@g.us`.
+    #[schema(value_type = crate::apidoc::GroupJid)]
     group_id: String,
     /// Only admins may send messages.
     announce: bool,
@@ -1080,6 +1089,7 @@ async fn group_announce(
 #[serde(deny_unknown_fields)]
 struct TopicRequest {
     /// The group, such as `120363025246125486@g.us`.
+    #[schema(value_type = crate::apidoc::GroupJid)]
     group_id: String,
     /// The new description (at most 2048 characters); empty or absent removes it.
     topic: Option<String>,
@@ -1214,8 +1224,10 @@ async fn group_invite_link(
 #[serde(deny_unknown_fields)]
 struct GroupRequestControl {
     /// The group, such as `120363025246125486@g.us`.
+    #[schema(value_type = crate::apidoc::GroupJid)]
     group_id: String,
     /// Who asks to join: a phone number (international format).
+    #[schema(value_type = crate::apidoc::Phone)]
     from: String,
 }
 
@@ -1240,6 +1252,7 @@ struct NewsletterControl {
     /// Follow a new channel with this name (1 to 100 characters).
     name: Option<String>,
     /// A channel the session follows, for a post.
+    #[schema(value_type = Option<crate::apidoc::NewsletterJid>)]
     newsletter_id: Option<String>,
     /// The post's text (1 to 4096 characters), with `newsletter_id`.
     message: Option<String>,
@@ -1334,7 +1347,7 @@ fn sandbox_newsletter_json(jid: &str, name: Option<&str>) -> serde_json::Value {
 #[serde(deny_unknown_fields)]
 struct PhoneQuery {
     /// A phone number (international format) or a JID.
-    #[param(required = true)]
+    #[param(value_type = Option<crate::apidoc::Phone>, required = true)]
     phone: Option<String>,
     /// Accepted and ignored.
     #[allow(dead_code)]
@@ -1443,6 +1456,11 @@ async fn set_avatar(
 #[serde(deny_unknown_fields)]
 struct PushNameRequest {
     /// The name others see, 1 to 25 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 25,
+        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+    )]
     push_name: String,
 }
 
@@ -1533,6 +1551,7 @@ async fn business_profile(caller: Caller, Query(q): Query<PhoneQuery>) -> Result
 #[serde(deny_unknown_fields)]
 struct NewsletterRequest {
     /// The newsletter, such as `120363…@newsletter`.
+    #[schema(value_type = crate::apidoc::NewsletterJid)]
     newsletter_id: String,
 }
 
@@ -1588,7 +1607,7 @@ async fn newsletter_unfollow(
 #[serde(deny_unknown_fields)]
 struct NewsletterQuery {
     /// The newsletter, such as `120363…@newsletter`.
-    #[param(required = true)]
+    #[param(value_type = Option<crate::apidoc::NewsletterJid>, required = true)]
     newsletter_id: Option<String>,
     /// How many posts (live sessions; 1 to 100, default 20).
     count: Option<u32>,

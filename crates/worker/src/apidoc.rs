@@ -41,6 +41,117 @@ pub const SECURITY_SCHEME: &str = "api_key";
 
 pub use wasp_http::error::{ErrorBody, ErrorDetail};
 
+// ---- The strings the customer API validates, as patterns that accept exactly what the
+// validators do (jid.rs `normalize_phone` and `Jid::parse_recipient`, groups.rs
+// `invite_code`), so a client generated from the document sends what the server takes.
+// Request fields name them with `#[schema(value_type = …)]` / `#[param(value_type = …)]`.
+
+/// Leading or trailing spaces the validators trim.
+const TRIM: &str = r"[ \t\n\r]*";
+/// A phone number: 8 to 15 digits, the first not 0, an optional leading `+`, and spaces,
+/// dashes, dots or parentheses between them.
+const PHONE_BODY: &str = r"\+?[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}[ .()-]*";
+/// A device suffix (`:12`) the validators drop.
+const DEVICE: &str = r"(?::[^@\x00]*)?";
+
+fn rule(pattern: String, description: &str, example: &str) -> RefOr<Schema> {
+    string()
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .examples([serde_json::json!(example)])
+        .into()
+}
+
+macro_rules! string_rule {
+    ($(#[$doc:meta])* $name:ident => $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema
+            }
+        }
+        impl ToSchema for $name {}
+    };
+}
+
+string_rule!(
+    /// A phone number in international format.
+    Phone => rule(
+        format!("^{TRIM}{PHONE_BODY}{TRIM}$"),
+        "A phone number in international format, country code first: 8 to 15 digits (`6281234567890`, `+62 812-3456-7890`).",
+        "6281234567890",
+    )
+);
+fn recipient_pattern() -> String {
+    format!(
+        r"^{TRIM}(?:{PHONE_BODY}|{PHONE_BODY}{DEVICE}@s\.whatsapp\.net|[0-9-]{{1,40}}{DEVICE}@g\.us|[0-9]{{1,40}}{DEVICE}@(?:lid|newsletter)){TRIM}$"
+    )
+}
+
+string_rule!(
+    /// A recipient: a phone number or a JID.
+    Recipient => rule(
+        recipient_pattern(),
+        "A phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID: `…@s.whatsapp.net`, a group's `…@g.us`, a LID `…@lid`, a channel's `…@newsletter`.",
+        "6281234567890",
+    )
+);
+string_rule!(
+    /// Someone to mention: a recipient, or `@everyone` in a group.
+    Mention => rule(
+        format!("(?:{})|^@everyone$", recipient_pattern()),
+        "A phone number or JID, or `@everyone` (in a group).",
+        "6281234567890",
+    )
+);
+fn group_pattern() -> String {
+    format!(r"^{TRIM}[0-9-]{{1,40}}{DEVICE}@g\.us{TRIM}$")
+}
+
+string_rule!(
+    /// A group's JID.
+    GroupJid => rule(
+        group_pattern(),
+        "A group's id (JID), such as `120363025246125888@g.us`.",
+        "120363025246125888@g.us",
+    )
+);
+string_rule!(
+    /// A newsletter's (channel's) JID.
+    NewsletterJid => rule(
+        format!(r"^{TRIM}[0-9]{{1,40}}{DEVICE}@newsletter{TRIM}$"),
+        "A newsletter (channel) id, such as `120363025246125999@newsletter`.",
+        "120363025246125999@newsletter",
+    )
+);
+string_rule!(
+    /// A group invite link or its code.
+    GroupInviteLink => rule(
+        format!(r"^{TRIM}(?:https://chat\.whatsapp\.com/)?[A-Za-z0-9]{{16,40}}{TRIM}$"),
+        "A group invite link (`https://chat.whatsapp.com/…`) or its code (16 to 40 letters and digits).",
+        "https://chat.whatsapp.com/AbCdEfGhIjKlMnOp1234",
+    )
+);
+
+string_rule!(
+    /// A message text: 1 to 4096 characters, not only spaces, no NUL.
+    Text => string()
+        .min_length(Some(1))
+        .max_length(Some(4096))
+        .pattern(Some(r"^[^\x00]*[^\s\x00][^\x00]*$"))
+        .description(Some("1 to 4096 characters, not only spaces."))
+        .into()
+);
+string_rule!(
+    /// A disappearing-message timer.
+    DisappearingTimer => ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .enum_values(Some([0, 86_400, 604_800, 7_776_000]))
+        .description(Some("Seconds: 0 (off), 86400 (24 hours), 604800 (7 days) or 7776000 (90 days)."))
+        .into()
+);
+
 /// `meta` of a paginated list of the customer API.
 #[derive(Serialize, ToSchema)]
 pub struct ListMeta {
@@ -283,7 +394,15 @@ impl Doc {
             );
         }
         for (name, description) in fields {
-            form = form.property(*name, string().description(Some(*description)));
+            // The recipient of a media send follows its rule; other fields are free text.
+            let mut field = string().description(Some(*description));
+            if *name == "phone" {
+                field = field.pattern(Some(recipient_pattern()));
+            }
+            if *name == "group_id" {
+                field = field.pattern(Some(group_pattern()));
+            }
+            form = form.property(*name, field);
         }
         for name in required {
             form = form.required(*name);
@@ -487,7 +606,12 @@ fn idempotency_key_param() -> Parameter {
              IDEMPOTENCY_KEY_REUSED`, and `409 IDEMPOTENCY_IN_PROGRESS` while the first is \
              still being answered.",
         ))
-        .schema(Some(string()))
+        // Visible ASCII, not only spaces (management's idempotency.rs trims and checks).
+        .schema(Some(
+            string()
+                .max_length(Some(255))
+                .pattern(Some(r"^[\t\x20-\x7e]*[\x21-\x7e][\t\x20-\x7e]*$")),
+        ))
         .build()
 }
 
@@ -500,12 +624,16 @@ fn path_params(path: &str) -> Vec<Parameter> {
                 "chat_jid" => Some("The chat: a JID (`6281234567890@s.whatsapp.net`, `120363…@g.us`) or a phone number"),
                 _ => None,
             };
+            let schema = match name {
+                "chat_jid" => RefOr::Ref(Ref::from_schema_name(Recipient::name())),
+                _ => string().into(),
+            };
             ParameterBuilder::new()
                 .name(name)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
                 .description(description)
-                .schema(Some(string()))
+                .schema(Some(schema))
                 .build()
         })
         .collect()
@@ -567,6 +695,7 @@ impl Api {
         }
         let mut components = d.components;
         reference::<ErrorBody>(&mut components);
+        reference::<Recipient>(&mut components);
         let schemas = &mut self
             .doc
             .components
