@@ -432,7 +432,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change an operator's role, name or active flag (super admin). */
+        /**
+         * Change an operator's role, name or active flag (super admin). Your own role and active
+         *     flag are another super admin's to change (409).
+         */
         put: operations["update_operator"];
         post?: never;
         /** Deactivate an operator (super admin); their sessions end at once. */
@@ -452,8 +455,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Set a new generated password for an operator (super admin), shown once; unlocks the
-         *     account and ends its sessions.
+         * Set a new generated password for another operator (super admin), shown once; unlocks
+         *     the account and ends its sessions. Your own: `POST /api/admin/auth/password` (409 here).
          */
         post: operations["reset_operator_password"];
         delete?: never;
@@ -2430,7 +2433,7 @@ export interface components {
              */
             assign_server?: string | null;
             company_name?: string | null;
-            email: string;
+            email: components["schemas"]["EmailAddress"];
             full_name?: string | null;
             language?: string | null;
             /**
@@ -2469,7 +2472,7 @@ export interface components {
         };
         CreateGroup: {
             /** @description Members to add: phone numbers or JIDs. */
-            participants?: string[];
+            participants: components["schemas"]["Recipient"][];
             /** @description The group's name (at most 100 characters). */
             title: string;
         };
@@ -2485,7 +2488,7 @@ export interface components {
         };
         /** @description `POST /api/admin/users` body. */
         CreateOperator: {
-            email: string;
+            email: components["schemas"]["EmailAddress"];
             full_name?: string | null;
             /** @description At least 12 characters; generated and shown once when omitted. */
             password?: string | null;
@@ -2706,18 +2709,25 @@ export interface components {
             database_backend: string;
         };
         DisappearingChat: {
-            /**
-             * Format: int32
-             * @description 0 (off), 86400, 604800 or 7776000.
-             */
-            timer_seconds: number;
+            /** @description 0 (off), 86400, 604800 or 7776000. */
+            timer_seconds: components["schemas"]["DisappearingTimer"];
         };
+        /**
+         * @description Seconds: 0 (off), 86400 (24 hours), 604800 (7 days) or 7776000 (90 days).
+         * @enum {integer}
+         */
+        DisappearingTimer: 0 | 86400 | 604800 | 7776000;
         EditMessage: {
             /** @description The new text, 1 to 4096 characters. */
-            message: string;
+            message: components["schemas"]["Text"];
             /** @description The chat the message is in: a phone number or a JID. */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
+        /**
+         * @description An e-mail address (compared without regard to case).
+         * @example dev@example.com
+         */
+        EmailAddress: string;
         /**
          * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
          *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
@@ -3189,21 +3199,17 @@ export interface components {
             email: string;
         };
         ForwardMessage: {
-            /**
-             * Format: int32
-             * @description Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
-             */
-            duration?: number | null;
+            duration?: null | components["schemas"]["DisappearingTimer"];
             /** @description Accepted and ignored. */
             force_reupload?: boolean;
             /** @description Where to forward it: a phone number or a JID. */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
         GroupAnnounce: {
             /** @description Only admins may send messages. */
             announce: boolean;
             /** @description The group, such as `120363025246125486@g.us`. */
-            group_id: string;
+            group_id: components["schemas"]["GroupJid"];
         };
         GroupCreated: {
             group: components["schemas"]["GroupInfo"];
@@ -3213,7 +3219,7 @@ export interface components {
         };
         GroupId: {
             /** @description The group, such as `120363025246125486@g.us`. */
-            group_id: string;
+            group_id: components["schemas"]["GroupJid"];
         };
         /** @description A group as the API shows it. */
         GroupInfo: {
@@ -3233,6 +3239,16 @@ export interface components {
             picture_id?: string | null;
             topic?: string | null;
         };
+        /**
+         * @description A group invite link (`https://chat.whatsapp.com/…`) or its code (16 to 40 letters and digits).
+         * @example https://chat.whatsapp.com/AbCdEfGhIjKlMnOp1234
+         */
+        GroupInviteLink: string;
+        /**
+         * @description A group's id (JID), such as `120363025246125888@g.us`.
+         * @example 120363025246125888@g.us
+         */
+        GroupJid: string;
         GroupJoined: {
             group_id: string;
         };
@@ -3242,17 +3258,17 @@ export interface components {
         };
         GroupLink: {
             /** @description An invite link such as `https://chat.whatsapp.com/…`. */
-            link: string;
+            link: components["schemas"]["GroupInviteLink"];
         };
         GroupLocked: {
             /** @description The group, such as `120363025246125486@g.us`. */
-            group_id: string;
+            group_id: components["schemas"]["GroupJid"];
             /** @description Only admins may edit the group's name, topic and photo. */
             locked: boolean;
         };
         GroupName: {
             /** @description The group, such as `120363025246125486@g.us`. */
-            group_id: string;
+            group_id: components["schemas"]["GroupJid"];
             /** @description The new name (at most 100 characters). */
             name: string;
         };
@@ -3278,7 +3294,7 @@ export interface components {
         };
         GroupTopic: {
             /** @description The group, such as `120363025246125486@g.us`. */
-            group_id: string;
+            group_id: components["schemas"]["GroupJid"];
             /** @description The new description (at most 2048 characters); empty or absent removes it. */
             topic?: string | null;
         };
@@ -3341,6 +3357,11 @@ export interface components {
             marked_read: string[];
             message_id: string;
         };
+        /**
+         * @description A phone number or JID, or `@everyone` (in a group).
+         * @example 6281234567890
+         */
+        Mention: string;
         /** @description A stored message as the API shows it. */
         Message: {
             /** @description Text, or the caption of media. */
@@ -3374,7 +3395,7 @@ export interface components {
         };
         MessageInChat: {
             /** @description The chat the message is in: a phone number or a JID. */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
         /** @description `POST /api/admin/auth/mfa/enable|disable` body. */
         MfaCode: {
@@ -3392,13 +3413,17 @@ export interface components {
             message?: string | null;
             /** @description Follow a new channel with this name (1 to 100 characters). */
             name?: string | null;
-            /** @description A channel the session follows, for a post. */
-            newsletter_id?: string | null;
+            newsletter_id?: null | components["schemas"]["NewsletterJid"];
         };
         NewsletterId: {
             /** @description The newsletter, such as `120363…@newsletter`. */
-            newsletter_id: string;
+            newsletter_id: components["schemas"]["NewsletterJid"];
         };
+        /**
+         * @description A newsletter (channel) id, such as `120363025246125999@newsletter`.
+         * @example 120363025246125999@newsletter
+         */
+        NewsletterJid: string;
         /** @description An operator as listed (never the password hash or MFA secret). */
         Operator: {
             /** Format: date-time */
@@ -3462,9 +3487,9 @@ export interface components {
         };
         ParticipantsRequest: {
             /** @description The group, such as `120363025246125486@g.us`. */
-            group_id: string;
+            group_id: components["schemas"]["GroupJid"];
             /** @description Phone numbers or JIDs. */
-            participants: string[];
+            participants: components["schemas"]["Recipient"][];
         };
         PasskeyStatus: {
             /** @description Whether a challenge is waiting for an answer. */
@@ -3475,6 +3500,11 @@ export interface components {
             /** @description The session's state. */
             state: string;
         };
+        /**
+         * @description A phone number in international format, country code first: 8 to 15 digits (`6281234567890`, `+62 812-3456-7890`).
+         * @example 6281234567890
+         */
+        Phone: string;
         PinChat: {
             pinned: boolean;
         };
@@ -3520,7 +3550,7 @@ export interface components {
             /** @description One emoji; empty removes your reaction. */
             emoji?: string;
             /** @description The chat the message is in: a phone number or a JID. */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
         /** @description `POST /api/admin/customers/{id}/reassign` body. */
         ReassignRequest: {
@@ -3533,6 +3563,11 @@ export interface components {
             status: string;
             status_history: components["schemas"]["StatusStep"][];
         };
+        /**
+         * @description A phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID: `…@s.whatsapp.net`, a group's `…@g.us`, a LID `…@lid`, a channel's `…@newsletter`.
+         * @example 6281234567890
+         */
+        Recipient: string;
         /** @description `POST /api/admin/auth/refresh` body (the refresh cookie works instead). */
         RefreshRequest: {
             refresh_token?: string | null;
@@ -3565,7 +3600,7 @@ export interface components {
             /** @description The call's id, from the incoming-call event (at most 128 characters). */
             call_id: string;
             /** @description Who is calling: a phone number or a JID. */
-            caller_jid: string;
+            caller_jid: components["schemas"]["Recipient"];
         };
         /** @description How many deliveries were put back in the queue. */
         Replayed: {
@@ -3617,9 +3652,9 @@ export interface components {
         };
         SandboxGroupRequest: {
             /** @description Who asks to join: a phone number (international format). */
-            from: string;
+            from: components["schemas"]["Phone"];
             /** @description The group, such as `120363025246125486@g.us`. */
-            group_id: string;
+            group_id: components["schemas"]["GroupJid"];
         };
         SandboxInbound: {
             call?: null | components["schemas"]["SandboxCall"];
@@ -3627,7 +3662,7 @@ export interface components {
             /** @description The file name shown for a document. */
             file_name?: string | null;
             /** @description The sender's phone number (international format). */
-            from: string;
+            from: components["schemas"]["Phone"];
             group?: null | components["schemas"]["SandboxGroup"];
             /** @description The media file, base64-encoded. */
             media_base64?: string | null;
@@ -3684,51 +3719,37 @@ export interface components {
             message_id: string;
         };
         SandboxScan: {
-            /** @description The simulated phone's number (international format); a made-up one when absent. */
-            phone?: string | null;
+            phone?: null | components["schemas"]["Phone"];
         };
         SendChatPresence: {
             /** @description start (typing…) or stop. */
             action: string;
             /** @description The chat: a phone number or a JID. */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
         SendContact: {
             /** @description The contact's name (at most 100 characters). */
-            contact_name: string;
+            contact_name: components["schemas"]["Text"];
             /** @description The contact's phone number (international format). */
-            contact_phone: string;
-            /**
-             * Format: int32
-             * @description Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
-             */
-            duration?: number | null;
+            contact_phone: components["schemas"]["Phone"];
+            duration?: null | components["schemas"]["DisappearingTimer"];
             /** @description Show the message as forwarded. */
             is_forwarded?: boolean;
             /** @description The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`). */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
         SendLink: {
-            /** @description Text sent above the link. */
-            caption?: string | null;
-            /**
-             * Format: int32
-             * @description Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
-             */
-            duration?: number | null;
+            caption?: null | components["schemas"]["Text"];
+            duration?: null | components["schemas"]["DisappearingTimer"];
             /** @description Show the message as forwarded. */
             is_forwarded?: boolean;
             /** @description An http(s) URL, at most 2048 characters. */
             link: string;
             /** @description The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`). */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
         SendLocation: {
-            /**
-             * Format: int32
-             * @description Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
-             */
-            duration?: number | null;
+            duration?: null | components["schemas"]["DisappearingTimer"];
             /** @description Show the message as forwarded. */
             is_forwarded?: boolean;
             /**
@@ -3742,31 +3763,23 @@ export interface components {
              */
             longitude: number;
             /** @description The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`). */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
         };
         SendMessage: {
-            /**
-             * Format: int32
-             * @description Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
-             */
-            duration?: number | null;
+            duration?: null | components["schemas"]["DisappearingTimer"];
             /** @description Show the message as forwarded. */
             is_forwarded?: boolean;
             /** @description People to mention: phone numbers or JIDs, or `@everyone` in a group. */
-            mentions?: string[];
+            mentions?: components["schemas"]["Mention"][];
             /** @description The text, 1 to 4096 characters. */
-            message: string;
+            message: components["schemas"]["Text"];
             /** @description The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`). */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
             /** @description Quote this message (its id). */
             reply_message_id?: string | null;
         };
         SendPoll: {
-            /**
-             * Format: int32
-             * @description Disappearing-message timer in seconds: 0 (off), 86400, 604800 or 7776000.
-             */
-            duration?: number | null;
+            duration?: null | components["schemas"]["DisappearingTimer"];
             /**
              * Format: int32
              * @description How many options one person may choose: 1 to the number of options.
@@ -3775,7 +3788,7 @@ export interface components {
             /** @description 2 to 12 different options, each at most 100 characters. */
             options: string[];
             /** @description The recipient: a phone number in international format (`6281234567890`, `+62 812-3456-7890`) or a JID (`…@s.whatsapp.net`, a group's `…@g.us`). */
-            phone: string;
+            phone: components["schemas"]["Recipient"];
             /** @description At most 255 characters. */
             question: string;
         };
@@ -3943,6 +3956,8 @@ export interface components {
         TestSent: {
             event_id: string;
         };
+        /** @description 1 to 4096 characters, not only spaces. */
+        Text: string;
         /** @description Tokens issued at login or refresh. */
         TokenResponse: {
             admin: components["schemas"]["OperatorInfo"];
@@ -3958,7 +3973,7 @@ export interface components {
         /** @description `PUT /api/admin/customers/{id}` body: only the fields given change. */
         UpdateCustomer: {
             company_name?: string | null;
-            email?: string | null;
+            email?: null | components["schemas"]["EmailAddress"];
             full_name?: string | null;
             language?: string | null;
             plan?: string | null;
@@ -4540,6 +4555,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4596,6 +4620,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4639,6 +4672,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4707,6 +4749,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4762,6 +4813,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4808,6 +4868,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4870,6 +4939,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4913,6 +4991,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4967,6 +5054,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5032,6 +5128,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5076,9 +5181,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RegenerateKeyRequest"];
+                "application/json": null | components["schemas"]["RegenerateKeyRequest"];
             };
         };
         responses: {
@@ -5092,6 +5197,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5147,6 +5261,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5213,6 +5336,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5261,6 +5393,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5451,6 +5592,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5506,6 +5656,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5549,6 +5708,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5610,6 +5778,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5681,6 +5858,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5715,6 +5901,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_Vec_Operator"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -5759,6 +5954,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5825,6 +6029,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5879,6 +6092,15 @@ export interface operations {
             };
             /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5949,6 +6171,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5958,6 +6189,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6592,7 +6831,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The phone number of the account to link, in international format (`6281234567890`). */
-                phone: string;
+                phone: components["schemas"]["Phone"];
             };
             header?: never;
             path?: never;
@@ -7492,7 +7731,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The chat: a JID (`6281234567890@s.whatsapp.net`, `120363…@g.us`) or a phone number */
-                chat_jid: string;
+                chat_jid: components["schemas"]["Recipient"];
             };
             cookie?: never;
         };
@@ -7603,7 +7842,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The chat: a JID (`6281234567890@s.whatsapp.net`, `120363…@g.us`) or a phone number */
-                chat_jid: string;
+                chat_jid: components["schemas"]["Recipient"];
             };
             cookie?: never;
         };
@@ -7738,7 +7977,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The chat: a JID (`6281234567890@s.whatsapp.net`, `120363…@g.us`) or a phone number */
-                chat_jid: string;
+                chat_jid: components["schemas"]["Recipient"];
             };
             cookie?: never;
         };
@@ -7837,7 +8076,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The chat: a JID (`6281234567890@s.whatsapp.net`, `120363…@g.us`) or a phone number */
-                chat_jid: string;
+                chat_jid: components["schemas"]["Recipient"];
             };
             cookie?: never;
         };
@@ -8364,7 +8603,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The group, such as `120363025246125486@g.us`. */
-                group_id: string;
+                group_id: components["schemas"]["GroupJid"];
                 /** @description Invite link only: revoke the current link and make a new one. */
                 reset?: boolean;
             };
@@ -8473,7 +8712,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description An invite link such as `https://chat.whatsapp.com/…`. */
-                link: string;
+                link: components["schemas"]["GroupInviteLink"];
             };
             header?: never;
             path?: never;
@@ -8580,7 +8819,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The group, such as `120363025246125486@g.us`. */
-                group_id: string;
+                group_id: components["schemas"]["GroupJid"];
                 /** @description Invite link only: revoke the current link and make a new one. */
                 reset?: boolean;
             };
@@ -9157,7 +9396,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The group, such as `120363025246125486@g.us`. */
-                group_id: string;
+                group_id: components["schemas"]["GroupJid"];
                 /** @description Invite link only: revoke the current link and make a new one. */
                 reset?: boolean;
             };
@@ -9500,7 +9739,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The group, such as `120363025246125486@g.us`. */
-                group_id: string;
+                group_id: components["schemas"]["GroupJid"];
                 /** @description Invite link only: revoke the current link and make a new one. */
                 reset?: boolean;
             };
@@ -9843,7 +10082,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The group, such as `120363025246125486@g.us`. */
-                group_id: string;
+                group_id: components["schemas"]["GroupJid"];
                 /** @description Invite link only: revoke the current link and make a new one. */
                 reset?: boolean;
             };
@@ -11710,7 +11949,7 @@ export interface operations {
                 /** @description How many posts (live sessions; 1 to 100, default 20). */
                 count?: number;
                 /** @description The newsletter, such as `120363…@newsletter`. */
-                newsletter_id: string;
+                newsletter_id: components["schemas"]["NewsletterJid"];
             };
             header?: never;
             path?: never;
@@ -12326,6 +12565,15 @@ export interface operations {
             };
             /** @description `NOT_FOUND` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `SESSION_NOT_CONNECTED` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14247,7 +14495,7 @@ export interface operations {
                 /** @description Accepted and ignored. */
                 is_preview?: boolean;
                 /** @description A phone number (international format) or a JID. */
-                phone: string;
+                phone: components["schemas"]["Phone"];
             };
             header?: never;
             path?: never;
@@ -14478,7 +14726,7 @@ export interface operations {
                 /** @description Accepted and ignored. */
                 is_preview?: boolean;
                 /** @description A phone number (international format) or a JID. */
-                phone: string;
+                phone: components["schemas"]["Phone"];
             };
             header?: never;
             path?: never;
@@ -14589,7 +14837,7 @@ export interface operations {
                 /** @description Accepted and ignored. */
                 is_preview?: boolean;
                 /** @description A phone number (international format) or a JID. */
-                phone: string;
+                phone: components["schemas"]["Phone"];
             };
             header?: never;
             path?: never;
@@ -14691,7 +14939,7 @@ export interface operations {
                 /** @description Accepted and ignored. */
                 is_preview?: boolean;
                 /** @description A phone number (international format) or a JID. */
-                phone: string;
+                phone: components["schemas"]["Phone"];
             };
             header?: never;
             path?: never;
