@@ -105,14 +105,10 @@ string_rule!(
         "6281234567890",
     )
 );
-fn group_pattern() -> String {
-    format!(r"^{TRIM}[0-9-]{{1,40}}{DEVICE}@g\.us{TRIM}$")
-}
-
 string_rule!(
     /// A group's JID.
     GroupJid => rule(
-        group_pattern(),
+        format!(r"^{TRIM}[0-9-]{{1,40}}{DEVICE}@g\.us{TRIM}$"),
         "A group's id (JID), such as `120363025246125888@g.us`.",
         "120363025246125888@g.us",
     )
@@ -394,14 +390,20 @@ impl Doc {
             );
         }
         for (name, description) in fields {
-            // The recipient of a media send follows its rule; other fields are free text.
-            let mut field = string().description(Some(*description));
-            if *name == "phone" {
-                field = field.pattern(Some(recipient_pattern()));
-            }
-            if *name == "group_id" {
-                field = field.pattern(Some(group_pattern()));
-            }
+            // A recipient or a group follows its named rule; other fields are free text.
+            let rule = match *name {
+                "phone" => Some(Recipient::name()),
+                "group_id" => Some(GroupJid::name()),
+                _ => None,
+            };
+            let field: RefOr<Schema> = match rule {
+                Some(rule) => {
+                    let mut rule = Ref::from_schema_name(rule);
+                    rule.description = (*description).to_owned();
+                    RefOr::Ref(rule)
+                }
+                None => string().description(Some(*description)).into(),
+            };
             form = form.property(*name, field);
         }
         for name in required {
@@ -696,6 +698,7 @@ impl Api {
         let mut components = d.components;
         reference::<ErrorBody>(&mut components);
         reference::<Recipient>(&mut components);
+        reference::<GroupJid>(&mut components);
         let schemas = &mut self
             .doc
             .components
