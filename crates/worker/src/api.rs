@@ -372,7 +372,7 @@ fn api() -> Api {
             "/api/v1/message/{message_id}/download",
             download_message,
             doc("message", "Download a message's media")
-                .returns_file("application/octet-stream", "The file, with its own Content-Type and a Content-Disposition naming it")
+                .returns_file("*/*", "The file, with its own Content-Type (application/octet-stream for types a browser could run) and a Content-Disposition naming it")
                 .errors(&[
                     code::MEDIA_UNAVAILABLE,
                     wasp_http::error::code::VALIDATION_ERROR,

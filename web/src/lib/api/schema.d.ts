@@ -10429,7 +10429,7 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     /** @description The group, such as `120363025246125486@g.us`. */
-                    group_id: string;
+                    group_id: components["schemas"]["GroupJid"];
                     /** Format: binary */
                     photo: string;
                 };
@@ -11024,13 +11024,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file, with its own Content-Type and a Content-Disposition naming it */
+            /** @description The file, with its own Content-Type (application/octet-stream for types a browser could run) and a Content-Disposition naming it */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description `VALIDATION_ERROR` */
@@ -12874,7 +12874,7 @@ export interface operations {
                     /** @description `true` to show the message as forwarded. */
                     is_forwarded?: string;
                     /** @description The recipient: a phone number in international format or a JID (`…@s.whatsapp.net`, `…@g.us`). */
-                    phone: string;
+                    phone: components["schemas"]["Recipient"];
                     /** @description Audio: `true` to send it as a voice note. */
                     ptt?: string;
                     /** @description Quote this message (its id): one of this chat's messages in the chat store, else 400 VALIDATION_ERROR. */
@@ -13256,7 +13256,7 @@ export interface operations {
                     /** @description `true` to show the message as forwarded. */
                     is_forwarded?: string;
                     /** @description The recipient: a phone number in international format or a JID (`…@s.whatsapp.net`, `…@g.us`). */
-                    phone: string;
+                    phone: components["schemas"]["Recipient"];
                     /** @description Audio: `true` to send it as a voice note. */
                     ptt?: string;
                     /** @description Quote this message (its id): one of this chat's messages in the chat store, else 400 VALIDATION_ERROR. */
@@ -13410,7 +13410,7 @@ export interface operations {
                     /** @description `true` to show the message as forwarded. */
                     is_forwarded?: string;
                     /** @description The recipient: a phone number in international format or a JID (`…@s.whatsapp.net`, `…@g.us`). */
-                    phone: string;
+                    phone: components["schemas"]["Recipient"];
                     /** @description Audio: `true` to send it as a voice note. */
                     ptt?: string;
                     /** @description Quote this message (its id): one of this chat's messages in the chat store, else 400 VALIDATION_ERROR. */
@@ -14148,7 +14148,7 @@ export interface operations {
                     /** @description `true` to show the message as forwarded. */
                     is_forwarded?: string;
                     /** @description The recipient: a phone number in international format or a JID (`…@s.whatsapp.net`, `…@g.us`). */
-                    phone: string;
+                    phone: components["schemas"]["Recipient"];
                     /** @description Audio: `true` to send it as a voice note. */
                     ptt?: string;
                     /** @description Quote this message (its id): one of this chat's messages in the chat store, else 400 VALIDATION_ERROR. */
@@ -14302,7 +14302,7 @@ export interface operations {
                     /** @description `true` to show the message as forwarded. */
                     is_forwarded?: string;
                     /** @description The recipient: a phone number in international format or a JID (`…@s.whatsapp.net`, `…@g.us`). */
-                    phone: string;
+                    phone: components["schemas"]["Recipient"];
                     /** @description Audio: `true` to send it as a voice note. */
                     ptt?: string;
                     /** @description Quote this message (its id): one of this chat's messages in the chat store, else 400 VALIDATION_ERROR. */
