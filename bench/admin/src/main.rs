@@ -54,6 +54,8 @@ struct Args {
     calls: u64,
     reps: usize,
     out: String,
+    /// Keep the databases (SQLite file in this directory; PostgreSQL database not dropped).
+    keep: Option<String>,
 }
 
 fn args() -> Args {
@@ -65,6 +67,7 @@ fn args() -> Args {
         calls: 1_000_000,
         reps: 20,
         out: "bench/admin/REPORT.md".into(),
+        keep: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -77,6 +80,7 @@ fn args() -> Args {
             "--calls" => a.calls = value.parse().unwrap_or(a.calls),
             "--reps" => a.reps = value.parse().unwrap_or(a.reps).max(1),
             "--out" => a.out = value,
+            "--keep" => a.keep = Some(value),
             other => {
                 eprintln!("unknown flag {other}");
                 std::process::exit(2);
@@ -695,12 +699,17 @@ fn report(args: &Args, suites: &[Suite], started: DateTime<Utc>, load_before: &s
             let plan: Vec<String> = f
                 .plan
                 .iter()
-                .filter(|l| {
-                    !l.trim_start().starts_with("Buffers")
-                        && !l.trim_start().starts_with("Planning")
-                        && !l.contains("Heap Fetches")
+                .enumerate()
+                // PostgreSQL: the top node, how each table is read, and the total.
+                .filter(|(i, l)| {
+                    *i == 0
+                        || !l.contains("(cost=") && !l.contains(':')
+                        || ["Scan", "Rows Removed", "Execution Time", "Index Cond"]
+                            .iter()
+                            .any(|k| l.contains(k))
                 })
-                .take(8)
+                .map(|(_, l)| l)
+                .take(10)
                 .map(|l| l.trim().replace('|', "\\|"))
                 .collect();
             let _ = writeln!(
@@ -716,6 +725,11 @@ fn report(args: &Args, suites: &[Suite], started: DateTime<Utc>, load_before: &s
     }
     let _ = writeln!(r, "## Reading\n");
     r.push_str(&reading(suites));
+    // The diagnosis of the slow calls, written by hand from a run's plans and experiments.
+    if let Ok(findings) = std::fs::read_to_string("bench/admin/FINDINGS.md") {
+        let _ = writeln!(r);
+        r.push_str(&findings);
+    }
     r
 }
 
@@ -767,7 +781,15 @@ async fn main() {
     let mut suites = Vec::new();
     if args.db != "postgres" {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("wasp.db");
+        let path = match &args.keep {
+            Some(keep) => {
+                std::fs::create_dir_all(keep).expect("--keep directory");
+                std::path::Path::new(keep)
+                    .join(format!("wasp-bench-{}.db", Uuid::new_v4().simple()))
+            }
+            None => dir.path().join("wasp.db"),
+        };
+        eprintln!("SQLite file {}", path.display());
         let db = Db::connect(&format!("sqlite://{}", path.display()), 8)
             .await
             .expect("sqlite");
@@ -810,7 +832,8 @@ async fn main() {
             version.split(" on ").next().unwrap_or(&version)
         );
         suites.push(suite(&args, db, "PostgreSQL", detail, None).await);
-        if let Db::Postgres(pool) = &admin {
+        eprintln!("PostgreSQL database {name}");
+        if let (Db::Postgres(pool), None) = (&admin, &args.keep) {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(pool)
                 .await;
