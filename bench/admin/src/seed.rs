@@ -586,8 +586,8 @@ impl Acc {
             b.net_out as f64 / 100.0,
         ];
         self.samples += 1;
-        for i in 0..11 {
-            self.sum[i] += v[i];
+        for (i, x) in v.iter().enumerate() {
+            self.sum[i] += x;
             self.n[i] += 1;
         }
         let max = |m: &mut Option<f64>, x: f64| {
