@@ -2,6 +2,7 @@
 // runs the fleet, a second operator signs in with MFA, and a viewer changes nothing.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminToken, launchBrowser, newPage, shoot, startWasp, unexpected } from "./support.mjs";
 
@@ -76,6 +77,15 @@ async function signIn(page, email, password) {
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** On the forced password change: the temporary password, then one of their own. */
+async function choosePassword(page, current, next) {
+  await page.waitForURL(/\/admin\/change-password/, { waitUntil: "commit" });
+  await page.getByLabel("Current password").fill(current);
+  await page.getByLabel("New password", { exact: true }).fill(next);
+  await page.getByLabel("Repeat the new password").fill(next);
+  await page.getByRole("button", { name: "Save and continue" }).click();
 }
 
 async function api(path, { method = "GET", body, key } = {}) {
@@ -239,17 +249,22 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   assert.equal((await api("/api/v1/app/status", { key: ciKey })).status, 401);
   await snap(page, "admin-customer-keys");
 
-  // Audit trail: the operator's changes and the customer's calls.
+  // Audit trail: everything about the customer (GET /api/admin/logs?customer_id=), the
+  // operator's changes and the customer's calls together.
   await openTab("Audit trail")();
-  const trail = page.getByRole("region", { name: "Operator actions on this customer" });
-  await trail.getByText("suspend_customer").waitFor();
+  const trail = page.getByRole("region", { name: "Audit trail" });
   await trail.getByText("activate_customer").waitFor();
+  await trail.getByLabel("Show").selectOption("admin_action");
+  await trail.getByText("suspend_customer").waitFor();
   await trail.getByText("update_customer").waitFor();
-  await eventually(
-    page,
-    () => page.getByRole("region", { name: "The customer's API calls and sign-ins" }).locator(`[data-request-id="${requestId}"]`).waitFor({ timeout: 3_000 }),
-    { prepare: openTab("Audit trail") },
-  );
+  const apiCalls = async () => {
+    await openTab("Audit trail")();
+    await trail.getByLabel("Show").selectOption("api_call");
+  };
+  await apiCalls();
+  await eventually(page, () => trail.locator(`[data-request-id="${requestId}"]`).waitFor({ timeout: 3_000 }), { prepare: apiCalls });
+  assert.equal(await trail.getByText("suspend_customer").count(), 0, "only API calls once filtered");
+  assert.equal(await trail.getByRole("link", { name: "See all in the log viewer" }).getAttribute("href"), `/admin/logs?customer_id=${fleet.customerId}&event_type=api_call`);
   await snap(page, "admin-customer-audit");
 
   // Regenerate the test key: the new one is shown once, the old one stops working.
@@ -289,6 +304,48 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   await page.getByTestId("log-row").first().waitFor();
   assert.equal(await page.getByLabel("Event type").inputValue(), "auth_event");
 
+  // Billing: the customer's plan, the totals and its usage row; the CSV downloads.
+  await page.goto("/admin/billing");
+  await page.getByRole("heading", { name: "Billing" }).waitFor();
+  const plans = page.getByTestId("billing-plans");
+  assert.match(await plans.locator('tr[data-plan="basic"]').textContent(), /Basic\$10\.00/);
+  assert.match(await plans.locator('tr[data-plan="pro"]').textContent(), /^Pro\$25\.00 ?1\$/);
+  assert.equal(await page.getByTestId("total-mrr").textContent(), "$25.00");
+  const usageRow = page.getByTestId("billing-customers").locator('tr[data-customer="acme@example.com"]');
+  await usageRow.waitFor();
+  assert.match(await usageRow.textContent(), /Pro/);
+  await snap(page, "admin-billing");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download CSV" }).click()]);
+  assert.match(download.suggestedFilename(), /^wasp-billing-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+  assert.match(csv[0], /^customer_id,email,company,plan,status,server,from,to,days_billed,revenue_usd,api_requests/);
+  const acmeLine = csv.find((l) => l.includes("acme@example.com"));
+  assert.ok(acmeLine, `a row for the customer in:\n${csv.join("\n")}`);
+  assert.match(acmeLine, new RegExp(`^${fleet.customerId},acme@example\\.com,Acme,pro,active,`));
+  // Last month and a custom period; a reversed one is explained before it is sent.
+  await page.getByLabel("Period", { exact: true }).selectOption("last_month");
+  await page.waitForURL(/period=last_month/, { waitUntil: "commit" });
+  await page.getByLabel("Period", { exact: true }).selectOption("custom");
+  await page.getByLabel("From", { exact: true }).fill("2026-11-05");
+  await page.getByLabel("To", { exact: true }).fill("2026-11-04");
+  await page.getByRole("button", { name: "Show period" }).click();
+  await page.getByText("The end date must not be before the start date").waitFor();
+  await page.getByLabel("Period", { exact: true }).selectOption("this_month");
+  await page.getByLabel("Sort by").selectOption("api_requests");
+  await page.waitForURL(/sort=api_requests/, { waitUntil: "commit" });
+  await usageRow.waitFor();
+
+  // The server page charts wasp up's own worker (a heartbeat every 5 s).
+  await page.goto("/admin/servers");
+  await page.getByRole("link", { name: "local" }).click();
+  await page.getByRole("heading", { name: "Metrics" }).waitFor();
+  await eventually(page, () => page.getByTestId("chart-cpu-ram").locator(".recharts-wrapper").waitFor({ timeout: 3_000 }), { timeout: 30_000 });
+  await page.getByTestId("chart-sessions").locator(".recharts-wrapper").waitFor();
+  await page.getByRole("group", { name: "Time range" }).getByRole("button", { name: "Last hour" }).click();
+  await page.waitForURL(/range=1h/, { waitUntil: "commit" });
+  await page.getByTestId("chart-cpu-ram").locator(".recharts-wrapper").waitFor();
+  await snap(page, "admin-server-metrics");
+
   // Remove the drained server (it has no customers).
   await page.goto(`/admin/servers/view?id=${fleet.serverId}`);
   await page.getByRole("button", { name: "Remove" }).click();
@@ -327,13 +384,27 @@ test("an operator signs in, adds a server, creates a customer, changes and suspe
   await page.getByLabel("Search", { exact: true }).fill("acme");
   await page.getByRole("button", { name: "Search" }).click();
   await page.getByRole("link", { name: "acme@example.com" }).waitFor();
+  await page.getByLabel("WhatsApp").selectOption("disconnected");
+  await page.waitForURL(/whatsapp_status=disconnected/, { waitUntil: "commit" });
+  await page.getByRole("link", { name: "acme@example.com" }).waitFor();
   await snap(page, "admin-customers");
+  await page.getByLabel("WhatsApp").selectOption("connected");
+  await page.getByText("No customers match").waitFor();
   await page.goto("/admin");
   await page.getByRole("heading", { name: "Overview" }).waitFor();
   await page.getByTestId("count-plan-pro").getByText("1").waitFor();
   await page.getByTestId("count-customers").getByText("1").waitFor();
   // wasp up's own server, counted under its health (which follows this machine's load).
   assert.match(await page.getByTestId("servers-by-health").getByRole("listitem").first().textContent(), /^Health: (Healthy|Degraded|Unhealthy|Unknown)1$/);
+  await eventually(page, async () => {
+    const calls = Number((await page.getByTestId("today-api-requests").textContent({ timeout: 3_000 })).replace(/\D/g, ""));
+    assert.ok(calls >= 3, `the customer's calls today: ${calls}`);
+  });
+  await page.getByTestId("chart-sessions").locator(".recharts-wrapper").waitFor();
+  await page.getByTestId("chart-daily").locator(".recharts-wrapper").waitFor();
+  await page.getByRole("group", { name: "Time range" }).getByRole("button", { name: "Last 7 days" }).click();
+  await page.waitForURL(/\/admin\?range=7d$/, { waitUntil: "commit" });
+  await page.getByTestId("chart-sessions").locator(".recharts-wrapper").waitFor();
   await snap(page, "admin-overview");
 
   // Phone: the menu; dark mode.
@@ -377,15 +448,38 @@ test("a second operator sets up MFA and signs in with a TOTP code; a super admin
   assert.ok(password.length >= 12);
   await snap(admin.page, "admin-operator-created");
   await add.getByRole("button", { name: "Done" }).click();
-  await admin.page.getByText("mfa-ops@example.com").waitFor();
+  const miaRow = admin.page.getByTestId("operator-row").filter({ hasText: "mfa-ops@example.com" });
+  await miaRow.getByText("Must change password").waitFor();
   await snap(admin.page, "admin-operators");
 
-  // The new operator turns MFA on from their account page.
+  // The new operator signs in with the temporary password and must choose their own first:
+  // until then the API refuses everything else, and the panel's pages send her back.
   const mia = await newPage(browser, wasp.base);
   await signIn(mia.page, "mfa-ops@example.com", password);
+  await mia.page.waitForURL(/\/admin\/change-password$/, { waitUntil: "commit" });
+  await mia.page.getByRole("heading", { name: "Choose your own password" }).waitFor();
+  const before = await mia.page.evaluate(() => fetch("/api/admin/servers").then(async (r) => [r.status, (await r.json()).error?.code]));
+  assert.deepEqual(before, [403, "PASSWORD_CHANGE_REQUIRED"]);
+  await mia.page.goto("/admin/customers");
+  await mia.page.waitForURL(/\/admin\/change-password\?next=%2Fadmin%2Fcustomers$/, { waitUntil: "commit" });
+  await mia.page.goto("/admin/change-password");
+  await mia.page.getByLabel("Current password").fill(password);
+  await mia.page.getByLabel("New password", { exact: true }).fill(password);
+  await mia.page.getByLabel("Repeat the new password").fill(password);
+  await mia.page.getByRole("button", { name: "Save and continue" }).click();
+  await mia.page.getByText("Choose a password different from the current one").waitFor();
+  await snap(mia.page, "admin-change-password");
+  const miaPassword = "mia-own-password-e2e-1";
+  await choosePassword(mia.page, password, miaPassword);
   await mia.page.waitForURL(/\/admin$/, { waitUntil: "commit" });
+  await mia.page.getByRole("heading", { name: "Overview" }).waitFor();
   await mia.page.getByTestId("operator").getByText("Mia Ops").waitFor();
   assert.equal(await mia.page.getByRole("link", { name: "Operators" }).count(), 0, "operators are a super admin's");
+  await admin.page.reload();
+  await miaRow.getByText("Admin", { exact: true }).waitFor();
+  assert.equal(await miaRow.getByText("Must change password").count(), 0);
+
+  // She turns MFA on from her account page.
   await mia.page.goto("/admin/account");
   await mia.page.getByRole("button", { name: "Set up two-factor authentication" }).click();
   await mia.page.getByRole("img", { name: "QR code to add this account to an authenticator app" }).waitFor();
@@ -402,7 +496,7 @@ test("a second operator sets up MFA and signs in with a TOTP code; a super admin
   await mia.page.getByText("You are signed out.").waitFor();
 
   // Signing in now asks for the code; a wrong one is explained.
-  await signIn(mia.page, "mfa-ops@example.com", password);
+  await signIn(mia.page, "mfa-ops@example.com", miaPassword);
   await mia.page.getByRole("heading", { name: "Two-factor authentication" }).waitFor();
   await snap(mia.page, "admin-login-totp");
   await mia.page.getByLabel("Authentication code").fill("000000");
@@ -412,7 +506,7 @@ test("a second operator sets up MFA and signs in with a TOTP code; a super admin
   await mia.page.getByRole("button", { name: "Verify and sign in" }).click();
   await mia.page.waitForURL(/\/admin$/, { waitUntil: "commit" });
   await mia.page.getByRole("heading", { name: "Overview" }).waitFor();
-  assert.deepEqual(unexpected(mia.problems, ["401 (Unauthorized)"]), []);
+  assert.deepEqual(unexpected(mia.problems, ["401 (Unauthorized)", "403 (Forbidden)"]), []);
 
   // The super admin changes her role, resets her password and deactivates her.
   await admin.page.reload();
@@ -428,6 +522,7 @@ test("a second operator sets up MFA and signs in with a TOTP code; a super admin
   const reset = (await admin.page.getByRole("dialog").getByTestId("secret").textContent()).trim();
   assert.notEqual(reset, password);
   await admin.page.getByRole("dialog").getByRole("button", { name: "Done" }).click();
+  await row.getByText("Must change password").waitFor(); // a reset password is a temporary one
   await row.getByRole("button", { name: "Deactivate mfa-ops@example.com" }).click();
   await admin.page.getByRole("dialog").getByRole("button", { name: "Deactivate operator" }).click();
   await row.getByText("Inactive").waitFor();
@@ -455,6 +550,7 @@ test("a viewer sees no create, edit or delete control, and a forged change is re
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const { page, problems } = await newPage(browser, wasp.base);
   await signIn(page, "viewer@example.com", "viewer-password-e2e-1");
+  await choosePassword(page, "viewer-password-e2e-1", "viewer-own-password-e2e-1");
   await page.waitForURL(/\/admin$/, { waitUntil: "commit" });
   await page.getByText("You have read-only access").waitFor();
   assert.equal(await page.getByRole("link", { name: "Operators" }).count(), 0);
@@ -487,6 +583,11 @@ test("a viewer sees no create, edit or delete control, and a forged change is re
 
   await page.goto("/admin/operators");
   await page.getByText("Only super admins manage operators").waitFor();
+
+  // Billing is a viewer's to read, its CSV too.
+  await page.goto("/admin/billing");
+  await page.getByTestId("total-mrr").waitFor();
+  await page.getByRole("link", { name: "Download CSV" }).waitFor();
 
   // A change forged with the viewer's cookies is refused by the API.
   const forged = await page.evaluate(async (id) => {

@@ -1,15 +1,10 @@
 "use client";
 import * as React from "react";
-import Link from "next/link";
-import { usePathname, useRouter } from "next/navigation";
-import { useQueryClient } from "@tanstack/react-query";
 import {
   BarChart3,
   BookOpen,
   KeyRound,
   LayoutDashboard,
-  LogOut,
-  Menu,
   MessagesSquare,
   Send,
   Smartphone,
@@ -19,15 +14,13 @@ import {
 import { Logo } from "@/components/logo";
 import { ResendVerification } from "@/components/resend-verification";
 import { ThemeToggle } from "@/components/theme-toggle";
-import { Button } from "@/components/ui/button";
 import { Switch } from "@/components/ui/switch";
-import { Dialog, DialogContent, DialogTitle } from "@/components/ui/dialog";
+import { Shell, SignOutButton, type NavItem } from "@/components/shell";
 import { api } from "@/lib/api/provider";
 import { useMode } from "@/lib/mode";
 import type { SessionInfo } from "@/lib/api/types";
-import { cn } from "@/lib/utils";
 
-const NAV = [
+const NAV: NavItem[] = [
   { href: "/", label: "Overview", icon: LayoutDashboard },
   { href: "/connect", label: "Connect", icon: Smartphone },
   { href: "/send", label: "Send", icon: Send },
@@ -38,37 +31,6 @@ const NAV = [
   { href: "/docs", label: "API docs", icon: BookOpen },
   { href: "/account", label: "Account", icon: User },
 ];
-
-function isActive(pathname: string, href: string) {
-  const p = pathname.replace(/\/$/, "") || "/";
-  return href === "/" ? p === "/" : p === href || p.startsWith(href + "/");
-}
-
-function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
-  const pathname = usePathname();
-  return (
-    <nav aria-label="Dashboard" className="grid gap-1">
-      {NAV.map(({ href, label, icon: Icon }) => {
-        const active = isActive(pathname, href);
-        return (
-          <Link
-            key={href}
-            href={href}
-            onClick={onNavigate}
-            aria-current={active ? "page" : undefined}
-            className={cn(
-              "flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium text-muted-foreground transition-colors hover:bg-accent hover:text-foreground focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring",
-              active && "bg-accent text-foreground",
-            )}
-          >
-            <Icon className="h-4 w-4" aria-hidden />
-            {label}
-          </Link>
-        );
-      })}
-    </nav>
-  );
-}
 
 export function ModeSwitch() {
   const { mode, setMode } = useMode();
@@ -87,82 +49,55 @@ export function ModeSwitch() {
 
 export function AppShell({ session, children }: { session: SessionInfo; children: React.ReactNode }) {
   const { mode } = useMode();
-  const [menuOpen, setMenuOpen] = React.useState(false);
-  const router = useRouter();
-  const qc = useQueryClient();
-  const [signingOut, setSigningOut] = React.useState(false);
-
-  const signOut = async () => {
-    setSigningOut(true);
-    try {
-      await api.post("/api/customer/auth/logout");
-    } catch {
-      /* the cookies are gone or will expire; sign-in page either way */
-    }
-    qc.clear();
-    router.replace("/login?signed_out=1");
-  };
 
   const customer = session.customer;
   return (
-    <div className="min-h-dvh md:grid md:grid-cols-[15rem_1fr]">
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-background focus:p-2">
-        Skip to content
-      </a>
-      <aside className="hidden border-r bg-muted/30 md:flex md:flex-col md:gap-4 md:p-4">
-        <Link href="/" className="flex items-center gap-2 px-2 font-semibold">
+    <Shell
+      nav={NAV}
+      navLabel="Dashboard"
+      home="/"
+      brand={
+        <>
           <Logo /> wasp
-        </Link>
-        <NavLinks />
-      </aside>
-      <div className="flex min-w-0 flex-col">
-        <header className="sticky top-0 z-30 flex h-14 items-center gap-2 border-b bg-background/95 px-3 backdrop-blur sm:px-4">
-          <Button variant="ghost" size="icon" className="md:hidden" aria-label="Open the menu" onClick={() => setMenuOpen(true)}>
-            <Menu aria-hidden />
-          </Button>
-          <Link href="/" className="flex items-center gap-2 font-semibold md:hidden">
-            <Logo />
-            <span className="sr-only sm:not-sr-only">wasp</span>
-          </Link>
-          <div className="ml-auto flex items-center gap-1 sm:gap-3">
-            <ModeSwitch />
-            <ThemeToggle />
-            <span className="hidden max-w-48 truncate text-sm text-muted-foreground lg:inline" title={customer.email}>
-              {customer.email}
-            </span>
-            <Button variant="ghost" size="sm" onClick={signOut} disabled={signingOut} aria-label="Sign out">
-              <LogOut aria-hidden />
-              <span className="hidden sm:inline">Sign out</span>
-            </Button>
-          </div>
-        </header>
-        {mode === "test" ? (
-          <div className="border-b border-warning/50 bg-warning/15 px-4 py-1.5 text-center text-xs font-medium" role="note">
-            Test mode: you are using the sandbox session. Nothing here reaches WhatsApp.
-          </div>
-        ) : null}
-        {mode === "live" && !customer.email_verified ? (
-          <div
-            className="flex flex-wrap items-center justify-center gap-x-3 gap-y-1 border-b border-destructive/40 bg-destructive/10 px-4 py-1.5 text-center text-xs font-medium"
-            role="note"
-          >
-            <span>Confirm your e-mail address to use live mode: open the link we sent to {customer.email}.</span>
-            <ResendVerification email={customer.email} className="h-7" />
-          </div>
-        ) : null}
-        <main id="main" className="mx-auto w-full max-w-6xl flex-1 p-4 sm:p-6">
-          {children}
-        </main>
-      </div>
-      <Dialog open={menuOpen} onOpenChange={setMenuOpen}>
-        <DialogContent side="left" aria-describedby={undefined}>
-          <DialogTitle className="mb-4 flex items-center gap-2 text-base">
-            <Logo /> wasp
-          </DialogTitle>
-          <NavLinks onNavigate={() => setMenuOpen(false)} />
-        </DialogContent>
-      </Dialog>
-    </div>
+        </>
+      }
+      mobileBrand={
+        <>
+          <Logo />
+          <span className="sr-only sm:not-sr-only">wasp</span>
+        </>
+      }
+      headerEnd={
+        <>
+          <ModeSwitch />
+          <ThemeToggle />
+          <span className="hidden max-w-48 truncate text-sm text-muted-foreground lg:inline" title={customer.email}>
+            {customer.email}
+          </span>
+          <SignOutButton logout={() => api.post("/api/customer/auth/logout")} to="/login?signed_out=1" />
+        </>
+      }
+      banners={
+        <>
+          {mode === "test" ? (
+            <div className="border-b border-warning/50 bg-warning/15 px-4 py-1.5 text-center text-xs font-medium" role="note">
+              Test mode: you are using the sandbox session. Nothing here reaches WhatsApp.
+            </div>
+          ) : null}
+          {mode === "live" && !customer.email_verified ? (
+            <div
+              className="flex flex-wrap items-center justify-center gap-x-3 gap-y-1 border-b border-destructive/40 bg-destructive/10 px-4 py-1.5 text-center text-xs font-medium"
+              role="note"
+            >
+              <span>Confirm your e-mail address to use live mode: open the link we sent to {customer.email}.</span>
+              <ResendVerification email={customer.email} className="h-7" />
+            </div>
+          ) : null}
+        </>
+      }
+    >
+      {children}
+    </Shell>
   );
 }
 

@@ -15,8 +15,25 @@ import { SESSION_KEY } from "@/lib/session";
 
 type Values = z.infer<typeof changePasswordSchema>;
 
-export function ChangePasswordForm({ onDone, submitLabel = "Change password" }: { onDone?: () => void; submitLabel?: string }) {
-  const qc = useQueryClient();
+/**
+ * Current password, new password twice: the form of a customer's and an operator's
+ * password change. `submit` sends it; `ErrorView` says what went wrong.
+ */
+export function PasswordForm({
+  submit,
+  onDone,
+  submitLabel = "Change password",
+  doneText = "Your password was changed.",
+  ErrorView = FormError,
+  buttonClassName,
+}: {
+  submit: (current_password: string, new_password: string) => Promise<unknown>;
+  onDone?: () => void;
+  submitLabel?: string;
+  doneText?: string;
+  ErrorView?: (props: { error: unknown }) => React.ReactNode;
+  buttonClassName?: string;
+}) {
   const [error, setError] = React.useState<unknown>(null);
   const [done, setDone] = React.useState(false);
   const form = useForm<Values>({
@@ -29,8 +46,7 @@ export function ChangePasswordForm({ onDone, submitLabel = "Change password" }: 
     setError(null);
     setDone(false);
     try {
-      await api.post("/api/customer/auth/password", { current_password, new_password });
-      await qc.invalidateQueries({ queryKey: SESSION_KEY });
+      await submit(current_password, new_password);
       form.reset();
       setDone(true);
       onDone?.();
@@ -53,15 +69,30 @@ export function ChangePasswordForm({ onDone, submitLabel = "Change password" }: 
       <Field id="confirm" label="Repeat the new password" error={errors.confirm?.message}>
         <Input {...fieldProps("confirm", errors.confirm?.message)} type="password" autoComplete="new-password" {...form.register("confirm")} />
       </Field>
-      <FormError error={error && !currentError && !newError ? error : null} />
+      <ErrorView error={error && !currentError && !newError ? error : null} />
       {done ? (
         <p role="status" className="text-sm text-primary">
-          Your password was changed.
+          {doneText}
         </p>
       ) : null}
-      <Button type="submit" disabled={isSubmitting}>
+      <Button type="submit" disabled={isSubmitting} className={buttonClassName}>
         {isSubmitting ? "Saving…" : submitLabel}
       </Button>
     </form>
+  );
+}
+
+/** A customer's password change (POST /api/customer/auth/password). */
+export function ChangePasswordForm({ onDone, submitLabel }: { onDone?: () => void; submitLabel?: string }) {
+  const qc = useQueryClient();
+  return (
+    <PasswordForm
+      submitLabel={submitLabel}
+      onDone={onDone}
+      submit={async (current_password, new_password) => {
+        await api.post("/api/customer/auth/password", { current_password, new_password });
+        await qc.invalidateQueries({ queryKey: SESSION_KEY });
+      }}
+    />
   );
 }

@@ -1,19 +1,17 @@
-import Link from "next/link";
-import { ThemeToggle } from "@/components/theme-toggle";
+import { AuthFrame } from "@/components/auth-frame";
 import { Logo } from "@/components/logo";
 
 export default function AuthLayout({ children }: { children: React.ReactNode }) {
   return (
-    <div className="flex min-h-dvh flex-col">
-      <header className="flex items-center justify-between p-4">
-        <Link href="/" className="flex items-center gap-2 font-semibold">
+    <AuthFrame
+      home="/"
+      brand={
+        <>
           <Logo /> wasp
-        </Link>
-        <ThemeToggle />
-      </header>
-      <main className="flex flex-1 items-start justify-center px-4 pb-12 pt-4 sm:items-center">
-        <div className="w-full max-w-sm">{children}</div>
-      </main>
-    </div>
+        </>
+      }
+    >
+      {children}
+    </AuthFrame>
   );
 }

@@ -1,14 +1,10 @@
 "use client";
 import * as React from "react";
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { DailyChart } from "@/components/admin/charts";
+import { Card } from "@/components/ui/card";
 import type { UsageReport } from "@/lib/admin/types";
 import { formatBytes, formatNumber } from "@/lib/format";
 import { fillDays } from "@/lib/usage";
-
-const AXIS = { fontSize: 12, fill: "var(--color-muted-foreground)" };
-const shortDate = (d: string) => new Date(`${d}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-const TOOLTIP = { background: "var(--color-card)", borderColor: "var(--color-border)" };
 
 /** A customer's usage report: totals, messages and API requests per UTC day. */
 export function UsageCharts({ report }: { report: UsageReport }) {
@@ -32,46 +28,25 @@ export function UsageCharts({ report }: { report: UsageReport }) {
         ))}
       </dl>
       <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
-        <Card>
-          <CardHeader>
-            <CardTitle>Messages per day</CardTitle>
-            <CardDescription>Sent and received, live and test sessions together.</CardDescription>
-          </CardHeader>
-          <CardContent>
-            <div className="h-56 w-full" role="img" aria-label="Messages sent and received per day">
-              <ResponsiveContainer width="100%" height="100%">
-                <BarChart data={days} margin={{ top: 8, right: 8, bottom: 24, left: 16 }}>
-                  <CartesianGrid strokeDasharray="3 3" stroke="var(--color-border)" />
-                  <XAxis dataKey="date" tickFormatter={shortDate} tick={AXIS} label={{ value: "Day (UTC)", position: "insideBottom", offset: -16, ...AXIS }} />
-                  <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Messages", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
-                  <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} messages`]} contentStyle={TOOLTIP} />
-                  <Legend verticalAlign="top" height={28} />
-                  <Bar isAnimationActive={false} dataKey="messages_sent" name="Sent" fill="var(--color-primary)" />
-                  <Bar isAnimationActive={false} dataKey="messages_received" name="Received" fill="var(--color-muted-foreground)" />
-                </BarChart>
-              </ResponsiveContainer>
-            </div>
-          </CardContent>
-        </Card>
-        <Card>
-          <CardHeader>
-            <CardTitle>API requests per day</CardTitle>
-            <CardDescription>Every authenticated call, refused ones included.</CardDescription>
-          </CardHeader>
-          <CardContent>
-            <div className="h-56 w-full" role="img" aria-label="API requests per day">
-              <ResponsiveContainer width="100%" height="100%">
-                <LineChart data={days} margin={{ top: 8, right: 8, bottom: 24, left: 16 }}>
-                  <CartesianGrid strokeDasharray="3 3" stroke="var(--color-border)" />
-                  <XAxis dataKey="date" tickFormatter={shortDate} tick={AXIS} label={{ value: "Day (UTC)", position: "insideBottom", offset: -16, ...AXIS }} />
-                  <YAxis allowDecimals={false} tick={AXIS} label={{ value: "Requests", angle: -90, position: "insideLeft", offset: -4, ...AXIS }} />
-                  <Tooltip labelFormatter={(d) => shortDate(String(d))} formatter={(v) => [`${formatNumber(Number(v))} requests`]} contentStyle={TOOLTIP} />
-                  <Line isAnimationActive={false} type="linear" dataKey="api_requests" name="Requests" stroke="var(--color-primary)" strokeWidth={2} dot={false} />
-                </LineChart>
-              </ResponsiveContainer>
-            </div>
-          </CardContent>
-        </Card>
+        <DailyChart
+          title="Messages per day"
+          description="Sent and received, live and test sessions together."
+          days={days}
+          series={[
+            { key: "messages_sent", name: "Sent" },
+            { key: "messages_received", name: "Received" },
+          ]}
+          yLabel="Messages"
+          unit="messages"
+        />
+        <DailyChart
+          title="API requests per day"
+          description="Every authenticated call, refused ones included."
+          days={days}
+          series={[{ key: "api_requests", name: "Requests" }]}
+          yLabel="Requests"
+          unit="requests"
+        />
       </div>
     </div>
   );

@@ -5,6 +5,7 @@ import { createAdminClient, type AdminClient } from "./client";
 import type { OperatorInfo } from "./types";
 
 export const ADMIN_LOGIN = "/admin/login";
+export const ADMIN_CHANGE_PASSWORD = "/admin/change-password";
 
 /** Sign-in, then back to where the operator was. */
 export function adminLoginUrl(): string {
@@ -13,10 +14,22 @@ export function adminLoginUrl(): string {
   return `${ADMIN_LOGIN}${next}`;
 }
 
+/** The forced password change, then back to where the operator was. */
+export function adminChangePasswordUrl(): string {
+  const here = window.location.pathname + window.location.search;
+  const next = here.startsWith(ADMIN_CHANGE_PASSWORD) || here.startsWith(ADMIN_LOGIN) || here === "/admin" || here === "/admin/" ? "" : `?next=${encodeURIComponent(here)}`;
+  return `${ADMIN_CHANGE_PASSWORD}${next}`;
+}
+
 export const adminApi: AdminClient = createAdminClient({
   onUnauthorized: () => {
     if (typeof window !== "undefined" && !window.location.pathname.startsWith(ADMIN_LOGIN)) {
       window.location.assign(adminLoginUrl());
+    }
+  },
+  onPasswordChangeRequired: () => {
+    if (typeof window !== "undefined" && !window.location.pathname.startsWith(ADMIN_CHANGE_PASSWORD) && !window.location.pathname.startsWith(ADMIN_LOGIN)) {
+      window.location.assign(adminChangePasswordUrl());
     }
   },
 });

@@ -51,6 +51,21 @@ describe("admin client", () => {
     expect(calls(fetch)[0]![0]).toBe("/api/admin/customers?q=ac+me&plan=pro&page=3&per_page=20");
   });
 
+  it("sends the operator to change their password on 403 PASSWORD_CHANGE_REQUIRED, and on nothing else", async () => {
+    const onPasswordChangeRequired = vi.fn();
+    const fetch = vi.fn(async (url: string) =>
+      url.includes("servers")
+        ? json(403, { success: false, error: { code: "PASSWORD_CHANGE_REQUIRED", message: "choose your own password first" } })
+        : json(403, { success: false, error: { code: "FORBIDDEN", message: "super admins only" } }),
+    );
+    const api = createAdminClient({ fetch: fetch as unknown as typeof globalThis.fetch, onPasswordChangeRequired });
+    const e = await rejection(api.get("/api/admin/servers"));
+    expect(e.code).toBe("PASSWORD_CHANGE_REQUIRED");
+    expect(onPasswordChangeRequired).toHaveBeenCalledTimes(1);
+    await rejection(api.get("/api/admin/users"));
+    expect(onPasswordChangeRequired).toHaveBeenCalledTimes(1);
+  });
+
   it("sends PUT and DELETE with their methods", async () => {
     const fetch = vi.fn(async () => json(200, { success: true, data: { ok: true } }));
     const api = createAdminClient({ fetch });

@@ -23,6 +23,8 @@ export interface AdminClientConfig {
   fetch?: typeof fetch;
   /** Called when the session is gone and cannot be refreshed (send the operator to sign in). */
   onUnauthorized?: () => void;
+  /** Called on `403 PASSWORD_CHANGE_REQUIRED` (send the operator to choose their own password). */
+  onPasswordChangeRequired?: () => void;
   /** Origin for absolute URLs (tests); default: relative to the page. */
   baseUrl?: string;
 }
@@ -93,7 +95,12 @@ export function createAdminClient(config: AdminClientConfig = {}) {
         message: `HTTP ${response.status}`,
       });
     }
-    return unwrap<T>(response.status, body);
+    try {
+      return unwrap<T>(response.status, body);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "PASSWORD_CHANGE_REQUIRED") config.onPasswordChangeRequired?.();
+      throw e;
+    }
   }
 
   type Read = Omit<AdminRequestOptions, "method" | "json">;

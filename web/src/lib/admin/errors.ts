@@ -11,6 +11,7 @@ const ADMIN_SENTENCES: Record<string, string> = {
   NO_SERVER_AVAILABLE: "No server can take a new customer: none is active, healthy and below its capacity.",
   SERVER_FULL: "That server is at its capacity. Choose another one or raise its capacity.",
   CONFLICT: "This conflicts with something that already exists.",
+  PASSWORD_CHANGE_REQUIRED: "Choose your own password first: you signed in with a temporary one.",
 };
 
 /** The sentence for an error an operator sees. */

@@ -17,7 +17,7 @@ export function rangeTick(range: MetricRange, at: number | string, locale?: stri
   const d = new Date(at);
   if (Number.isNaN(d.getTime())) return "";
   if (range === "1h" || range === "24h") return d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
-  if (range === "7d") return d.toLocaleDateString(locale, { weekday: "short", day: "numeric" }) + " " + d.toLocaleTimeString(locale, { hour: "2-digit" });
+  if (range === "7d") return d.toLocaleDateString(locale, { weekday: "short" }) + " " + d.toLocaleTimeString(locale, { hour: "numeric" });
   return d.toLocaleDateString(locale, { month: "short", day: "numeric" });
 }
 

@@ -3,7 +3,7 @@ import type { Role } from "./types";
 
 /** Only same-site admin paths are followed after sign-in. */
 export function safeAdminNext(next: string | null | undefined): string {
-  if (!next || next.includes("\\") || next.startsWith("/admin/login")) return "/admin";
+  if (!next || next.includes("\\") || next.startsWith("/admin/login") || next.startsWith("/admin/change-password")) return "/admin";
   return next === "/admin" || next.startsWith("/admin/") || next.startsWith("/admin?") ? next : "/admin";
 }
 

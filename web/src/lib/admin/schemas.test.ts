@@ -121,6 +121,12 @@ describe("customers", () => {
       per_page: 20,
     });
   });
+
+  it("filters customers by a WhatsApp state the API knows", () => {
+    expect(customerQuery({ whatsapp_status: "connected" }).whatsapp_status).toBe("connected");
+    expect(customerQuery({ whatsapp_status: "logged_out" }).whatsapp_status).toBe("logged_out");
+    expect(customerQuery({ whatsapp_status: "online" }).whatsapp_status).toBeUndefined();
+  });
 });
 
 describe("operators", () => {
@@ -138,6 +144,7 @@ describe("operators", () => {
     expect(hasRole(undefined, "viewer")).toBe(false);
     expect(safeAdminNext("/admin/customers?plan=pro")).toBe("/admin/customers?plan=pro");
     expect(safeAdminNext("/admin/login")).toBe("/admin");
+    expect(safeAdminNext("/admin/change-password?next=/admin/logs")).toBe("/admin");
     expect(safeAdminNext("//evil.example")).toBe("/admin");
     expect(safeAdminNext("/administrator")).toBe("/admin");
     expect(safeAdminNext("/api-keys")).toBe("/admin");
@@ -151,6 +158,11 @@ describe("log filters", () => {
     expect(q).toMatchObject({ event_type: "api_call", request_id: "req-1", page: 2, per_page: 50 });
     expect(q.actor_type).toBeUndefined();
     expect(q.from).toBe(new Date("2026-01-02T03:04").toISOString());
+  });
+
+  it("finds everything about a customer by its id", () => {
+    expect(logQuery({ customer_id: " 0192f2c4-8f3b-7d4e-9a1b-2c3d4e5f6a7b " })).toMatchObject({ customer_id: "0192f2c4-8f3b-7d4e-9a1b-2c3d4e5f6a7b" });
+    expect(logFilterSchema.safeParse({ customer_id: "acme" }).success).toBe(false);
   });
 
   it("checks ids and the time range", () => {

@@ -1,11 +1,12 @@
 // The admin panel's form rules (zod), mirroring the admin API's validation, and the
 // conversions from form values to request bodies and query strings.
 import { z } from "zod";
-import { email, newPassword } from "../schemas";
+import { changePasswordSchema, email, newPassword } from "../schemas";
 import type { CreateCustomer, CreateOperator, CreateServer, Role, UpdateServer } from "./types";
 
 export const PLANS = ["basic", "pro", "business", "enterprise"] as const;
 export const CUSTOMER_STATUSES = ["active", "suspended"] as const;
+export const WHATSAPP_STATES = ["disconnected", "scanning", "pairing", "connected", "logged_out"] as const;
 export const SERVER_STATUSES = ["active", "inactive", "maintenance", "draining"] as const;
 export const ROLES = ["viewer", "admin", "super_admin"] as const satisfies readonly Role[];
 export const PER_PAGE_MAX = 100;
@@ -23,17 +24,8 @@ export const adminLoginSchema = z.object({
 
 export const totpSchema = z.object({ code: totpCode });
 
-export const adminPasswordSchema = z
-  .object({
-    current_password: z.string().min(1, "Enter your current password"),
-    new_password: newPassword,
-    confirm: z.string(),
-  })
-  .refine((v) => v.new_password === v.confirm, { path: ["confirm"], message: "The passwords do not match" })
-  .refine((v) => v.new_password !== v.current_password, {
-    path: ["new_password"],
-    message: "Choose a password different from the current one",
-  });
+/** An operator's password change: the same rules as a customer's. */
+export const adminPasswordSchema = changePasswordSchema;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** An IPv4 or IPv6 address as the API parses it (no prefix, no port). */
@@ -214,11 +206,12 @@ export function pageCount(total: number, perPage: number): number {
 }
 
 /** The filters of GET /api/admin/customers as a query. */
-export function customerQuery(f: { q?: string; plan?: string; status?: string; server_id?: string; page?: unknown; per_page?: unknown }) {
+export function customerQuery(f: { q?: string; plan?: string; status?: string; whatsapp_status?: string; server_id?: string; page?: unknown; per_page?: unknown }) {
   return {
     q: opt(f.q),
     plan: opt(f.plan),
     status: opt(f.status),
+    whatsapp_status: (WHATSAPP_STATES as readonly string[]).includes(f.whatsapp_status ?? "") ? f.whatsapp_status : undefined,
     server_id: f.server_id && UUID.test(f.server_id) ? f.server_id : undefined,
     ...pageParams(f.page, f.per_page),
   };
@@ -228,6 +221,7 @@ export function customerQuery(f: { q?: string; plan?: string; status?: string; s
 export const LOG_FILTERS = [
   "event_type",
   "severity",
+  "customer_id",
   "actor_type",
   "actor_id",
   "action",
@@ -251,6 +245,11 @@ export const logFilterSchema = z
     event_type: z.string().optional(),
     severity: z.string().optional(),
     actor_type: z.string().optional(),
+    customer_id: z
+      .string()
+      .trim()
+      .refine((v) => v === "" || UUID.test(v), "A customer id is a UUID")
+      .optional(),
     actor_id: z
       .string()
       .trim()

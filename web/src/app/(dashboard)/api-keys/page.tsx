@@ -11,9 +11,9 @@ import { Field, fieldProps } from "@/components/field";
 import { Empty, ErrorState, FormError, Loading } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { Card } from "@/components/ui/card";
 import { Dialog, DialogClose, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
+import { TableCard, Td } from "@/components/ui/table";
 import { api } from "@/lib/api/provider";
 import { fieldError } from "@/lib/api/errors";
 import type { ApiKey, CreatedKey } from "@/lib/api/types";
@@ -201,40 +201,25 @@ export default function ApiKeysPage() {
       {keys.error ? <ErrorState error={keys.error} onRetry={() => keys.refetch()} /> : null}
       {keys.data && list.length === 0 ? <Empty title="No API keys yet">Create a key to call the API from your application.</Empty> : null}
       {list.length > 0 ? (
-        <Card className="relative overflow-x-auto">
-          <table className="w-full text-sm">
-            <caption className="sr-only">Your API keys</caption>
-            <thead className="border-b text-left text-xs text-muted-foreground">
-              <tr>
-                <th scope="col" className="px-4 py-2 font-medium">Name</th>
-                <th scope="col" className="px-4 py-2 font-medium">Key</th>
-                <th scope="col" className="px-4 py-2 font-medium">Scopes</th>
-                <th scope="col" className="px-4 py-2 font-medium">Last used</th>
-                <th scope="col" className="px-4 py-2 font-medium">Requests</th>
-                <th scope="col" className="px-4 py-2 font-medium"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody className="divide-y">
-              {list.map((k) => (
-                <tr key={k.id}>
-                  <td className="px-4 py-3">
-                    <div className="flex items-center gap-2">
-                      <span className="font-medium">{k.name ?? "Unnamed"}</span>
-                      <Badge variant={k.mode === "live" ? "default" : "warning"}>{k.mode}</Badge>
-                      {k.state !== "active" ? <Badge variant="destructive">{k.state}</Badge> : null}
-                    </div>
-                    <p className="text-xs text-muted-foreground">Created {formatDateTime(k.created_at)}</p>
-                  </td>
-                  <td className="px-4 py-3 font-mono text-xs">{k.key_hint}</td>
-                  <td className="px-4 py-3 text-xs">{k.scopes.join(", ")}</td>
-                  <td className="px-4 py-3 text-xs">{k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}</td>
-                  <td className="px-4 py-3 tabular-nums">{formatNumber(k.request_count)}</td>
-                  <td className="px-4 py-3 text-right">{k.state === "active" ? <RevokeKey apiKey={k} onRevoked={refresh} /> : null}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Card>
+        <TableCard caption="Your API keys" columns={["Name", "Key", "Scopes", "Last used", "Requests", { label: "Actions", srOnly: true }]}>
+          {list.map((k) => (
+            <tr key={k.id}>
+              <Td>
+                <div className="flex items-center gap-2">
+                  <span className="font-medium">{k.name ?? "Unnamed"}</span>
+                  <Badge variant={k.mode === "live" ? "default" : "warning"}>{k.mode}</Badge>
+                  {k.state !== "active" ? <Badge variant="destructive">{k.state}</Badge> : null}
+                </div>
+                <p className="text-xs text-muted-foreground">Created {formatDateTime(k.created_at)}</p>
+              </Td>
+              <Td className="font-mono text-xs">{k.key_hint}</Td>
+              <Td className="text-xs">{k.scopes.join(", ")}</Td>
+              <Td className="text-xs">{k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}</Td>
+              <Td className="tabular-nums">{formatNumber(k.request_count)}</Td>
+              <Td className="text-right">{k.state === "active" ? <RevokeKey apiKey={k} onRevoked={refresh} /> : null}</Td>
+            </tr>
+          ))}
+        </TableCard>
       ) : null}
     </>
   );

@@ -3,20 +3,25 @@ import * as React from "react";
 import { AdminShell } from "@/components/admin/admin-shell";
 import { AdminErrorState } from "@/components/admin/states";
 import { Spinner } from "@/components/states";
-import { adminLoginUrl, useOperator } from "@/lib/admin/api";
+import { adminChangePasswordUrl, adminLoginUrl, useOperator } from "@/lib/admin/api";
 import { ApiError } from "@/lib/api/errors";
 
-/** The admin panel: a signed-in operator, else the sign-in page. */
+/**
+ * The admin panel: a signed-in operator, else the sign-in page; an operator still on a
+ * temporary password chooses their own first.
+ */
 export default function AdminPanelLayout({ children }: { children: React.ReactNode }) {
   const operator = useOperator();
   const error = operator.error;
   const signedOut = error instanceof ApiError && (error.status === 401 || error.code === "UNAUTHORIZED");
+  const mustChange = operator.data?.must_change_password === true;
 
   React.useEffect(() => {
     if (signedOut) window.location.replace(adminLoginUrl());
-  }, [signedOut]);
+    else if (mustChange) window.location.replace(adminChangePasswordUrl());
+  }, [signedOut, mustChange]);
 
-  if (operator.data) return <AdminShell operator={operator.data}>{children}</AdminShell>;
+  if (operator.data && !mustChange) return <AdminShell operator={operator.data}>{children}</AdminShell>;
   if (error && !signedOut) {
     return (
       <div className="mx-auto max-w-md p-6">

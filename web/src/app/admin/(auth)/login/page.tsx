@@ -12,7 +12,7 @@ import { Input } from "@/components/ui/input";
 import { adminApi, useSetOperator } from "@/lib/admin/api";
 import { safeAdminNext } from "@/lib/admin/roles";
 import { adminLoginSchema, totpSchema } from "@/lib/admin/schemas";
-import type { TokenResponse } from "@/lib/admin/types";
+import type { OperatorInfo, TokenResponse } from "@/lib/admin/types";
 import { ApiError } from "@/lib/api/errors";
 
 type Credentials = z.infer<typeof adminLoginSchema>;
@@ -34,7 +34,8 @@ function AdminLoginForm() {
     try {
       const tokens = await adminApi.post<TokenResponse>("/api/admin/auth/login", { ...credentials, totp_code });
       setOperator(tokens.admin);
-      router.replace(next);
+      const admin: OperatorInfo = tokens.admin;
+      router.replace(admin.must_change_password ? `/admin/change-password${next === "/admin" ? "" : `?next=${encodeURIComponent(next)}`}` : next);
     } catch (e) {
       if (e instanceof ApiError && e.code === "MFA_REQUIRED") {
         setPending(credentials);

@@ -6,6 +6,7 @@ import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import type { z } from "zod";
 import { PageHeader } from "@/components/app-shell";
+import { AdminPasswordForm } from "@/components/admin/password-form";
 import { AdminFormError } from "@/components/admin/states";
 import { CopyButton } from "@/components/copy-button";
 import { Field, fieldProps } from "@/components/field";
@@ -15,56 +16,10 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { Input } from "@/components/ui/input";
 import { OPERATOR_KEY, adminApi, useOperator } from "@/lib/admin/api";
 import { ROLE_LABELS } from "@/lib/admin/roles";
-import { adminPasswordSchema, totpSchema } from "@/lib/admin/schemas";
+import { totpSchema } from "@/lib/admin/schemas";
 import type { MfaSetup } from "@/lib/admin/types";
-import { ApiError, fieldError } from "@/lib/api/errors";
-import { PASSWORD_MIN } from "@/lib/schemas";
 
-type PasswordValues = z.infer<typeof adminPasswordSchema>;
 type CodeValues = z.input<typeof totpSchema>;
-
-function PasswordForm() {
-  const [error, setError] = React.useState<unknown>(null);
-  const [done, setDone] = React.useState(false);
-  const form = useForm<PasswordValues>({ resolver: zodResolver(adminPasswordSchema), defaultValues: { current_password: "", new_password: "", confirm: "" } });
-  const e = form.formState.errors;
-  const submit = form.handleSubmit(async ({ current_password, new_password }) => {
-    setError(null);
-    setDone(false);
-    try {
-      await adminApi.post("/api/admin/auth/password", { current_password, new_password });
-      form.reset();
-      setDone(true);
-    } catch (err) {
-      setError(err);
-    }
-  });
-  const wrong = error instanceof ApiError && error.code === "INVALID_CREDENTIALS" ? "The current password is not right" : undefined;
-  const currentError = e.current_password?.message ?? wrong;
-  const newError = e.new_password?.message ?? fieldError(error, "new_password");
-  return (
-    <form onSubmit={submit} noValidate className="grid gap-4">
-      <Field id="current_password" label="Current password" error={currentError}>
-        <Input {...fieldProps("current_password", currentError)} type="password" autoComplete="current-password" {...form.register("current_password")} />
-      </Field>
-      <Field id="new_password" label="New password" hint={`At least ${PASSWORD_MIN} characters.`} error={newError}>
-        <Input {...fieldProps("new_password", newError, true)} type="password" autoComplete="new-password" {...form.register("new_password")} />
-      </Field>
-      <Field id="confirm" label="Repeat the new password" error={e.confirm?.message}>
-        <Input {...fieldProps("confirm", e.confirm?.message)} type="password" autoComplete="new-password" {...form.register("confirm")} />
-      </Field>
-      <AdminFormError error={error && !currentError && !newError ? error : null} />
-      {done ? (
-        <p role="status" className="text-sm text-primary">
-          Your password was changed. Your other sessions were signed out.
-        </p>
-      ) : null}
-      <Button type="submit" disabled={form.formState.isSubmitting} className="justify-self-start">
-        {form.formState.isSubmitting ? "Saving…" : "Change password"}
-      </Button>
-    </form>
-  );
-}
 
 function QrCode({ value }: { value: string }) {
   const [src, setSrc] = React.useState<string | null>(null);
@@ -216,7 +171,7 @@ export default function AdminAccountPage() {
             <CardDescription>Change a password a super admin gave you (a new operator&apos;s, or after a reset) to one of your own.</CardDescription>
           </CardHeader>
           <CardContent>
-            <PasswordForm />
+            <AdminPasswordForm buttonClassName="justify-self-start" />
           </CardContent>
         </Card>
       </div>

@@ -106,6 +106,7 @@ function LogViewer() {
                 {select("severity", "Severity", SEVERITIES)}
                 {select("actor_type", "Actor type", ACTOR_TYPES)}
                 {select("status", "Result", LOG_STATUSES)}
+                {text("customer_id", "Customer id", "Its API calls and sign-ins, and operators' actions on it")}
                 {text("actor_id", "Actor id", "An operator's or customer's id")}
                 {text("action", "Action", "e.g. update_customer, login")}
                 {text("resource_type", "Resource type", "e.g. customer, server, api_key")}

@@ -256,6 +256,11 @@ export default function OperatorsPage() {
                       <div className="flex flex-wrap gap-1">
                         <StateBadge value={o.is_active ? "active" : "inactive"} what="Account" />
                         {o.mfa_enabled ? <Badge variant="secondary">MFA</Badge> : null}
+                        {o.must_change_password ? (
+                          <Badge variant="warning" title="Still on a temporary password: they choose their own at their next sign-in">
+                            Must change password
+                          </Badge>
+                        ) : null}
                         {locked ? <Badge variant="destructive">Locked</Badge> : null}
                       </div>
                     </td>

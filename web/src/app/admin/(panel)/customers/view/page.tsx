@@ -9,6 +9,7 @@ import { StateBadge } from "@/components/admin/badges";
 import { ConfirmAction } from "@/components/admin/confirm";
 import { CustomerActions } from "@/components/admin/customer-actions";
 import { LogTable } from "@/components/admin/log-table";
+import { FilterSelect } from "@/components/filter-select";
 import { AdminErrorState, AdminFormError, Can, Pagination } from "@/components/admin/states";
 import { UsageCharts } from "@/components/admin/usage-charts";
 import { SecretOnce } from "@/components/copy-button";
@@ -231,24 +232,47 @@ function Webhooks({ customerId }: { customerId: string }) {
   );
 }
 
-function Trail({ title, description, query, id, logsHref }: { title: string; description: string; query: Record<string, string>; id: string; logsHref: string }) {
+const TRAIL_KINDS = [
+  ["", "Everything"],
+  ["admin_action", "Operator actions on it"],
+  ["api_call", "Its API calls"],
+  ["auth_event", "Its sign-ins"],
+] as const;
+
+/** Every log row about the customer (GET /api/admin/logs?customer_id=): as the actor or the resource. */
+function Trail({ id }: { id: string }) {
   const [page, setPage] = React.useState(1);
-  const logs = useAdminList<AuditLog>(["logs", "customer", id, title], "/api/admin/logs", { query: { ...query, page, per_page: 10 }, refetchInterval: 15_000 });
+  const [kind, setKind] = React.useState("");
+  const query = { customer_id: id, event_type: kind || undefined };
+  const logs = useAdminList<AuditLog>(["logs", "customer", id], "/api/admin/logs", { query: { ...query, page, per_page: 10 }, refetchInterval: 15_000, placeholderData: (prev) => prev });
+  const logsHref = `/admin/logs?${new URLSearchParams({ customer_id: id, ...(kind ? { event_type: kind } : {}) }).toString()}`;
   return (
-    <section className="grid grid-cols-[minmax(0,1fr)] gap-2" aria-label={title}>
-      <div className="flex flex-wrap items-end justify-between gap-2">
-        <div>
-          <h3 className="font-semibold">{title}</h3>
-          <p className="text-xs text-muted-foreground">{description}</p>
-        </div>
+    <section className="grid grid-cols-[minmax(0,1fr)] gap-3" aria-label="Audit trail">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <FilterSelect
+          id="trail-kind"
+          label="Show"
+          className="w-56"
+          value={kind}
+          onChange={(v) => {
+            setKind(v);
+            setPage(1);
+          }}
+          options={TRAIL_KINDS}
+        />
         <Link href={logsHref} className="text-sm text-primary hover:underline">
-          Open in the log viewer
+          See all in the log viewer
         </Link>
       </div>
+      <p className="text-xs text-muted-foreground">The customer&apos;s API calls (with key, status and request id) and sign-ins, and every operator action on it: creation, plan and status changes, moves, keys.</p>
       {logs.isPending ? <Loading rows={2} /> : null}
       {logs.error ? <AdminErrorState error={logs.error} onRetry={() => logs.refetch()} /> : null}
       {logs.data && logs.data.data.length === 0 ? <Empty title="Nothing recorded yet" /> : null}
-      {logs.data && logs.data.data.length > 0 ? <LogTable rows={logs.data.data} caption={title} /> : null}
+      {logs.data && logs.data.data.length > 0 ? (
+        <div aria-busy={logs.isPlaceholderData} className={logs.isPlaceholderData ? "opacity-60 transition-opacity" : undefined}>
+          <LogTable rows={logs.data.data} caption="Audit trail" />
+        </div>
+      ) : null}
       {logs.data?.meta && logs.data.meta.total > 10 ? <Pagination label="rows" page={page} perPage={10} total={logs.data.meta.total} onPage={setPage} /> : null}
     </section>
   );
@@ -337,21 +361,8 @@ function CustomerView({ id }: { id: string }) {
           <Keys customer={c} />
           <Webhooks customerId={id} />
         </TabsContent>
-        <TabsContent value="audit" className="grid grid-cols-[minmax(0,1fr)] gap-6">
-          <Trail
-            id={id}
-            title="Operator actions on this customer"
-            description="Creation, plan and status changes, moves, keys."
-            query={{ resource_type: "customer", resource_id: id }}
-            logsHref={`/admin/logs?resource_type=customer&resource_id=${id}`}
-          />
-          <Trail
-            id={id}
-            title="The customer's API calls and sign-ins"
-            description="Every API call with its key, status and request id, and dashboard sign-ins."
-            query={{ actor_type: "customer", actor_id: id }}
-            logsHref={`/admin/logs?actor_type=customer&actor_id=${id}`}
-          />
+        <TabsContent value="audit">
+          <Trail id={id} />
         </TabsContent>
       </Tabs>
     </>

@@ -1,11 +1,12 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { useRouter, useSearchParams } from "next/navigation";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useQueryClient } from "@tanstack/react-query";
 import { ArrowLeft, Pencil } from "lucide-react";
 import { PageHeader } from "@/components/app-shell";
 import { StateBadge } from "@/components/admin/badges";
+import { RangeSwitch, TimeChart } from "@/components/admin/charts";
 import { ConfirmAction } from "@/components/admin/confirm";
 import { ServerForm } from "@/components/admin/server-form";
 import { AdminErrorState, Can } from "@/components/admin/states";
@@ -16,8 +17,9 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { adminApi } from "@/lib/admin/api";
 import { useAdminList, useAdminQuery } from "@/lib/admin/queries";
+import { formatMoney, parseRange, type MetricRange } from "@/lib/admin/periods";
 import { serverValues, toUpdateServer } from "@/lib/admin/schemas";
-import type { Customer, Server, ServerHealth } from "@/lib/admin/types";
+import type { Customer, Server, ServerHealth, ServerMetricsSeries } from "@/lib/admin/types";
 import { formatDateTime, formatNumber } from "@/lib/format";
 import { planName } from "@/lib/plans";
 
@@ -65,6 +67,53 @@ function EditServer({ server, onSaved }: { server: Server; onSaved: () => void }
       </Dialog>
     </>
   );
+}
+
+/** The server's metrics over a range (GET /api/admin/metrics/servers/{id}). */
+function ServerCharts({ id }: { id: string }) {
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const range = parseRange(params.get("range"));
+  const setRange = (r: MetricRange) => {
+    const next = new URLSearchParams(params.toString());
+    if (r === "24h") next.delete("range");
+    else next.set("range", r);
+    router.replace(`${pathname}?${next.toString()}`);
+  };
+  const metrics = useAdminQuery<ServerMetricsSeries>(["metrics", "server", id], `/api/admin/metrics/servers/${id}`, { query: { range }, refetchInterval: 15_000, placeholderData: (prev) => prev });
+  const m = metrics.data;
+  const common = m ? { points: m.points, range, from: m.from, to: m.to } : null;
+  return (
+    <section aria-labelledby="metrics-heading" className="mt-6">
+      <div className="mb-3 flex flex-wrap items-end justify-between gap-2">
+        <div>
+          <h2 id="metrics-heading" className="text-lg font-semibold">
+            Metrics
+          </h2>
+          <p className="text-sm text-muted-foreground">From the worker&apos;s heartbeats, averaged per time bucket{m ? ` of ${bucketLabel(m.bucket_secs)}` : ""}.</p>
+        </div>
+        <RangeSwitch value={range} onChange={setRange} />
+      </div>
+      {metrics.isPending ? <Loading rows={3} label="Loading the metrics…" /> : null}
+      {metrics.error ? <AdminErrorState error={metrics.error} onRetry={() => metrics.refetch()} title="The metrics could not be loaded" /> : null}
+      {common ? (
+        <div className={metrics.isPlaceholderData ? "grid grid-cols-[minmax(0,1fr)] gap-4 opacity-60 lg:grid-cols-2" : "grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2"} aria-busy={metrics.isPlaceholderData}>
+          <TimeChart {...common} title="CPU and RAM" description="Average use of the machine." series={[{ key: "cpu_avg", name: "CPU" }, { key: "ram_avg", name: "RAM" }]} unit="%" yLabel="Use (%)" max={100} testId="chart-cpu-ram" />
+          <TimeChart {...common} title="Disk" description="Average use of its disk." series={[{ key: "disk_avg", name: "Disk" }]} unit="%" yLabel="Use (%)" max={100} testId="chart-disk" />
+          <TimeChart {...common} title="Sessions" description="WhatsApp sessions on the worker, and those connected." series={[{ key: "sessions", name: "Sessions" }, { key: "connections", name: "Connected" }]} unit="" decimals={0} yLabel="Sessions" testId="chart-sessions" />
+          <TimeChart {...common} title="Messages per minute" description="Messages through the worker, and errors." series={[{ key: "messages_per_minute", name: "Messages" }, { key: "errors_per_minute", name: "Errors" }]} unit="/min" yLabel="Per minute" testId="chart-messages" />
+          <TimeChart {...common} title="Response time" description="The worker's API: 95th percentile and average." series={[{ key: "p95_ms", name: "p95" }, { key: "avg_response_ms", name: "Average" }]} unit="ms" decimals={0} yLabel="Milliseconds" testId="chart-response" />
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function bucketLabel(secs: number): string {
+  if (secs % 3600 === 0) return `${secs / 3600} hour${secs === 3600 ? "" : "s"}`;
+  if (secs % 60 === 0) return `${secs / 60} minute${secs === 60 ? "" : "s"}`;
+  return `${secs} seconds`;
 }
 
 function ServerView({ id }: { id: string }) {
@@ -164,7 +213,7 @@ function ServerView({ id }: { id: string }) {
                 ["Region", s.region ?? "—"],
                 ["Datacenter", s.datacenter ?? "—"],
                 ["Provider", s.provider ?? "—"],
-                ["Cost per month", s.cost_per_month !== null && s.cost_per_month !== undefined ? formatNumber(s.cost_per_month) : "—"],
+                ["Cost per month", formatMoney(s.cost_per_month)],
                 ["Added", formatDateTime(s.created_at)],
               ]}
             />
@@ -208,7 +257,8 @@ function ServerView({ id }: { id: string }) {
           </CardContent>
         </Card>
       </div>
-      <Card className="mt-4">
+      <ServerCharts id={id} />
+      <Card className="mt-6">
         <CardHeader>
           <CardTitle>Customers on this server</CardTitle>
           <CardDescription>{customers.data?.meta ? `${formatNumber(customers.data.meta.total)} in all` : null}</CardDescription>
