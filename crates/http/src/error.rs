@@ -355,7 +355,16 @@ where
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(Error::validation("query", e.body_text()))
+                // The parameter at fault, as `field` (axum finds it with serde_path_to_error).
+                let field = std::error::Error::source(&e)
+                    .and_then(std::error::Error::source)
+                    .and_then(|inner| {
+                        inner.downcast_ref::<serde_path_to_error::Error<serde::de::value::Error>>()
+                    })
+                    .map(|err| err.path().to_string())
+                    .filter(|path| path != "." && !path.is_empty())
+                    .unwrap_or_else(|| "query".to_owned());
+                Err(Error::validation(&field, e.body_text()))
             }
             Err(other) => Err(Error::validation("query", other.body_text())),
         }

@@ -189,7 +189,8 @@ pub async fn flush(state: &AppState) {
     }
 }
 
-/// Periodic jobs: audit retention (daily) and throttle-map sweeping.
+/// Periodic jobs: audit retention (daily), metrics retention and usage costs (hourly), and
+/// throttle-map sweeping.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut minutes = 0u64;
@@ -203,6 +204,15 @@ async fn housekeeping(state: AppState) {
         if minutes.is_multiple_of(60) {
             if let Err(e) = crate::idempotency::purge_expired(&state).await {
                 tracing::warn!(error = %e, "idempotency purge failed");
+            }
+            let now = chrono::Utc::now();
+            if let Err(e) =
+                crate::metrics::purge(&state.db, state.config.metrics_retention, now).await
+            {
+                tracing::warn!(error = %e, "metrics retention purge failed");
+            }
+            if let Err(e) = crate::billing::estimate_recent_costs(&state, now).await {
+                tracing::warn!(error = %e, "usage cost estimate failed");
             }
         }
         if minutes.is_multiple_of(24 * 60) {

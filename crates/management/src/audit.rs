@@ -589,6 +589,9 @@ pub struct LogFilters {
     /// success or failure
     pub status: Option<String>,
     pub request_id: Option<String>,
+    /// Rows about one customer: its own calls and sign-ins (the customer as actor) and what
+    /// operators and the system did to it (the customer as resource).
+    pub customer_id: Option<Uuid>,
     /// Only rows at or after this time (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Only rows before this time (RFC 3339).
@@ -656,6 +659,17 @@ fn list_queries(f: &LogFilters) -> (Filters, String, String) {
         if let Some(value) = value {
             filters.push(&format!("{column} = {{}}"), value);
         }
+    }
+    if let Some(customer) = f.customer_id {
+        // Either index serves its half (an API call row's resource is its key, never the
+        // customer, so the resource half leaves them out as the partial index does).
+        filters.push_many(
+            &format!(
+                "((actor_type = 'customer' AND actor_id = {{0}}) OR \
+                 (resource_type = 'customer' AND resource_id = {{1}} AND {NOT_AN_API_CALL}))"
+            ),
+            vec![Arg::Uuid(customer), Arg::Text(customer.to_string())],
+        );
     }
     if excludes_api_calls(f) {
         // Said outright so SQLite uses the event and resource indexes, which leave API call

@@ -191,12 +191,14 @@ struct SessionRow {
     email: String,
     role: String,
     is_active: bool,
+    password_must_change: bool,
     expires_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
 }
 
 async fn load_session(db: &Db, admin_id: Uuid, session_id: Uuid) -> Result<Option<SessionRow>> {
-    let sql = "SELECT a.email, a.role, a.is_active, s.expires_at, s.revoked_at \
+    let sql =
+        "SELECT a.email, a.role, a.is_active, a.password_must_change, s.expires_at, s.revoked_at \
                FROM admin_sessions s JOIN admin_users a ON a.id = s.admin_id \
                WHERE s.id = $1 AND s.admin_id = $2";
     Ok(on_pool!(db, |pool| sqlx::query_as::<_, SessionRow>(sql)
@@ -225,6 +227,14 @@ impl FromRequestParts<AppState> for AdminAuth {
         // the answer is 403 whatever the body (only their own sign-out, password and MFA
         // are theirs to change).
         let own_account = parts.uri.path().starts_with("/api/admin/auth/");
+        // A temporary password opens only the operator's own account (to replace it).
+        if session.password_must_change && !own_account {
+            return Err(Error::client(
+                axum::http::StatusCode::FORBIDDEN,
+                code::PASSWORD_CHANGE_REQUIRED,
+                "change your temporary password first (POST /api/admin/auth/password)",
+            ));
+        }
         if role == Role::Viewer
             && !own_account
             && !matches!(parts.method, Method::GET | Method::HEAD)
@@ -287,6 +297,10 @@ pub struct OperatorInfo {
     pub full_name: Option<String>,
     pub role: Role,
     pub mfa_enabled: bool,
+    /// The password is a temporary one a super admin set: until
+    /// `POST /api/admin/auth/password` replaces it, every other admin call answers
+    /// `403 PASSWORD_CHANGE_REQUIRED`.
+    pub must_change_password: bool,
 }
 
 /// Tokens issued at login or refresh.
@@ -311,6 +325,7 @@ struct LoginRow {
     mfa_enabled: bool,
     mfa_secret: Option<String>,
     is_active: bool,
+    password_must_change: bool,
 }
 
 pub(crate) fn cookie_header(
@@ -590,8 +605,8 @@ pub async fn login(
     let email = req.email.trim().to_lowercase();
     let attempts = Attempts::new(&email, &meta);
     let sql =
-        "SELECT id, email, password_hash, full_name, role, mfa_enabled, mfa_secret, is_active \
-               FROM admin_users WHERE LOWER(email) = $1";
+        "SELECT id, email, password_hash, full_name, role, mfa_enabled, mfa_secret, is_active, \
+               password_must_change FROM admin_users WHERE LOWER(email) = $1";
     let row = on_pool!(&state.db, |pool| sqlx::query_as::<_, LoginRow>(sql)
         .bind(&email)
         .fetch_optional(pool)
@@ -709,6 +724,7 @@ async fn start_session(
             full_name: row.full_name.clone(),
             role: Role::parse(&row.role).unwrap_or(Role::Viewer),
             mfa_enabled: row.mfa_enabled,
+            must_change_password: row.password_must_change,
         },
     })
 }
@@ -867,9 +883,10 @@ pub(crate) async fn operator_info(db: &Db, id: Uuid) -> Result<OperatorInfo> {
         full_name: Option<String>,
         role: String,
         mfa_enabled: bool,
+        password_must_change: bool,
     }
     let row = on_pool!(db, |pool| sqlx::query_as::<_, Row>(
-        "SELECT id, email, full_name, role, mfa_enabled FROM admin_users WHERE id = $1"
+        "SELECT id, email, full_name, role, mfa_enabled, password_must_change FROM admin_users WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(pool)
@@ -881,6 +898,7 @@ pub(crate) async fn operator_info(db: &Db, id: Uuid) -> Result<OperatorInfo> {
         full_name: row.full_name,
         role: Role::parse(&row.role).unwrap_or(Role::Viewer),
         mfa_enabled: row.mfa_enabled,
+        must_change_password: row.password_must_change,
     })
 }
 
@@ -930,7 +948,7 @@ pub async fn change_password(
     let mut tx = state.db.begin().await?;
     on_tx!(&mut tx, |conn| {
         sqlx::query(
-            "UPDATE admin_users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+            "UPDATE admin_users SET password_hash = $1, password_changed_at = $2, password_must_change = FALSE WHERE id = $3",
         )
         .bind(&hash)
         .bind(now)

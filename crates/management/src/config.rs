@@ -19,6 +19,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Days audit rows are kept (at least 90).
     pub audit_retention_days: u32,
+    /// How long heartbeats and their per-minute and per-hour buckets are kept.
+    pub metrics_retention: crate::metrics::Retention,
     /// Seconds without a heartbeat before a server counts as degraded / offline.
     pub heartbeat_degraded_secs: i64,
     pub heartbeat_offline_secs: i64,
@@ -53,6 +55,7 @@ impl Config {
             trust_proxy: false,
             login_attempts_per_minute: 30,
             audit_retention_days: 365,
+            metrics_retention: Default::default(),
             heartbeat_degraded_secs: 60,
             heartbeat_offline_secs: 300,
             redis_url: None,

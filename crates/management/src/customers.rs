@@ -383,6 +383,9 @@ pub struct CustomerFilters {
     pub status: Option<String>,
     pub plan: Option<String>,
     pub server_id: Option<Uuid>,
+    /// The live WhatsApp session's state: disconnected, scanning, pairing, connected,
+    /// logged_out.
+    pub whatsapp_status: Option<String>,
     /// Matches email, name or company (case-insensitive substring).
     pub q: Option<String>,
     /// Page number, from 1.
@@ -421,6 +424,9 @@ pub async fn list_customers(
     }
     if let Some(v) = f.server_id {
         filters.push("c.assigned_server_id = {}", Arg::Uuid(v));
+    }
+    if let Some(v) = &f.whatsapp_status {
+        filters.push("c.whatsapp_status = {}", Arg::Text(v.clone()));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped = q

@@ -25,6 +25,9 @@ pub struct Operator {
     pub role: String,
     pub mfa_enabled: bool,
     pub is_active: bool,
+    /// Holds a temporary password (set by a super admin): every admin call but their own
+    /// account's answers 403 PASSWORD_CHANGE_REQUIRED until they choose their own.
+    pub must_change_password: bool,
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
@@ -33,6 +36,7 @@ pub struct Operator {
 /// `locked_until`: the latest lock of the operator's e-mail from any address (a lock holds
 /// only for the address that failed, see `auth.rs`).
 const OPERATOR_COLUMNS: &str = "id, email, full_name, role, mfa_enabled, is_active, \
+     password_must_change AS must_change_password, \
      (SELECT MAX(f.locked_until) FROM admin_login_failures f WHERE f.email = LOWER(admin_users.email) \
       AND f.locked_until IS NOT NULL) AS locked_until, created_at, last_login_at";
 
@@ -88,13 +92,15 @@ pub(crate) fn validate_email(email: &str) -> Result<String> {
 
 pub(crate) use self::validate_email as normalize_email;
 
-/// Inserts an operator; the password is generated when not given.
+/// Inserts an operator; the password is generated when not given. `must_change`: the
+/// password is a temporary one, to be replaced at the first sign-in.
 pub async fn insert(
     tx: &mut Tx,
     email: &str,
     full_name: Option<&str>,
     role: Role,
     password: Option<&str>,
+    must_change: bool,
 ) -> Result<(Operator, Option<String>)> {
     let email = validate_email(email)?;
     let generated = password.is_none().then(|| crypto::generate_password(20));
@@ -103,8 +109,8 @@ pub async fn insert(
     let hash = crypto::hash_password(password)?;
     let now = Utc::now();
     let sql = format!(
-        "INSERT INTO admin_users (id, email, password_hash, full_name, role, created_at, updated_at, password_changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $6) RETURNING {OPERATOR_COLUMNS}"
+        "INSERT INTO admin_users (id, email, password_hash, full_name, role, created_at, updated_at, password_changed_at, \
+         password_must_change) VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7) RETURNING {OPERATOR_COLUMNS}"
     );
     let operator = on_tx!(tx, |conn| sqlx::query_as::<_, Operator>(&sql)
         .bind(Uuid::now_v7())
@@ -113,6 +119,7 @@ pub async fn insert(
         .bind(full_name)
         .bind(role.as_str())
         .bind(now)
+        .bind(must_change)
         .fetch_one(&mut *conn)
         .await)
     .map_err(|e| {
@@ -154,6 +161,8 @@ pub async fn bootstrap(db: &Db, email: Option<&str>, password: Option<&str>) -> 
         Some("Super Admin"),
         Role::SuperAdmin,
         password,
+        // The installer chose it, or saw it printed once on their own terminal.
+        false,
     )
     .await?;
     AuditEvent::system("create_first_operator")
@@ -182,11 +191,13 @@ pub async fn list(db: &Db) -> Result<Vec<Operator>> {
 }
 
 /// Sets a new password (generated when not given), clears any lockout and ends the
-/// operator's sessions. Returns the generated password.
+/// operator's sessions. Returns the generated password. `must_change`: the password is a
+/// temporary one, to be replaced at the next sign-in.
 pub async fn reset_password(
     tx: &mut Tx,
     id: Uuid,
     password: Option<&str>,
+    must_change: bool,
 ) -> Result<Option<String>> {
     let generated = password.is_none().then(|| crypto::generate_password(20));
     let password = password.or(generated.as_deref()).unwrap_or_default();
@@ -195,10 +206,11 @@ pub async fn reset_password(
     let now = Utc::now();
     let updated = on_tx!(tx, |conn| {
         let n = sqlx::query(
-            "UPDATE admin_users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+            "UPDATE admin_users SET password_hash = $1, password_changed_at = $2, password_must_change = $3 WHERE id = $4",
         )
         .bind(&hash)
         .bind(now)
+        .bind(must_change)
         .bind(id)
         .execute(&mut *conn)
         .await?
@@ -287,7 +299,8 @@ pub async fn list_operators(
     Ok(ok(list(&state.db).await?))
 }
 
-/// Add an operator (super admin). A generated password is shown once.
+/// Add an operator (super admin). A generated password is shown once. Either way the
+/// password is temporary: the operator must choose their own at the first sign-in.
 #[utoipa::path(post, path = "/api/admin/users", tag = "operators", request_body = CreateOperator,
     responses((status = 201, body = Envelope<OperatorWithPassword>), (status = 403), (status = 409)))]
 pub async fn create_operator(
@@ -304,6 +317,7 @@ pub async fn create_operator(
         req.full_name.as_deref(),
         req.role,
         req.password.as_deref(),
+        true,
     )
     .await?;
     AuditEvent::admin_action(&admin, "create_operator", &meta)
@@ -402,7 +416,8 @@ pub async fn delete_operator(
     .await
 }
 
-/// Set a new generated password for another operator (super admin), shown once; unlocks
+/// Set a new generated password for another operator (super admin), shown once and
+/// temporary (they must choose their own at the next sign-in); unlocks
 /// the account and ends its sessions. Your own: `POST /api/admin/auth/password` (409 here).
 #[utoipa::path(post, path = "/api/admin/users/{id}/reset-password", tag = "operators",
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<OperatorWithPassword>), (status = 403), (status = 404), (status = 409)))]
@@ -420,7 +435,7 @@ pub async fn reset_operator_password(
         ));
     }
     let mut tx = state.db.begin().await?;
-    let password = reset_password(&mut tx, id, None).await?;
+    let password = reset_password(&mut tx, id, None, true).await?;
     AuditEvent::admin_action(&admin, "reset_operator_password", &meta)
         .resource("admin_user", id)
         .write(&mut tx)

@@ -83,6 +83,18 @@ impl Filters {
         self
     }
 
+    /// Adds a condition of several values; `{0}`, `{1}`, … in `clause` are replaced by
+    /// their placeholders.
+    pub fn push_many(&mut self, clause: &str, args: Vec<Arg>) -> &mut Self {
+        let mut clause = clause.to_owned();
+        for (i, arg) in args.into_iter().enumerate() {
+            self.args.push(arg);
+            clause = clause.replace(&format!("{{{i}}}"), &format!("${}", self.args.len()));
+        }
+        self.clauses.push(clause);
+        self
+    }
+
     /// Adds a condition without a value.
     pub fn push_raw(&mut self, clause: &str) -> &mut Self {
         self.clauses.push(clause.to_owned());

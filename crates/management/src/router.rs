@@ -2,8 +2,8 @@
 //! document cannot drift from the router.
 
 use crate::{
-    abuse, audit, auth, csrf, customer_auth, customers, gateway, health, http, keys, operators,
-    servers, usage, webhooks, AppState,
+    abuse, audit, auth, billing, csrf, customer_auth, customers, gateway, health, http, keys,
+    metrics, operators, servers, usage, webhooks, AppState,
 };
 use axum::{
     extract::DefaultBodyLimit,
@@ -42,6 +42,8 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
         (name = "customer-keys", description = "Your API keys (customer API)"),
         (name = "customer-usage", description = "Your usage (customer API)"),
         (name = "audit", description = "Audit log"),
+        (name = "metrics", description = "The fleet's and each server's metrics over time"),
+        (name = "billing", description = "Revenue, costs and usage per period, and its CSV export"),
         (name = "internal", description = "Worker registration and heartbeats (server key)"),
         (name = "health", description = "Liveness"),
     )
@@ -265,6 +267,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(usage::admin_usage))
         .routes(routes!(webhooks::admin_webhooks))
         .routes(routes!(audit::list_logs))
+        .routes(routes!(metrics::global_metrics))
+        .routes(routes!(metrics::server_metrics))
+        .routes(routes!(billing::billing_summary))
+        .routes(routes!(billing::billing_customers))
+        .routes(routes!(billing::billing_export))
         .split_for_parts();
     document_errors(&mut doc);
     (router, doc)

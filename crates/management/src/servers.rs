@@ -960,6 +960,9 @@ pub async fn heartbeat(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+    });
+    crate::metrics::record(&mut tx, row.id, &m, now).await?;
+    on_tx!(&mut tx, |conn| {
         sqlx::query(
             "UPDATE servers SET last_heartbeat = $1, health_status = $2, \
              status = CASE WHEN status = 'initializing' THEN 'active' ELSE status END WHERE id = $3",

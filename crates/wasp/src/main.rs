@@ -271,6 +271,22 @@ struct ServeArgs {
         default_value_t = 365
     )]
     audit_retention_days: u32,
+    /// Hours raw heartbeats and per-minute metric buckets are kept (charts up to a day).
+    #[arg(
+        long,
+        env = "WASP_METRICS_RAW_RETENTION_HOURS",
+        value_name = "WASP_METRICS_RAW_RETENTION_HOURS",
+        default_value_t = 48
+    )]
+    metrics_raw_retention_hours: u32,
+    /// Days per-hour metric buckets are kept (charts over weeks and months).
+    #[arg(
+        long,
+        env = "WASP_METRICS_RETENTION_DAYS",
+        value_name = "WASP_METRICS_RETENTION_DAYS",
+        default_value_t = 400
+    )]
+    metrics_retention_days: u32,
     /// `up` only: customers the in-process worker may hold.
     #[arg(
         long,
@@ -634,6 +650,12 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
     if args.audit_retention_days < 90 {
         bail!("WASP_AUDIT_RETENTION_DAYS must be at least 90");
     }
+    if args.metrics_raw_retention_hours < 24 {
+        bail!("WASP_METRICS_RAW_RETENTION_HOURS must be at least 24 (the day chart reads them)");
+    }
+    if args.metrics_retention_days < 31 {
+        bail!("WASP_METRICS_RETENTION_DAYS must be at least 31 (the month chart reads them)");
+    }
     if let Some(url) = &args.public_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             bail!("WASP_PUBLIC_URL must start with http:// or https://");
@@ -675,6 +697,10 @@ async fn serve(args: ServeArgs, role: &'static str) -> Result<()> {
     config.hsts = args.hsts;
     config.trust_proxy = args.trust_proxy;
     config.audit_retention_days = args.audit_retention_days;
+    config.metrics_retention = wasp_management::metrics::Retention {
+        raw_hours: args.metrics_raw_retention_hours,
+        hourly_days: args.metrics_retention_days,
+    };
     config.metrics_token = args.log.metrics_token.clone();
     if let Some(url) = &args.redis_url {
         check_redis(url).await?;
@@ -917,6 +943,8 @@ async fn admin(command: AdminCommand) -> Result<()> {
                 full_name.as_deref(),
                 role.into(),
                 password.as_deref(),
+                // A generated password is handed to the operator: theirs to replace.
+                password.is_none(),
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -944,9 +972,10 @@ async fn admin(command: AdminCommand) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut tx = pool.begin().await?;
-            let generated = operators::reset_password(&mut tx, id, password.as_deref())
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let generated =
+                operators::reset_password(&mut tx, id, password.as_deref(), password.is_none())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             wasp_management::audit::AuditEvent::system("reset_operator_password_cli")
                 .resource("admin_user", id)
                 .write(&mut tx)

@@ -1,6 +1,6 @@
 //! Operator sign-in, sessions, lockout, MFA and roles.
 
-use crate::harness::{TestApp, ROOT_EMAIL, ROOT_PASSWORD};
+use crate::harness::{TestApp, OPERATOR_PASSWORD, ROOT_EMAIL, ROOT_PASSWORD};
 use crate::on_both_databases;
 use reqwest::{header, Method, StatusCode};
 use serde_json::json;
@@ -233,16 +233,10 @@ async fn an_unknown_email_is_answered_like_a_known_one_and_a_stranger_cannot_loc
         }
     }
     // The stranger is locked out of that e-mail, even with the right password...
-    let right = login_from(&app, stranger, "real@wasp.test", "operator-password-123").await;
+    let right = login_from(&app, stranger, "real@wasp.test", OPERATOR_PASSWORD).await;
     assert_eq!(right.code(), "ACCOUNT_LOCKED");
     // ...but the operator, signing in from their own address, is not.
-    let own = login_from(
-        &app,
-        "198.51.100.20",
-        "real@wasp.test",
-        "operator-password-123",
-    )
-    .await;
+    let own = login_from(&app, "198.51.100.20", "real@wasp.test", OPERATOR_PASSWORD).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
     // Both locks are security events; the operator listing shows the lock.
     assert_eq!(app.audit(&root, "account_locked").await.len(), 2);
@@ -271,7 +265,7 @@ async fn repeated_failures_lock_the_account_even_for_the_right_password(app: Tes
     assert!(fifth.body["error"]["retry_after"].as_u64().unwrap() > 0);
     assert!(fifth.headers.get(header::RETRY_AFTER).is_some());
 
-    let right = app.login("ops@wasp.test", "operator-password-123").await;
+    let right = app.login("ops@wasp.test", OPERATOR_PASSWORD).await;
     assert_eq!(
         right.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -506,7 +500,7 @@ async fn each_role_gets_its_routes_and_is_refused_the_others(app: TestApp) {
         app.get("/api/admin/servers", &viewer).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let denied = app.login("viewer@wasp.test", "operator-password-123").await;
+    let denied = app.login("viewer@wasp.test", OPERATOR_PASSWORD).await;
     assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
 }
 

@@ -10,6 +10,8 @@ use wasp_management::{db::Backend, operators, AppState, Config, Db};
 
 pub const ROOT_EMAIL: &str = "root@wasp.test";
 pub const ROOT_PASSWORD: &str = "correct-horse-battery-staple";
+/// The password operators made by [`TestApp::operator_token`] choose.
+pub const OPERATOR_PASSWORD: &str = "operator-chosen-password-456";
 
 pub fn postgres_admin_url() -> String {
     std::env::var("WASP_TEST_POSTGRES_URL")
@@ -203,7 +205,17 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         let login = self.login(email, password).await;
         assert_eq!(login.status, StatusCode::OK, "{}", login.body);
-        login.data()["token"].as_str().unwrap().to_owned()
+        let token = login.data()["token"].as_str().unwrap().to_owned();
+        // A password a super admin set is temporary: the operator chooses their own first.
+        let changed = self
+            .post(
+                "/api/admin/auth/password",
+                &token,
+                serde_json::json!({ "current_password": password, "new_password": OPERATOR_PASSWORD }),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        token
     }
 
     /// Adds a server and returns (id, server key).
