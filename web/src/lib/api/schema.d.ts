@@ -141,6 +141,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/billing/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customers' bills and usage over a period, largest first, paged. */
+        get: operations["billing_customers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/billing/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every customer's bill and usage over the period as a CSV file (one row per customer, a
+         *     header row first).
+         */
+        get: operations["billing_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/billing/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue by plan at the plans' monthly prices (prorated by day), the plan distribution,
+         *     each server's cost and margin, and the period's totals.
+         */
+        get: operations["billing_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/customers": {
         parameters: {
             query?: never;
@@ -352,6 +409,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/metrics/global": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fleet at a glance: customers by status, plan and WhatsApp state, servers by status
+         *     and health, today's usage, open alerts, and the fleet's sessions, messages, errors, CPU,
+         *     memory and p95 over time with usage per day.
+         */
+        get: operations["global_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/metrics/servers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A server's CPU, memory, disk, sessions, messages, errors and response times over time,
+         *     from its heartbeats.
+         */
+        get: operations["server_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/servers": {
         parameters: {
             query?: never;
@@ -416,7 +514,10 @@ export interface paths {
         /** List operators (super admin). */
         get: operations["list_operators"];
         put?: never;
-        /** Add an operator (super admin). A generated password is shown once. */
+        /**
+         * Add an operator (super admin). A generated password is shown once. Either way the
+         *     password is temporary: the operator must choose their own at the first sign-in.
+         */
         post: operations["create_operator"];
         delete?: never;
         options?: never;
@@ -455,7 +556,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Set a new generated password for another operator (super admin), shown once; unlocks
+         * Set a new generated password for another operator (super admin), shown once and
+         *     temporary (they must choose their own at the next sign-in); unlocks
          *     the account and ends its sessions. Your own: `POST /api/admin/auth/password` (409 here).
          */
         post: operations["reset_operator_password"];
@@ -2389,6 +2491,58 @@ export interface components {
             /** @description The new photo's id. */
             picture_id: string;
         };
+        /** @description `GET /api/admin/billing/summary`. */
+        BillingSummary: {
+            /** @description Always `USD`. */
+            currency: string;
+            /** Format: int64 */
+            days: number;
+            /** Format: date */
+            from: string;
+            /** @description Every plan, in price order (the plan distribution). */
+            plans: components["schemas"]["PlanBill"][];
+            servers: components["schemas"]["ServerBill"][];
+            /** Format: date */
+            to: string;
+            totals: components["schemas"]["BillingTotals"];
+        };
+        /** @description The period's totals. */
+        BillingTotals: {
+            /**
+             * Format: double
+             * @description Server cost per billed customer; null without customers.
+             */
+            cost_per_customer?: number | null;
+            /**
+             * Format: int64
+             * @description Customers billed in the period.
+             */
+            customers: number;
+            /**
+             * Format: double
+             * @description The customers' estimated costs (see `estimated_cost` on usage).
+             */
+            estimated_cost: number;
+            /**
+             * Format: double
+             * @description Revenue less server cost.
+             */
+            margin: number;
+            /**
+             * Format: double
+             * @description Margin over revenue, %; null without revenue.
+             */
+            margin_pct?: number | null;
+            /**
+             * Format: double
+             * @description Monthly recurring revenue: the plan prices of the customers active now.
+             */
+            mrr: number;
+            /** Format: double */
+            revenue: number;
+            /** Format: double */
+            server_cost: number;
+        };
         CallRejected: {
             call_id: string;
             rejected: boolean;
@@ -2572,6 +2726,72 @@ export interface components {
             /** @description disconnected, scanning, pairing, connected, logged_out */
             whatsapp_status: string;
         };
+        /** @description One customer's bill and usage over a period. */
+        CustomerBill: {
+            /** Format: int64 */
+            api_requests: number;
+            /** Format: int64 */
+            bandwidth_in_bytes: number;
+            /** Format: int64 */
+            bandwidth_out_bytes: number;
+            company_name?: string | null;
+            /** Format: uuid */
+            customer_id: string;
+            /**
+             * Format: int64
+             * @description Days of the period the customer had an account.
+             */
+            days_billed: number;
+            email: string;
+            /**
+             * Format: double
+             * @description The customer's share of its servers' cost, US dollars.
+             */
+            estimated_cost: number;
+            /**
+             * Format: int64
+             * @description Images, videos and files sent.
+             */
+            media_sent: number;
+            /** Format: int64 */
+            messages_received: number;
+            /** Format: int64 */
+            messages_sent: number;
+            plan: string;
+            /**
+             * Format: double
+             * @description The plan's price for those days, US dollars.
+             */
+            revenue: number;
+            /** Format: uuid */
+            server_id?: string | null;
+            server_name?: string | null;
+            /** @description active, suspended or deleted. */
+            status: string;
+        };
+        /** @description Counts of customers. */
+        CustomerCounts: {
+            /** Format: int64 */
+            active: number;
+            /** @description Customers (not deleted) by plan. */
+            by_plan: {
+                [key: string]: number;
+            };
+            /**
+             * @description Customers (not deleted) by the state of their live WhatsApp session: disconnected,
+             *     scanning, pairing, connected, logged_out.
+             */
+            by_whatsapp_status: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            suspended: number;
+            /**
+             * Format: int64
+             * @description Customers not deleted.
+             */
+            total: number;
+        };
         CustomerList: {
             data: components["schemas"]["Customer"][];
             meta: components["schemas"]["PageMeta"];
@@ -2636,6 +2856,17 @@ export interface components {
              *     until `POST /api/customer/auth/password`.
              */
             must_change_password: boolean;
+        };
+        /** @description Usage of every customer on one UTC day. */
+        DayTotals: {
+            /** Format: int64 */
+            api_requests: number;
+            /** Format: date */
+            date: string;
+            /** Format: int64 */
+            messages_received: number;
+            /** Format: int64 */
+            messages_sent: number;
         };
         /** @description The counts of one day, or of a period. */
         DayUsage: {
@@ -2728,6 +2959,30 @@ export interface components {
          * @example dev@example.com
          */
         EmailAddress: string;
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_BillingSummary: {
+            /** @description `GET /api/admin/billing/summary`. */
+            data: {
+                /** @description Always `USD`. */
+                currency: string;
+                /** Format: int64 */
+                days: number;
+                /** Format: date */
+                from: string;
+                /** @description Every plan, in price order (the plan distribution). */
+                plans: components["schemas"]["PlanBill"][];
+                servers: components["schemas"]["ServerBill"][];
+                /** Format: date */
+                to: string;
+                totals: components["schemas"]["BillingTotals"];
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
         /**
          * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
          *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
@@ -2845,6 +3100,41 @@ export interface components {
          * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
          *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
          */
+        Envelope_GlobalMetrics: {
+            /** @description `GET /api/admin/metrics/global`. */
+            data: {
+                /**
+                 * Format: int64
+                 * @description Width of each point's bucket, seconds.
+                 */
+                bucket_secs: number;
+                customers: components["schemas"]["CustomerCounts"];
+                /** @description Usage per UTC day over the period, oldest first (days without use left out). */
+                daily: components["schemas"]["DayTotals"][];
+                /** Format: date-time */
+                from: string;
+                /**
+                 * Format: int64
+                 * @description Alerts neither resolved nor acknowledged.
+                 */
+                open_alerts: number;
+                /** @description The fleet's buckets with at least one heartbeat, oldest first. */
+                points: components["schemas"]["FleetPoint"][];
+                range: components["schemas"]["Range"];
+                servers: components["schemas"]["ServerCounts"];
+                /** Format: date-time */
+                to: string;
+                /** @description Today's usage so far (UTC). */
+                today: components["schemas"]["DayTotals"];
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
         Envelope_MfaSetup: {
             /** @description A new MFA secret, shown once. */
             data: {
@@ -2876,6 +3166,11 @@ export interface components {
                 /** Format: date-time */
                 locked_until?: string | null;
                 mfa_enabled: boolean;
+                /**
+                 * @description Holds a temporary password (set by a super admin): every admin call but their own
+                 *     account's answers 403 PASSWORD_CHANGE_REQUIRED until they choose their own.
+                 */
+                must_change_password: boolean;
                 role: string;
             };
             meta?: null | components["schemas"]["PageMeta"];
@@ -2894,6 +3189,12 @@ export interface components {
                 /** Format: uuid */
                 id: string;
                 mfa_enabled: boolean;
+                /**
+                 * @description The password is a temporary one a super admin set: until
+                 *     `POST /api/admin/auth/password` replaces it, every other admin call answers
+                 *     `403 PASSWORD_CHANGE_REQUIRED`.
+                 */
+                must_change_password: boolean;
                 role: components["schemas"]["Role"];
             };
             meta?: null | components["schemas"]["PageMeta"];
@@ -3006,6 +3307,32 @@ export interface components {
                 /** Format: uuid */
                 server_id: string;
                 status: string;
+            };
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
+        Envelope_ServerSeries: {
+            /** @description `GET /api/admin/metrics/servers/{id}`. */
+            data: {
+                /**
+                 * Format: int64
+                 * @description Width of each point's bucket, seconds.
+                 */
+                bucket_secs: number;
+                /** Format: date-time */
+                from: string;
+                /** @description Buckets with at least one heartbeat, oldest first. */
+                points: components["schemas"]["ServerPoint"][];
+                range: components["schemas"]["Range"];
+                /** Format: uuid */
+                server_id: string;
+                /** Format: date-time */
+                to: string;
             };
             meta?: null | components["schemas"]["PageMeta"];
             /** @description Always true. */
@@ -3135,6 +3462,57 @@ export interface components {
          * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
          *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
          */
+        Envelope_Vec_CustomerBill: {
+            data: {
+                /** Format: int64 */
+                api_requests: number;
+                /** Format: int64 */
+                bandwidth_in_bytes: number;
+                /** Format: int64 */
+                bandwidth_out_bytes: number;
+                company_name?: string | null;
+                /** Format: uuid */
+                customer_id: string;
+                /**
+                 * Format: int64
+                 * @description Days of the period the customer had an account.
+                 */
+                days_billed: number;
+                email: string;
+                /**
+                 * Format: double
+                 * @description The customer's share of its servers' cost, US dollars.
+                 */
+                estimated_cost: number;
+                /**
+                 * Format: int64
+                 * @description Images, videos and files sent.
+                 */
+                media_sent: number;
+                /** Format: int64 */
+                messages_received: number;
+                /** Format: int64 */
+                messages_sent: number;
+                plan: string;
+                /**
+                 * Format: double
+                 * @description The plan's price for those days, US dollars.
+                 */
+                revenue: number;
+                /** Format: uuid */
+                server_id?: string | null;
+                server_name?: string | null;
+                /** @description active, suspended or deleted. */
+                status: string;
+            }[];
+            meta?: null | components["schemas"]["PageMeta"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /**
+         * @description The success envelope `{"success":true,"data":…}`; in the OpenAPI document as
+         *     `body = Envelope<T>` (utoipa inlines it around `T`'s schema).
+         */
         Envelope_Vec_Operator: {
             data: {
                 /** Format: date-time */
@@ -3149,6 +3527,11 @@ export interface components {
                 /** Format: date-time */
                 locked_until?: string | null;
                 mfa_enabled: boolean;
+                /**
+                 * @description Holds a temporary password (set by a super admin): every admin call but their own
+                 *     account's answers 403 PASSWORD_CHANGE_REQUIRED until they choose their own.
+                 */
+                must_change_password: boolean;
                 role: string;
             }[];
             meta?: null | components["schemas"]["PageMeta"];
@@ -3194,6 +3577,48 @@ export interface components {
              */
             retry_after?: number | null;
         };
+        /**
+         * @description One bucket of the fleet's chart: each server's average over the bucket, added up
+         *     (averaged for percentages, the highest for p95).
+         */
+        FleetPoint: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: double
+             * @description Connected sessions.
+             */
+            connections?: number | null;
+            /**
+             * Format: double
+             * @description Average CPU use of the reporting servers, %.
+             */
+            cpu_avg?: number | null;
+            /** Format: double */
+            errors_per_minute?: number | null;
+            /** Format: double */
+            messages_per_minute?: number | null;
+            /**
+             * Format: double
+             * @description The highest server p95 response time, ms.
+             */
+            p95_ms?: number | null;
+            /**
+             * Format: double
+             * @description Average memory use, %.
+             */
+            ram_avg?: number | null;
+            /**
+             * Format: int64
+             * @description Servers that sent a heartbeat in the bucket.
+             */
+            servers_reporting: number;
+            /**
+             * Format: double
+             * @description WhatsApp sessions held on the fleet.
+             */
+            sessions?: number | null;
+        };
         /** @description `POST /api/customer/auth/forgot` body. */
         ForgotPassword: {
             email: string;
@@ -3204,6 +3629,32 @@ export interface components {
             force_reupload?: boolean;
             /** @description Where to forward it: a phone number or a JID. */
             phone: components["schemas"]["Recipient"];
+        };
+        /** @description `GET /api/admin/metrics/global`. */
+        GlobalMetrics: {
+            /**
+             * Format: int64
+             * @description Width of each point's bucket, seconds.
+             */
+            bucket_secs: number;
+            customers: components["schemas"]["CustomerCounts"];
+            /** @description Usage per UTC day over the period, oldest first (days without use left out). */
+            daily: components["schemas"]["DayTotals"][];
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: int64
+             * @description Alerts neither resolved nor acknowledged.
+             */
+            open_alerts: number;
+            /** @description The fleet's buckets with at least one heartbeat, oldest first. */
+            points: components["schemas"]["FleetPoint"][];
+            range: components["schemas"]["Range"];
+            servers: components["schemas"]["ServerCounts"];
+            /** Format: date-time */
+            to: string;
+            /** @description Today's usage so far (UTC). */
+            today: components["schemas"]["DayTotals"];
         };
         GroupAnnounce: {
             /** @description Only admins may send messages. */
@@ -3438,6 +3889,11 @@ export interface components {
             /** Format: date-time */
             locked_until?: string | null;
             mfa_enabled: boolean;
+            /**
+             * @description Holds a temporary password (set by a super admin): every admin call but their own
+             *     account's answers 403 PASSWORD_CHANGE_REQUIRED until they choose their own.
+             */
+            must_change_password: boolean;
             role: string;
         };
         /** @description A signed-in operator as shown to themselves and to super admins. */
@@ -3447,6 +3903,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             mfa_enabled: boolean;
+            /**
+             * @description The password is a temporary one a super admin set: until
+             *     `POST /api/admin/auth/password` replaces it, every other admin call answers
+             *     `403 PASSWORD_CHANGE_REQUIRED`.
+             */
+            must_change_password: boolean;
             role: components["schemas"]["Role"];
         };
         /** @description An operator just created or reset, with the password shown this once. */
@@ -3508,6 +3970,37 @@ export interface components {
         PinChat: {
             pinned: boolean;
         };
+        /** @description Revenue and usage of one plan over the period. */
+        PlanBill: {
+            /**
+             * Format: int64
+             * @description Of those, active and suspended now (the others were deleted).
+             */
+            active: number;
+            /** Format: int64 */
+            api_requests: number;
+            /**
+             * Format: int64
+             * @description Customers billed in the period.
+             */
+            customers: number;
+            /** Format: double */
+            estimated_cost: number;
+            /** Format: int64 */
+            messages_received: number;
+            /** Format: int64 */
+            messages_sent: number;
+            plan: string;
+            /**
+             * Format: double
+             * @description US dollars a month.
+             */
+            price_per_month: number;
+            /** Format: double */
+            revenue: number;
+            /** Format: int64 */
+            suspended: number;
+        };
         PresenceSet: {
             /** @description available or unavailable. */
             presence: string;
@@ -3538,6 +4031,11 @@ export interface components {
             /** @description The name others see, 1 to 25 characters. */
             push_name: string;
         };
+        /**
+         * @description The period a chart covers.
+         * @enum {string}
+         */
+        Range: "1h" | "24h" | "7d" | "30d";
         Reacted: {
             /** @description Empty when the reaction was removed. */
             emoji: string;
@@ -3856,6 +4354,52 @@ export interface components {
             /** Format: double */
             utilization_percent: number;
         };
+        /** @description What one server cost and earned over the period. */
+        ServerBill: {
+            /**
+             * Format: double
+             * @description Its cost for the days of the period it existed.
+             */
+            cost: number;
+            /**
+             * Format: double
+             * @description US dollars a month; null when not set.
+             */
+            cost_per_month?: number | null;
+            /**
+             * Format: int64
+             * @description Customers placed on it now, among those billed.
+             */
+            customers: number;
+            /**
+             * Format: double
+             * @description Revenue less cost.
+             */
+            margin: number;
+            name: string;
+            /**
+             * Format: double
+             * @description Their revenue.
+             */
+            revenue: number;
+            /** Format: uuid */
+            server_id: string;
+            status: string;
+        };
+        /** @description Counts of servers. */
+        ServerCounts: {
+            by_health: {
+                [key: string]: number;
+            };
+            by_status: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description Servers not removed.
+             */
+            total: number;
+        };
         /** @description `GET /api/admin/servers/{id}/health`. */
         ServerHealth: {
             connectivity_status: string;
@@ -3903,6 +4447,89 @@ export interface components {
             recorded_at?: string | null;
             /** Format: int32 */
             total_instances?: number | null;
+        };
+        /** @description One bucket of one server's chart. A metric no heartbeat of the bucket reported is null. */
+        ServerPoint: {
+            /**
+             * Format: date-time
+             * @description The bucket's start.
+             */
+            at: string;
+            /**
+             * Format: double
+             * @description Average response time, ms.
+             */
+            avg_response_ms?: number | null;
+            /**
+             * Format: double
+             * @description Connected sessions (average).
+             */
+            connections?: number | null;
+            /**
+             * Format: double
+             * @description CPU use, % (average and highest heartbeat).
+             */
+            cpu_avg?: number | null;
+            /** Format: double */
+            cpu_max?: number | null;
+            /**
+             * Format: double
+             * @description Disk use, %.
+             */
+            disk_avg?: number | null;
+            /**
+             * Format: double
+             * @description Errors a minute (average).
+             */
+            errors_per_minute?: number | null;
+            /**
+             * Format: double
+             * @description Messages a minute (average).
+             */
+            messages_per_minute?: number | null;
+            /** Format: double */
+            net_in_mbps?: number | null;
+            /** Format: double */
+            net_out_mbps?: number | null;
+            /**
+             * Format: double
+             * @description 95th percentile response time, ms (average of the heartbeats').
+             */
+            p95_ms?: number | null;
+            /**
+             * Format: double
+             * @description Memory use, %.
+             */
+            ram_avg?: number | null;
+            /** Format: double */
+            ram_max?: number | null;
+            /**
+             * Format: int64
+             * @description Heartbeats in the bucket.
+             */
+            samples: number;
+            /**
+             * Format: double
+             * @description WhatsApp sessions held (average).
+             */
+            sessions?: number | null;
+        };
+        /** @description `GET /api/admin/metrics/servers/{id}`. */
+        ServerSeries: {
+            /**
+             * Format: int64
+             * @description Width of each point's bucket, seconds.
+             */
+            bucket_secs: number;
+            /** Format: date-time */
+            from: string;
+            /** @description Buckets with at least one heartbeat, oldest first. */
+            points: components["schemas"]["ServerPoint"][];
+            range: components["schemas"]["Range"];
+            /** Format: uuid */
+            server_id: string;
+            /** Format: date-time */
+            to: string;
         };
         /** @description A session's status (`/app/status`, and the answer of the calls that change it). */
         SessionStatus: {
@@ -4471,6 +5098,174 @@ export interface operations {
             };
         };
     };
+    billing_customers: {
+        parameters: {
+            query?: {
+                /** @description First day, `YYYY-MM-DD` (default the 1st of `to`'s month). */
+                from?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1–100 (default 20). */
+                per_page?: number;
+                /** @description basic, pro, business or enterprise. */
+                plan?: string;
+                /** @description Matches e-mail or company (case-insensitive substring). */
+                q?: string;
+                server_id?: string;
+                /**
+                 * @description Largest first: `revenue` (default), `messages` (sent and received), `api_requests`,
+                 *     `estimated_cost`.
+                 */
+                sort?: "revenue" | "messages" | "api_requests" | "estimated_cost";
+                /** @description Last day, `YYYY-MM-DD` (default today). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Vec_CustomerBill"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    billing_export: {
+        parameters: {
+            query?: {
+                /** @description First day, `YYYY-MM-DD` (default the 1st of `to`'s month). */
+                from?: string;
+                /** @description Last day, `YYYY-MM-DD` (default today). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    billing_summary: {
+        parameters: {
+            query?: {
+                /** @description First day, `YYYY-MM-DD` (default the 1st of `to`'s month). */
+                from?: string;
+                /** @description Last day, `YYYY-MM-DD` (default today). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_BillingSummary"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_customers: {
         parameters: {
             query?: {
@@ -4483,6 +5278,11 @@ export interface operations {
                 q?: string | null;
                 server_id?: string | null;
                 status?: string | null;
+                /**
+                 * @description The live WhatsApp session's state: disconnected, scanning, pairing, connected,
+                 *     logged_out.
+                 */
+                whatsapp_status?: string | null;
             };
             header?: never;
             path?: never;
@@ -5443,6 +6243,11 @@ export interface operations {
                 actor_id?: string | null;
                 /** @description admin, customer, server, system, anonymous */
                 actor_type?: string | null;
+                /**
+                 * @description Rows about one customer: its own calls and sign-ins (the customer as actor) and what
+                 *     operators and the system did to it (the customer as resource).
+                 */
+                customer_id?: string | null;
                 /** @description admin_action, api_call, auth_event, security_event, system_event */
                 event_type?: string | null;
                 /** @description Only rows at or after this time (RFC 3339). */
@@ -5492,6 +6297,114 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    global_metrics: {
+        parameters: {
+            query?: {
+                /** @description `1h`, `24h` (default), `7d` or `30d`, ending now. */
+                range?: "1h" | "24h" | "7d" | "30d";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_GlobalMetrics"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    server_metrics: {
+        parameters: {
+            query?: {
+                /** @description `1h`, `24h` (default), `7d` or `30d`, ending now. */
+                range?: "1h" | "24h" | "7d" | "30d";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_ServerSeries"];
+                };
+            };
+            /** @description `VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
