@@ -540,6 +540,9 @@ pub async fn billing_customers(
             Error::validation("plan", "must be basic, pro, business or enterprise")
         })?),
     };
+    if q.q.as_ref().is_some_and(|n| n.chars().count() > 255) {
+        return Err(Error::validation("q", "at most 255 characters"));
+    }
     let needle = q.q.as_deref().map(str::trim).map(str::to_lowercase);
     let mut bills: Vec<CustomerBill> = ledger(&state, period)
         .await?

@@ -399,7 +399,14 @@ async fn billing_periods_and_filters_are_checked(app: TestApp) {
         assert_eq!(r.code(), "VALIDATION_ERROR", "{query}");
         assert_eq!(r.body["error"]["field"], field, "{query}: {}", r.body);
     }
-    for query in ["plan=gold", "sort=cheapest", "per_page=101", "page=0"] {
+    let long = "x".repeat(256);
+    for query in [
+        "plan=gold",
+        "sort=cheapest",
+        "per_page=101",
+        "page=0",
+        &format!("q={long}"),
+    ] {
         let r = app
             .get(&format!("/api/admin/billing/customers?{query}"), &root)
             .await;
