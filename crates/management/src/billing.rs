@@ -33,9 +33,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use wasp_protocol::Plan;
 
-/// Longest period one answer covers.
-const MAX_DAYS: i64 = 366;
-
 /// The period asked for (UTC days, both included; default the current month so far).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -58,15 +55,7 @@ impl Period {
     fn of(from: Option<NaiveDate>, to: Option<NaiveDate>, today: NaiveDate) -> Result<Period> {
         let to = to.unwrap_or(today);
         let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-        if from > to {
-            return Err(Error::validation("from", "must not be after `to`"));
-        }
-        if (to - from).num_days() >= MAX_DAYS {
-            return Err(Error::validation(
-                "from",
-                format!("a period covers at most {MAX_DAYS} days"),
-            ));
-        }
+        crate::usage::check_period(from, to)?;
         Ok(Period { from, to })
     }
 
@@ -495,6 +484,24 @@ pub enum BillSort {
     EstimatedCost,
 }
 
+/// Largest first by `sort`, then by e-mail.
+fn sort_bills<B: std::borrow::Borrow<CustomerBill>>(bills: &mut [B], sort: BillSort) {
+    let key = |b: &CustomerBill| -> f64 {
+        match sort {
+            BillSort::Revenue => b.revenue,
+            BillSort::Messages => (b.messages_sent + b.messages_received) as f64,
+            BillSort::ApiRequests => b.api_requests as f64,
+            BillSort::EstimatedCost => b.estimated_cost,
+        }
+    };
+    bills.sort_by(|a, b| {
+        let (a, b) = (a.borrow(), b.borrow());
+        key(b)
+            .total_cmp(&key(a))
+            .then_with(|| a.email.cmp(&b.email))
+    });
+}
+
 /// Filters of `GET /api/admin/billing/customers`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -560,19 +567,7 @@ pub async fn billing_customers(
             })
         })
         .collect();
-    let key = |b: &CustomerBill| -> f64 {
-        match q.sort.unwrap_or_default() {
-            BillSort::Revenue => b.revenue,
-            BillSort::Messages => (b.messages_sent + b.messages_received) as f64,
-            BillSort::ApiRequests => b.api_requests as f64,
-            BillSort::EstimatedCost => b.estimated_cost,
-        }
-    };
-    bills.sort_by(|a, b| {
-        key(b)
-            .total_cmp(&key(a))
-            .then_with(|| a.email.cmp(&b.email))
-    });
+    sort_bills(&mut bills, q.sort.unwrap_or_default());
     let page = PageParams {
         page: q.page,
         per_page: q.per_page,
@@ -623,11 +618,7 @@ fn csv(l: &Ledger) -> Result<Vec<u8>> {
     ])
     .map_err(fail)?;
     let mut bills: Vec<&CustomerBill> = l.bills.iter().map(|(b, _)| b).collect();
-    bills.sort_by(|a, b| {
-        b.revenue
-            .total_cmp(&a.revenue)
-            .then_with(|| a.email.cmp(&b.email))
-    });
+    sort_bills(&mut bills, BillSort::Revenue);
     for b in bills {
         out.write_record([
             b.customer_id.to_string(),

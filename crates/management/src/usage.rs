@@ -57,9 +57,8 @@ pub struct UsageReport {
     pub totals: DayUsage,
 }
 
-async fn report(state: &AppState, customer: Uuid, q: UsageQuery) -> Result<UsageReport> {
-    let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
-    let from = q.from.unwrap_or(to - Duration::days(29));
+/// Refuses a period that ends before it starts or covers more than [`MAX_DAYS`] days.
+pub(crate) fn check_period(from: NaiveDate, to: NaiveDate) -> Result<()> {
     if from > to {
         return Err(Error::validation("from", "must not be after `to`"));
     }
@@ -69,6 +68,13 @@ async fn report(state: &AppState, customer: Uuid, q: UsageQuery) -> Result<Usage
             format!("a period covers at most {MAX_DAYS} days"),
         ));
     }
+    Ok(())
+}
+
+async fn report(state: &AppState, customer: Uuid, q: UsageQuery) -> Result<UsageReport> {
+    let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
+    let from = q.from.unwrap_or(to - Duration::days(29));
+    check_period(from, to)?;
     crate::app::flush(state).await;
     let days: Vec<DayUsage> = on_pool!(&state.db, |pool| {
         sqlx::query_as(
