@@ -4,8 +4,6 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod api_groups;
-pub mod apidoc;
 pub mod driver;
 pub mod events;
 pub mod groups;

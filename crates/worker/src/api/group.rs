@@ -1,16 +1,13 @@
-//! Customer API: groups (the 20 operations of the current codebase), the user's profile
-//! and contacts, newsletters and passkey login. Sandbox sessions answer from the simulated
-//! network; live sessions through their driver.
+//! Groups: creating, members, settings, invite links (`/api/v1/group`). Sandbox sessions answer from
+//! the simulated network; live sessions through their driver.
 
+use super::{answers, driver_error, fields::*, media::media_error, sandbox::sandbox, Caller};
 use crate::{
-    api::{
-        db_error, driver_error, media_error, phone_field, recipient, sandbox, status_json, Caller,
-    },
-    apidoc::{doc, Api},
+    api::doc::{doc, Api},
     driver::{DriverError, Event, GroupChange, Kind},
     groups::{self, Change, GroupError, GroupInfo, Settings},
     jid::Jid,
-    store, WorkerState,
+    WorkerState,
 };
 use axum::{
     extract::State,
@@ -22,13 +19,9 @@ use serde::Deserialize;
 use serde_json::json;
 use wasp_http::error::{created, ok, Error, Json, Query, Result};
 
-/// Groups, the user, newsletters and passkey login, as a table of the customer API.
-pub fn api() -> Api {
-    use crate::api::{
-        answers::SessionStatus,
-        code,
-        errors::{CONNECTED, DRIVER, GROUP, LOOKUP, SANDBOX},
-    };
+/// The group operations, as a table of the customer API.
+pub(super) fn api() -> Api {
+    use super::errors::{GROUP, SANDBOX};
     use crate::groups::{GroupInfo, Participant, ParticipantResult};
     use answers::*;
     use utoipa::openapi::path::HttpMethod::{Get, Post};
@@ -222,264 +215,6 @@ pub fn api() -> Api {
                 .errors(SANDBOX)
                 .errors(&[wasp_http::error::code::NOT_FOUND]),
         )
-        .post(
-            "/api/v1/sandbox/newsletter",
-            sandbox_newsletter,
-            doc("sandbox", "Simulate following a newsletter (channel), or a post in one")
-                .describe("A sandbox control: works only on sandbox sessions (an `ak_test_` key, or any key on a sandbox worker); other sessions answer 403 FORBIDDEN. With `name`: the phone follows a new channel (`newsletter.joined`). With `newsletter_id` and `message`: the channel posts (`newsletter.message`).")
-                .json::<NewsletterControl>()
-                .created()
-                .errors(SANDBOX)
-                .errors(&[
-                    wasp_http::error::code::NOT_FOUND,
-                    crate::api::code::SESSION_NOT_CONNECTED,
-                ]),
-        )
-        // ---- user
-        .get(
-            "/api/v1/user/info",
-            user_info,
-            doc("user", "A WhatsApp user's profile")
-                .query::<PhoneQuery>()
-                .returns::<UserInfo>()
-                .errors(LOOKUP),
-        )
-        .get(
-            "/api/v1/user/avatar",
-            user_avatar,
-            doc("user", "A WhatsApp user's profile photo")
-                .describe("404 when the user has none (or does not show it to you).")
-                .query::<PhoneQuery>()
-                .returns::<Avatar>()
-                .errors(LOOKUP),
-        )
-        .post(
-            "/api/v1/user/avatar",
-            set_avatar,
-            doc("user", "Set your profile photo")
-                .describe("JPEG or PNG.")
-                .multipart("avatar", false, &[], &["avatar"])
-                .returns::<AvatarSet>()
-                .errors(CONNECTED),
-        )
-        .post(
-            "/api/v1/user/pushname",
-            set_push_name,
-            doc("user", "Set your display name")
-                .json::<PushNameRequest>()
-                .returns::<SessionStatus>()
-                .errors(CONNECTED),
-        )
-        .get(
-            "/api/v1/user/my/privacy",
-            my_privacy,
-            doc("user", "Your privacy settings")
-                .returns::<Privacy>()
-                .errors(CONNECTED),
-        )
-        .get(
-            "/api/v1/user/my/groups",
-            my_groups,
-            doc("user", "The groups you are in")
-                .returns_list::<GroupInfo>()
-                .errors(CONNECTED),
-        )
-        .get(
-            "/api/v1/user/my/newsletters",
-            my_newsletters,
-            doc("user", "The newsletters (channels) you follow")
-                .returns_objects()
-                .errors(CONNECTED),
-        )
-        .get(
-            "/api/v1/user/my/contacts",
-            my_contacts,
-            doc("user", "Your contacts: everyone you have a one-to-one chat with")
-                .returns_list::<crate::store::Contact>()
-                .errors(CONNECTED),
-        )
-        .get(
-            "/api/v1/user/check",
-            user_check,
-            doc("user", "Whether a phone number is on WhatsApp")
-                .query::<PhoneQuery>()
-                .returns::<UserCheck>()
-                .errors(DRIVER),
-        )
-        .get(
-            "/api/v1/user/business-profile",
-            business_profile,
-            doc("user", "A business account's profile")
-                .describe("404 when the number is not a business account.")
-                .query::<PhoneQuery>()
-                .errors(LOOKUP),
-        )
-        // ---- newsletters
-        .post(
-            "/api/v1/newsletter/unfollow",
-            newsletter_unfollow,
-            doc("newsletter", "Unfollow a newsletter")
-                .json::<NewsletterRequest>()
-                .errors(CONNECTED)
-                .errors(&[wasp_http::error::code::NOT_FOUND]),
-        )
-        .get(
-            "/api/v1/newsletter/messages",
-            newsletter_messages,
-            doc("newsletter", "A newsletter's messages")
-                .query::<NewsletterQuery>()
-                .returns_objects()
-                .errors(CONNECTED)
-                .errors(&[wasp_http::error::code::NOT_FOUND]),
-        )
-        // ---- passkey login
-        .get(
-            "/api/v1/app/passkey",
-            passkey_status,
-            doc("app", "Whether a passkey challenge is pending")
-                .describe("WhatsApp asks some accounts to confirm a login with a passkey on the phone.")
-                .returns::<PasskeyStatus>(),
-        )
-        .post(
-            "/api/v1/app/passkey/response",
-            passkey_response,
-            doc("app", "Answer a pending passkey challenge")
-                .describe("The body is the passkey assertion as the authenticator produced it.")
-                .optional_object_body()
-                .errors(&[code::NO_PENDING_LOGIN]),
-        )
-        .post(
-            "/api/v1/app/passkey/confirm",
-            passkey_confirm,
-            doc("app", "Confirm a passkey login")
-                .errors(&[code::NO_PENDING_LOGIN]),
-        )
-}
-
-/// Schemas of `data` in answers that have no type of their own in the code: each mirrors
-/// the `json!` of its handler.
-#[allow(dead_code)]
-pub(crate) mod answers {
-    use crate::groups::{GroupInfo, ParticipantResult};
-    use chrono::{DateTime, Utc};
-    use serde::Serialize;
-    use utoipa::ToSchema;
-
-    #[derive(Serialize, ToSchema)]
-    pub struct GroupCreated {
-        pub group_id: String,
-        pub group: GroupInfo,
-        /// The outcome for each participant asked for.
-        pub participants: Vec<ParticipantResult>,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct GroupParticipants {
-        pub group_id: String,
-        pub name: String,
-        pub participants: Vec<crate::groups::Participant>,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct GroupJoined {
-        pub group_id: String,
-    }
-
-    /// What an invite link shows before joining.
-    #[derive(Serialize, ToSchema)]
-    pub struct GroupPreview {
-        pub group_id: String,
-        pub name: String,
-        pub topic: Option<String>,
-        /// When known.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub created_at: Option<DateTime<Utc>>,
-        pub is_announce: bool,
-        pub is_locked: bool,
-        pub is_ephemeral: bool,
-        pub participant_count: usize,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct GroupLeft {
-        pub group_id: String,
-        pub left: bool,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct InviteLink {
-        pub group_id: String,
-        /// `https://chat.whatsapp.com/…`
-        pub invite_link: String,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct JoinRequested {
-        pub group_id: String,
-        /// The JID of who asked.
-        pub requested_by: String,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct UserInfo {
-        pub jid: String,
-        /// A business's verified name.
-        pub verified_name: Option<String>,
-        /// The user's about text.
-        pub status: String,
-        pub picture_id: Option<String>,
-        /// The user's devices, as WhatsApp lists them.
-        #[schema(value_type = Vec<Object>)]
-        pub devices: Vec<serde_json::Value>,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct Avatar {
-        /// The photo's id.
-        pub id: String,
-        /// image
-        #[serde(rename = "type")]
-        pub kind: String,
-        /// A download URL, when WhatsApp gives one.
-        pub url: Option<String>,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct AvatarSet {
-        /// The new photo's id.
-        pub picture_id: String,
-    }
-
-    /// Who may see or do what: all, contacts, contact_blacklist, match_last_seen, known
-    /// or none.
-    #[derive(Serialize, ToSchema)]
-    pub struct Privacy {
-        pub group_add: String,
-        pub last_seen: String,
-        pub status: String,
-        pub profile: String,
-        pub read_receipts: String,
-        pub online: String,
-        pub call_add: String,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct UserCheck {
-        pub phone_number: String,
-        pub is_on_whatsapp: bool,
-    }
-
-    #[derive(Serialize, ToSchema)]
-    pub struct PasskeyStatus {
-        /// Whether a challenge is waiting for an answer.
-        pub available: bool,
-        /// The pending challenge, when there is one.
-        #[schema(value_type = Option<Object>)]
-        pub challenge: Option<serde_json::Value>,
-        /// The session's state.
-        pub state: String,
-        pub message: String,
-    }
 }
 
 pub(crate) fn group_error(e: GroupError) -> Error {
@@ -499,7 +234,7 @@ pub(crate) fn group_error(e: GroupError) -> Error {
 /// What the simulated network pushes to a sandbox session after a group change it made
 /// (WhatsApp notifies every member's devices, the actor's too); live sessions get
 /// WhatsApp's own notification.
-async fn notify(caller: &Caller, event: Event) {
+pub(super) async fn notify(caller: &Caller, event: Event) {
     if let Some(sandbox) = caller.instance.driver.sandbox() {
         if sandbox.from_network(event).is_ok() {
             caller.instance.flush().await;
@@ -507,7 +242,7 @@ async fn notify(caller: &Caller, event: Event) {
     }
 }
 
-fn me(caller: &Caller) -> Result<String> {
+pub(super) fn me(caller: &Caller) -> Result<String> {
     let status = caller.instance.status();
     if status.session.state != "connected" {
         return Err(driver_error(DriverError::NotConnected));
@@ -521,7 +256,7 @@ fn me(caller: &Caller) -> Result<String> {
     Ok(status.session.jid.unwrap_or_default())
 }
 
-fn group_jid(value: &str) -> Result<String> {
+pub(super) fn group_jid(value: &str) -> Result<String> {
     let jid = Jid::parse_recipient(value)
         .map_err(|_| Error::validation("group_id", "must be a group id such as 120363…@g.us"))?;
     if !jid.is_group() {
@@ -534,7 +269,7 @@ fn group_jid(value: &str) -> Result<String> {
 }
 
 /// The settings checks of `groups::update`, for the live path.
-fn live_settings(s: &Settings) -> Result<crate::live::groups::LiveSettings> {
+pub(super) fn live_settings(s: &Settings) -> Result<crate::live::groups::LiveSettings> {
     let subject = s
         .subject
         .as_deref()
@@ -552,7 +287,7 @@ fn live_settings(s: &Settings) -> Result<crate::live::groups::LiveSettings> {
     })
 }
 
-fn participant_list(values: &[String]) -> Result<Vec<Jid>> {
+pub(super) fn participant_list(values: &[String]) -> Result<Vec<Jid>> {
     if values.len() > groups::MAX_PARTICIPANTS {
         return Err(Error::validation("participants", "too many participants"));
     }
@@ -564,17 +299,17 @@ fn participant_list(values: &[String]) -> Result<Vec<Jid>> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateGroup {
+pub(super) struct CreateGroup {
     /// The group's name (at most 100 characters).
     #[schema(min_length = 1, max_length = 100, pattern = "[^\\s\\x00]")]
     title: String,
     /// Members to add: phone numbers or JIDs.
     #[serde(default)]
-    #[schema(value_type = Vec<crate::apidoc::Recipient>, min_items = 1, required = true)]
+    #[schema(value_type = Vec<crate::api::doc::Recipient>, min_items = 1, required = true)]
     participants: Vec<String>,
 }
 
-async fn create_group(
+pub(super) async fn create_group(
     State(worker): State<WorkerState>,
     caller: Caller,
     Json(req): Json<CreateGroup>,
@@ -631,9 +366,9 @@ async fn create_group(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct GroupQuery {
+pub(super) struct GroupQuery {
     /// The group, such as `120363025246125486@g.us`.
-    #[param(value_type = Option<crate::apidoc::GroupJid>, required = true)]
+    #[param(value_type = Option<crate::api::doc::GroupJid>, required = true)]
     group_id: Option<String>,
     /// Invite link only: revoke the current link and make a new one.
     reset: Option<bool>,
@@ -651,7 +386,11 @@ impl GroupQuery {
 
 /// A group's details: from WhatsApp on live sessions, from the simulated network on
 /// sandbox ones.
-async fn group_details(worker: &WorkerState, caller: &Caller, group: &str) -> Result<GroupInfo> {
+pub(super) async fn group_details(
+    worker: &WorkerState,
+    caller: &Caller,
+    group: &str,
+) -> Result<GroupInfo> {
     if let Some(live) = caller.instance.driver.live() {
         return live.group_info(group).await.map_err(driver_error);
     }
@@ -660,7 +399,7 @@ async fn group_details(worker: &WorkerState, caller: &Caller, group: &str) -> Re
         .map_err(group_error)
 }
 
-async fn group_info(
+pub(super) async fn group_info(
     State(worker): State<WorkerState>,
     caller: Caller,
     Query(q): Query<GroupQuery>,
@@ -670,7 +409,7 @@ async fn group_info(
     Ok(ok(info).into_response())
 }
 
-async fn list_participants(
+pub(super) async fn list_participants(
     State(worker): State<WorkerState>,
     caller: Caller,
     Query(q): Query<GroupQuery>,
@@ -684,7 +423,7 @@ async fn list_participants(
 }
 
 /// The members as CSV (jid, phone number, role).
-async fn export_participants(
+pub(super) async fn export_participants(
     State(worker): State<WorkerState>,
     caller: Caller,
     Query(q): Query<GroupQuery>,
@@ -719,16 +458,16 @@ async fn export_participants(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ParticipantsRequest {
+pub(super) struct ParticipantsRequest {
     /// The group, such as `120363025246125486@g.us`.
-    #[schema(value_type = crate::apidoc::GroupJid)]
+    #[schema(value_type = crate::api::doc::GroupJid)]
     group_id: String,
     /// Phone numbers or JIDs.
-    #[schema(value_type = Vec<crate::apidoc::Recipient>)]
+    #[schema(value_type = Vec<crate::api::doc::Recipient>)]
     participants: Vec<String>,
 }
 
-async fn participants(
+pub(super) async fn participants(
     worker: WorkerState,
     caller: Caller,
     req: ParticipantsRequest,
@@ -780,7 +519,7 @@ async fn participants(
     Ok(ok(results).into_response())
 }
 
-async fn add_participants(
+pub(super) async fn add_participants(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<ParticipantsRequest>,
@@ -788,7 +527,7 @@ async fn add_participants(
     participants(w, caller, req, Change::Add).await
 }
 
-async fn remove_participants(
+pub(super) async fn remove_participants(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<ParticipantsRequest>,
@@ -796,7 +535,7 @@ async fn remove_participants(
     participants(w, caller, req, Change::Remove).await
 }
 
-async fn promote_participants(
+pub(super) async fn promote_participants(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<ParticipantsRequest>,
@@ -804,7 +543,7 @@ async fn promote_participants(
     participants(w, caller, req, Change::Promote).await
 }
 
-async fn demote_participants(
+pub(super) async fn demote_participants(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<ParticipantsRequest>,
@@ -812,7 +551,7 @@ async fn demote_participants(
     participants(w, caller, req, Change::Demote).await
 }
 
-async fn approve_requests(
+pub(super) async fn approve_requests(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<ParticipantsRequest>,
@@ -820,7 +559,7 @@ async fn approve_requests(
     participants(w, caller, req, Change::Approve).await
 }
 
-async fn reject_requests(
+pub(super) async fn reject_requests(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<ParticipantsRequest>,
@@ -828,7 +567,7 @@ async fn reject_requests(
     participants(w, caller, req, Change::Reject).await
 }
 
-async fn participant_requests(
+pub(super) async fn participant_requests(
     State(worker): State<WorkerState>,
     caller: Caller,
     Query(q): Query<GroupQuery>,
@@ -851,13 +590,13 @@ async fn participant_requests(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = GroupLink)]
 #[serde(deny_unknown_fields)]
-struct LinkRequest {
+pub(super) struct LinkRequest {
     /// An invite link such as `https://chat.whatsapp.com/…`.
-    #[schema(value_type = crate::apidoc::GroupInviteLink)]
+    #[schema(value_type = crate::api::doc::GroupInviteLink)]
     link: String,
 }
 
-fn code_of(link: &str) -> Result<String> {
+pub(super) fn code_of(link: &str) -> Result<String> {
     groups::invite_code(link).ok_or_else(|| {
         Error::validation(
             "link",
@@ -866,7 +605,7 @@ fn code_of(link: &str) -> Result<String> {
     })
 }
 
-async fn join_with_link(
+pub(super) async fn join_with_link(
     State(worker): State<WorkerState>,
     caller: Caller,
     Json(req): Json<LinkRequest>,
@@ -900,13 +639,13 @@ async fn join_with_link(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct LinkQuery {
+pub(super) struct LinkQuery {
     /// An invite link such as `https://chat.whatsapp.com/…`.
-    #[param(value_type = Option<crate::apidoc::GroupInviteLink>, required = true)]
+    #[param(value_type = Option<crate::api::doc::GroupInviteLink>, required = true)]
     link: Option<String>,
 }
 
-async fn info_from_link(
+pub(super) async fn info_from_link(
     State(worker): State<WorkerState>,
     caller: Caller,
     Query(q): Query<LinkQuery>,
@@ -942,13 +681,13 @@ async fn info_from_link(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = GroupId)]
 #[serde(deny_unknown_fields)]
-struct GroupIdRequest {
+pub(super) struct GroupIdRequest {
     /// The group, such as `120363025246125486@g.us`.
-    #[schema(value_type = crate::apidoc::GroupJid)]
+    #[schema(value_type = crate::api::doc::GroupJid)]
     group_id: String,
 }
 
-async fn leave_group(
+pub(super) async fn leave_group(
     State(worker): State<WorkerState>,
     caller: Caller,
     Json(req): Json<GroupIdRequest>,
@@ -978,7 +717,7 @@ async fn leave_group(
     Ok(ok(json!({ "group_id": group, "left": true })).into_response())
 }
 
-async fn settings(
+pub(super) async fn settings(
     worker: WorkerState,
     caller: Caller,
     group_id: &str,
@@ -1003,15 +742,15 @@ async fn settings(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = GroupName)]
 #[serde(deny_unknown_fields)]
-struct NameRequest {
+pub(super) struct NameRequest {
     /// The group, such as `120363025246125486@g.us`.
-    #[schema(value_type = crate::apidoc::GroupJid)]
+    #[schema(value_type = crate::api::doc::GroupJid)]
     group_id: String,
     /// The new name (at most 100 characters).
     name: String,
 }
 
-async fn group_name(
+pub(super) async fn group_name(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<NameRequest>,
@@ -1031,15 +770,15 @@ async fn group_name(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = GroupLocked)]
 #[serde(deny_unknown_fields)]
-struct LockedRequest {
+pub(super) struct LockedRequest {
     /// The group, such as `120363025246125486@g.us`.
-    #[schema(value_type = crate::apidoc::GroupJid)]
+    #[schema(value_type = crate::api::doc::GroupJid)]
     group_id: String,
     /// Only admins may edit the group's name, topic and photo.
     locked: bool,
 }
 
-async fn group_locked(
+pub(super) async fn group_locked(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<LockedRequest>,
@@ -1059,15 +798,15 @@ async fn group_locked(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = GroupAnnounce)]
 #[serde(deny_unknown_fields)]
-struct AnnounceRequest {
+pub(super) struct AnnounceRequest {
     /// The group, such as `120363025246125486@g.us`.
-    #[schema(value_type = crate::apidoc::GroupJid)]
+    #[schema(value_type = crate::api::doc::GroupJid)]
     group_id: String,
     /// Only admins may send messages.
     announce: bool,
 }
 
-async fn group_announce(
+pub(super) async fn group_announce(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<AnnounceRequest>,
@@ -1087,15 +826,15 @@ async fn group_announce(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = GroupTopic)]
 #[serde(deny_unknown_fields)]
-struct TopicRequest {
+pub(super) struct TopicRequest {
     /// The group, such as `120363025246125486@g.us`.
-    #[schema(value_type = crate::apidoc::GroupJid)]
+    #[schema(value_type = crate::api::doc::GroupJid)]
     group_id: String,
     /// The new description (at most 2048 characters); empty or absent removes it.
     topic: Option<String>,
 }
 
-async fn group_topic(
+pub(super) async fn group_topic(
     State(w): State<WorkerState>,
     caller: Caller,
     Json(req): Json<TopicRequest>,
@@ -1114,7 +853,7 @@ async fn group_topic(
 }
 
 /// Reads a multipart form holding `group_id` (optional) and an image in `field`.
-async fn photo_form(
+pub(super) async fn photo_form(
     mut form: axum::extract::Multipart,
     field: &str,
 ) -> Result<(Option<String>, Vec<u8>)> {
@@ -1160,7 +899,7 @@ async fn photo_form(
     Ok((group, bytes))
 }
 
-async fn group_photo(
+pub(super) async fn group_photo(
     State(worker): State<WorkerState>,
     caller: Caller,
     wasp_http::error::Multipart(form): wasp_http::error::Multipart,
@@ -1193,7 +932,7 @@ async fn group_photo(
     .await
 }
 
-async fn group_invite_link(
+pub(super) async fn group_invite_link(
     State(worker): State<WorkerState>,
     caller: Caller,
     Query(q): Query<GroupQuery>,
@@ -1222,17 +961,17 @@ async fn group_invite_link(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = SandboxGroupRequest)]
 #[serde(deny_unknown_fields)]
-struct GroupRequestControl {
+pub(super) struct GroupRequestControl {
     /// The group, such as `120363025246125486@g.us`.
-    #[schema(value_type = crate::apidoc::GroupJid)]
+    #[schema(value_type = crate::api::doc::GroupJid)]
     group_id: String,
     /// Who asks to join: a phone number (international format).
-    #[schema(value_type = crate::apidoc::Phone)]
+    #[schema(value_type = crate::api::doc::Phone)]
     from: String,
 }
 
 /// Sandbox: a contact asks to join a group (for the approval flow).
-async fn sandbox_group_request(
+pub(super) async fn sandbox_group_request(
     State(worker): State<WorkerState>,
     caller: Caller,
     Json(req): Json<GroupRequestControl>,
@@ -1244,441 +983,4 @@ async fn sandbox_group_request(
         .await
         .map_err(group_error)?;
     Ok(created(json!({ "group_id": group, "requested_by": from.to_string() })).into_response())
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewsletterControl {
-    /// Follow a new channel with this name (1 to 100 characters).
-    name: Option<String>,
-    /// A channel the session follows, for a post.
-    #[schema(value_type = Option<crate::apidoc::NewsletterJid>)]
-    newsletter_id: Option<String>,
-    /// The post's text (1 to 4096 characters), with `newsletter_id`.
-    message: Option<String>,
-}
-
-async fn sandbox_newsletter(
-    State(worker): State<WorkerState>,
-    caller: Caller,
-    Json(req): Json<NewsletterControl>,
-) -> Result<Response> {
-    let session = sandbox(&caller)?;
-    me(&caller)?;
-    match (req.name, req.newsletter_id, req.message) {
-        (Some(name), None, None) => {
-            let name = name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
-                return Err(Error::validation("name", "must be 1 to 100 characters"));
-            }
-            let jid = crate::sandbox::newsletter_jid();
-            store::follow_newsletter(worker.db(), caller.key, &jid.to_string(), &name)
-                .await
-                .map_err(db_error)?;
-            session
-                .from_network(Event::NewsletterJoined {
-                    newsletter: jid.clone(),
-                    name: Some(name.clone()),
-                })
-                .map_err(driver_error)?;
-            caller.instance.flush().await;
-            Ok(created(json!({ "newsletter_id": jid.to_string(), "name": name })).into_response())
-        }
-        (None, Some(id), Some(text)) => {
-            let jid = newsletter_jid(&id)?;
-            let text = crate::api::text_field("message", &text)?;
-            followed(&worker, &caller, &jid).await?;
-            let post = crate::driver::Incoming {
-                id: crate::sandbox::phone_message_id(),
-                chat: jid.clone(),
-                sender: jid.clone(),
-                sender_alt: None,
-                chat_alt: None,
-                push_name: None,
-                from_me: false,
-                kind: Kind::Text,
-                body: Some(text),
-                content: json!({}),
-                reply_to: None,
-                timestamp: Utc::now(),
-            };
-            session
-                .from_network(Event::Message(post.clone()))
-                .map_err(driver_error)?;
-            caller.instance.flush().await;
-            Ok(created(json!({
-                "newsletter_id": jid.to_string(),
-                "message_id": post.id,
-                "timestamp": post.timestamp,
-            }))
-            .into_response())
-        }
-        _ => Err(Error::validation(
-            "name",
-            "give name (follow a channel), or newsletter_id and message (a post)",
-        )),
-    }
-}
-
-/// A newsletter the sandbox session follows, else 404.
-async fn followed(worker: &WorkerState, caller: &Caller, jid: &Jid) -> Result<String> {
-    let list = store::newsletters(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?;
-    list.into_iter()
-        .find(|n| n.jid == jid.to_string())
-        .map(|n| n.name.unwrap_or_default())
-        .ok_or_else(|| Error::not_found("newsletter (this account does not follow it)"))
-}
-
-/// A followed sandbox newsletter in the shape the live driver answers.
-fn sandbox_newsletter_json(jid: &str, name: Option<&str>) -> serde_json::Value {
-    json!({
-        "id": jid, "name": name, "description": null, "subscriber_count": 1, "verified": false,
-        "state": "active", "role": "subscriber", "picture_url": null, "invite_code": null,
-        "created_at": null,
-    })
-}
-
-// ---- user ------------------------------------------------------------------------------
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct PhoneQuery {
-    /// A phone number (international format) or a JID.
-    #[param(value_type = Option<crate::apidoc::Phone>, required = true)]
-    phone: Option<String>,
-    /// Accepted and ignored.
-    #[allow(dead_code)]
-    is_preview: Option<bool>,
-    /// Accepted and ignored.
-    #[allow(dead_code)]
-    is_community: Option<bool>,
-}
-
-async fn user_check(caller: Caller, Query(q): Query<PhoneQuery>) -> Result<Response> {
-    let phone = phone_field("phone", q.phone.as_deref())?;
-    let found = caller
-        .instance
-        .driver
-        .on_whatsapp(std::slice::from_ref(&phone))
-        .await
-        .map_err(driver_error)?;
-    Ok(ok(json!({ "phone_number": format!("+{phone}"), "is_on_whatsapp": found.first().copied().unwrap_or(false) })).into_response())
-}
-
-async fn registered_contact(caller: &Caller, phone: Option<&str>) -> Result<String> {
-    let phone = phone_field("phone", phone)?;
-    let found = caller
-        .instance
-        .driver
-        .on_whatsapp(std::slice::from_ref(&phone))
-        .await
-        .map_err(driver_error)?;
-    if !found.first().copied().unwrap_or(false) {
-        return Err(driver_error(DriverError::NotOnWhatsApp(format!(
-            "+{phone}"
-        ))));
-    }
-    Ok(phone)
-}
-
-async fn user_info(caller: Caller, Query(q): Query<PhoneQuery>) -> Result<Response> {
-    me(&caller)?;
-    let phone = registered_contact(&caller, q.phone.as_deref()).await?;
-    if let Some(live) = caller.instance.driver.live() {
-        let info = live.user_info(&phone).await.map_err(driver_error)?;
-        return Ok(ok(info).into_response());
-    }
-    Ok(ok(json!({
-        "jid": Jid::user(&phone).to_string(),
-        "verified_name": null,
-        "status": "Hey there! I am using WhatsApp.",
-        "picture_id": null,
-        "devices": [{ "User": phone, "Agent": 0, "Device": "UNKNOWN", "Server": "s.whatsapp.net", "AD": true }],
-    }))
-    .into_response())
-}
-
-async fn user_avatar(
-    State(worker): State<WorkerState>,
-    caller: Caller,
-    Query(q): Query<PhoneQuery>,
-) -> Result<Response> {
-    me(&caller)?;
-    let phone = registered_contact(&caller, q.phone.as_deref()).await?;
-    if let Some(live) = caller.instance.driver.live() {
-        return match live.avatar(&phone).await.map_err(driver_error)? {
-            Some(avatar) => Ok(ok(avatar).into_response()),
-            None => Err(Error::not_found("profile photo")),
-        };
-    }
-    let own = caller.instance.status().session.phone;
-    let row = store::session(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?;
-    let avatar = row
-        .and_then(|r| r.avatar_sha256)
-        .filter(|_| own.as_deref() == Some(phone.as_str()));
-    match avatar {
-        Some(sha) => {
-            Ok(ok(json!({ "id": &sha[..10], "type": "image", "url": null })).into_response())
-        }
-        None => Err(Error::not_found("profile photo")),
-    }
-}
-
-async fn set_avatar(
-    State(worker): State<WorkerState>,
-    caller: Caller,
-    wasp_http::error::Multipart(form): wasp_http::error::Multipart,
-) -> Result<Response> {
-    me(&caller)?;
-    let (_, bytes) = photo_form(form, "avatar").await?;
-    if let Some(live) = caller.instance.driver.live() {
-        let id = live.set_avatar(bytes).await.map_err(driver_error)?;
-        return Ok(ok(json!({ "picture_id": id })).into_response());
-    }
-    let sha = worker
-        .media
-        .put(caller.key, &bytes)
-        .await
-        .map_err(|e| Error::internal(e.to_string()))?;
-    store::set_avatar(worker.db(), caller.key, &sha)
-        .await
-        .map_err(db_error)?;
-    Ok(ok(json!({ "picture_id": &sha[..10] })).into_response())
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[schema(as = PushName)]
-#[serde(deny_unknown_fields)]
-struct PushNameRequest {
-    /// The name others see, 1 to 25 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 25,
-        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
-    )]
-    push_name: String,
-}
-
-async fn set_push_name(
-    State(worker): State<WorkerState>,
-    caller: Caller,
-    Json(req): Json<PushNameRequest>,
-) -> Result<Response> {
-    me(&caller)?;
-    let name = req.push_name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 25 || name.contains('\0') {
-        return Err(Error::validation("push_name", "must be 1 to 25 characters"));
-    }
-    if let Some(live) = caller.instance.driver.live() {
-        live.set_push_name(&name).await.map_err(driver_error)?;
-    }
-    caller
-        .instance
-        .set_push_name(worker.db(), &name)
-        .await
-        .map_err(db_error)?;
-    Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
-}
-
-async fn my_privacy(caller: Caller) -> Result<Response> {
-    me(&caller)?;
-    if let Some(live) = caller.instance.driver.live() {
-        let privacy = live.privacy().await.map_err(driver_error)?;
-        return Ok(ok(privacy).into_response());
-    }
-    Ok(ok(json!({
-        "group_add": "all", "last_seen": "all", "status": "all", "profile": "all", "read_receipts": "all",
-        "online": "all", "call_add": "all",
-    }))
-    .into_response())
-}
-
-async fn my_groups(State(worker): State<WorkerState>, caller: Caller) -> Result<Response> {
-    me(&caller)?;
-    if let Some(live) = caller.instance.driver.live() {
-        let list = live.my_groups().await.map_err(driver_error)?;
-        return Ok(ok(list).into_response());
-    }
-    let list = groups::mine(worker.db(), caller.key)
-        .await
-        .map_err(group_error)?;
-    Ok(ok(list).into_response())
-}
-
-async fn my_newsletters(State(worker): State<WorkerState>, caller: Caller) -> Result<Response> {
-    me(&caller)?;
-    if let Some(live) = caller.instance.driver.live() {
-        let list = live.newsletters().await.map_err(driver_error)?;
-        return Ok(ok(list).into_response());
-    }
-    let list: Vec<serde_json::Value> = store::newsletters(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?
-        .iter()
-        .map(|n| sandbox_newsletter_json(&n.jid, n.name.as_deref()))
-        .collect();
-    Ok(ok(list).into_response())
-}
-
-async fn my_contacts(State(worker): State<WorkerState>, caller: Caller) -> Result<Response> {
-    me(&caller)?;
-    let contacts = store::contacts(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?;
-    Ok(ok(contacts).into_response())
-}
-
-async fn business_profile(caller: Caller, Query(q): Query<PhoneQuery>) -> Result<Response> {
-    me(&caller)?;
-    let phone = registered_contact(&caller, q.phone.as_deref()).await?;
-    if let Some(live) = caller.instance.driver.live() {
-        if let Some(profile) = live.business_profile(&phone).await.map_err(driver_error)? {
-            return Ok(ok(profile).into_response());
-        }
-    }
-    Err(Error::not_found(
-        "business profile (the number is not a business account)",
-    ))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[schema(as = NewsletterId)]
-#[serde(deny_unknown_fields)]
-struct NewsletterRequest {
-    /// The newsletter, such as `120363…@newsletter`.
-    #[schema(value_type = crate::apidoc::NewsletterJid)]
-    newsletter_id: String,
-}
-
-fn newsletter_jid(value: &str) -> Result<Jid> {
-    let jid = Jid::parse_recipient(value).map_err(|_| {
-        Error::validation(
-            "newsletter_id",
-            "must be a newsletter id such as 120363…@newsletter",
-        )
-    })?;
-    if jid.kind() != "newsletter" {
-        return Err(Error::validation(
-            "newsletter_id",
-            "must be a newsletter id such as 120363…@newsletter",
-        ));
-    }
-    Ok(jid)
-}
-
-async fn newsletter_unfollow(
-    State(worker): State<WorkerState>,
-    caller: Caller,
-    Json(req): Json<NewsletterRequest>,
-) -> Result<Response> {
-    me(&caller)?;
-    let jid = newsletter_jid(&req.newsletter_id)?;
-    if let Some(live) = caller.instance.driver.live() {
-        live.unfollow_newsletter(&jid).await.map_err(driver_error)?;
-        return Ok(
-            ok(json!({ "newsletter_id": jid.to_string(), "following": false })).into_response(),
-        );
-    }
-    if !store::unfollow_newsletter(worker.db(), caller.key, &jid.to_string())
-        .await
-        .map_err(db_error)?
-    {
-        return Err(Error::not_found(
-            "newsletter (this account does not follow it)",
-        ));
-    }
-    notify(
-        &caller,
-        Event::NewsletterLeft {
-            newsletter: jid.clone(),
-        },
-    )
-    .await;
-    Ok(ok(json!({ "newsletter_id": jid.to_string(), "following": false })).into_response())
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct NewsletterQuery {
-    /// The newsletter, such as `120363…@newsletter`.
-    #[param(value_type = Option<crate::apidoc::NewsletterJid>, required = true)]
-    newsletter_id: Option<String>,
-    /// How many posts (live sessions; 1 to 100, default 20).
-    count: Option<u32>,
-    /// Only posts older than this post `server_id` (live sessions).
-    before: Option<String>,
-}
-
-async fn newsletter_messages(
-    State(worker): State<WorkerState>,
-    caller: Caller,
-    Query(q): Query<NewsletterQuery>,
-) -> Result<Response> {
-    me(&caller)?;
-    let jid = newsletter_jid(q.newsletter_id.as_deref().unwrap_or(""))?;
-    if let Some(live) = caller.instance.driver.live() {
-        let count = q.count.unwrap_or(20).clamp(1, 100);
-        let before = match q.before.as_deref() {
-            Some(b) => Some(
-                b.parse::<u64>()
-                    .map_err(|_| Error::validation("before", "must be a post's server_id"))?,
-            ),
-            None => None,
-        };
-        let posts = live
-            .newsletter_messages(&jid, count, before)
-            .await
-            .map_err(driver_error)?;
-        return Ok(ok(posts).into_response());
-    }
-    followed(&worker, &caller, &jid).await?;
-    let query = store::MessageQuery {
-        limit: i64::from(q.count.unwrap_or(20).clamp(1, 100)),
-        offset: 0,
-        start: None,
-        end: None,
-        media_only: false,
-        from_me: None,
-        search: None,
-    };
-    let (rows, _) = store::list_messages(worker.db(), caller.key, &jid.to_string(), &query)
-        .await
-        .map_err(db_error)?;
-    let posts: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.id, "server_id": null, "timestamp": m.timestamp, "from_me": m.from_me,
-                "kind": m.kind, "body": m.body, "content": m.content,
-            })
-        })
-        .collect();
-    Ok(ok(posts).into_response())
-}
-
-/// Passkey login is offered by WhatsApp to some accounts on the phone; no passkey
-/// challenge is ever pending for a sandbox session or on this build's live driver.
-async fn passkey_status(caller: Caller) -> Result<Response> {
-    let status = caller.instance.status();
-    Ok(ok(json!({
-        "available": false,
-        "challenge": null,
-        "state": status.session.state,
-        "message": "no passkey challenge is pending; log in with a QR code or a pair code",
-    }))
-    .into_response())
-}
-
-async fn passkey_response(_caller: Caller, _body: axum::body::Bytes) -> Result<Response> {
-    Err(driver_error(DriverError::NoPendingLogin))
-}
-
-async fn passkey_confirm(_caller: Caller) -> Result<Response> {
-    Err(driver_error(DriverError::NoPendingLogin))
 }
