@@ -80,6 +80,14 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
+    /// An internal failure with its cause kept (logged with it; the client sees only
+    /// INTERNAL_ERROR, as for [`Error::Internal`]).
+    #[error("internal error: {context}")]
+    InternalSource {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -129,13 +137,27 @@ impl Error {
         Error::Internal(message.into())
     }
 
+    /// An internal failure: `context` says what failed, `source` why (kept as the error's
+    /// source).
+    pub fn internal_source(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::InternalSource {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Client { status, .. } => *status,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Database(_) | Error::Internal(_) | Error::InternalSource { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -144,7 +166,9 @@ impl Error {
         match self {
             Error::Client { code, .. } | Error::RateLimited { code, .. } => code,
             Error::Database(sqlx::Error::PoolTimedOut) => code::SERVICE_UNAVAILABLE,
-            Error::Database(_) | Error::Internal(_) => code::INTERNAL_ERROR,
+            Error::Database(_) | Error::Internal(_) | Error::InternalSource { .. } => {
+                code::INTERNAL_ERROR
+            }
         }
     }
 }
@@ -185,6 +209,10 @@ impl IntoResponse for Error {
             }
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
+                error["message"] = json!("an internal error occurred");
+            }
+            Error::InternalSource { context, source } => {
+                tracing::error!(error = %context, source = %source, "internal error");
                 error["message"] = json!("an internal error occurred");
             }
         }

@@ -2,9 +2,12 @@
 #![forbid(unsafe_code)]
 
 pub mod keys;
+pub mod placement;
 pub mod plans;
 pub mod registry;
+pub mod scopes;
 pub mod service_token;
 
 pub use keys::{KeyFormatError, KeyKind, SecretKey};
 pub use plans::Plan;
+pub use scopes::Scope;
