@@ -22,26 +22,7 @@ use axum::{
 use chrono::Utc;
 use std::{net::IpAddr, time::Duration};
 
-/// The abuse limits of a deployment.
-#[derive(Debug, Clone, Copy)]
-pub struct AbuseLimits {
-    /// Uncredentialed or refused requests a minute per address.
-    pub failures_per_minute: u32,
-    /// Strikes (refusals past that limit) within ten minutes before a ban.
-    pub strikes_before_ban: u32,
-    /// How long a ban lasts.
-    pub ban: Duration,
-}
-
-impl Default for AbuseLimits {
-    fn default() -> Self {
-        AbuseLimits {
-            failures_per_minute: 100,
-            strikes_before_ban: 5,
-            ban: Duration::from_secs(600),
-        }
-    }
-}
+pub use crate::config::AbuseLimits;
 
 fn has_credentials(headers: &HeaderMap) -> bool {
     headers.contains_key("x-api-key")
@@ -69,7 +50,7 @@ fn banned(retry_after: u64) -> Response {
 }
 
 /// The middleware: refuses banned addresses, counts uncredentialed and refused requests,
-/// and meters and audits customer API calls ([`crate::gateway::metered`]; one middleware
+/// and meters and audits customer API calls ([`crate::metering::metered`]; one middleware
 /// rather than two, as each costs every request a boxed future and a service clone).
 pub async fn guard(
     State(state): State<AppState>,
@@ -92,7 +73,7 @@ where
     Fut: std::future::Future<Output = Response>,
 {
     let Some(ip) = meta.ip else {
-        return crate::gateway::metered(state, meta, req, next).await;
+        return crate::metering::metered(state, meta, req, next).await;
     };
     if let Some(until) = state.cache.banned_until(ip) {
         // A worker's calls with a valid server key are not the address's to lose: one
@@ -117,7 +98,7 @@ where
             return strike(state, meta, ip, decision.retry_after).await;
         }
     }
-    let response = crate::gateway::metered(state, meta, req, next).await;
+    let response = crate::metering::metered(state, meta, req, next).await;
     if !uncredentialed && response.status() == StatusCode::UNAUTHORIZED {
         let decision = state.limiter.check(Subject::Ip(ip), &[rule]).await;
         if !decision.allowed {

@@ -1,6 +1,6 @@
 //! Management settings, validated by the binary before start-up.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 /// What the management role needs to run.
 #[derive(Clone, Debug)]
@@ -20,7 +20,7 @@ pub struct Config {
     /// Days audit rows are kept (at least 90).
     pub audit_retention_days: u32,
     /// How long heartbeats and their per-minute and per-hour buckets are kept.
-    pub metrics_retention: crate::metrics::Retention,
+    pub metrics_retention: Retention,
     /// Seconds without a heartbeat before a server counts as degraded / offline.
     pub heartbeat_degraded_secs: i64,
     pub heartbeat_offline_secs: i64,
@@ -33,7 +33,7 @@ pub struct Config {
     /// slow headers and bodies).
     pub transport: wasp_http::serve::Limits,
     /// Per-address limits on uncredentialed and refused requests, and bans.
-    pub abuse: crate::abuse::AbuseLimits,
+    pub abuse: AbuseLimits,
     /// Bearer token that lets a scraper on another host read `/metrics`
     /// (`WASP_METRICS_TOKEN`); this host reads them without it.
     pub metrics_token: Option<String>,
@@ -65,6 +65,45 @@ impl Config {
             metrics_token: None,
             signup_open: false,
             mail: Default::default(),
+        }
+    }
+}
+
+/// The abuse limits of a deployment.
+#[derive(Debug, Clone, Copy)]
+pub struct AbuseLimits {
+    /// Uncredentialed or refused requests a minute per address.
+    pub failures_per_minute: u32,
+    /// Strikes (refusals past that limit) within ten minutes before a ban.
+    pub strikes_before_ban: u32,
+    /// How long a ban lasts.
+    pub ban: Duration,
+}
+
+impl Default for AbuseLimits {
+    fn default() -> Self {
+        AbuseLimits {
+            failures_per_minute: 100,
+            strikes_before_ban: 5,
+            ban: Duration::from_secs(600),
+        }
+    }
+}
+
+/// How long metrics are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Raw heartbeats and minute buckets (`WASP_METRICS_RAW_RETENTION_HOURS`, default 48).
+    pub raw_hours: u32,
+    /// Hour buckets (`WASP_METRICS_RETENTION_DAYS`, default 400).
+    pub hourly_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            raw_hours: 48,
+            hourly_days: 400,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! their e-mail and password — the temporary one an operator's creation hands out, or the
 //! one they chose at sign-up — and get a session in two HTTP-only cookies: `wasp_customer`
 //! (access JWT, 24 h, Path=/) and `wasp_customer_refresh` (7 days, rotating, Path=
-//! /api/customer/auth). The pieces are the operators' (`auth.rs`): argon2id, JWTs bound to a
+//! /api/customer/auth). The pieces are the operators' (`auth/`): argon2id, JWTs bound to a
 //! revocable row (`customer_sessions`), refresh rotation with reuse detection, the per
 //! (e-mail, address) lockout that answers unknown e-mails alike (`customer_login_failures`),
 //! per-address throttling, audit rows.
@@ -21,6 +21,7 @@ use crate::{
     audit::AuditEvent,
     auth::{self, Attempts},
     crypto,
+    customers::revoke_sessions,
     db::{Db, Inet, Tx},
     error::{code, ok, Envelope, ErrorBody, Json},
     http::RequestMeta,
@@ -221,7 +222,7 @@ pub async fn gateway_auth(state: &AppState, headers: &HeaderMap) -> Result<Custo
         }
     };
     if mode == KeyKind::Live && !session.profile.email_verified {
-        return Err(email_not_verified());
+        return Err(crate::keys::email_not_verified());
     }
     Ok(CustomerAuth {
         customer_id: session.customer_id,
@@ -229,7 +230,7 @@ pub async fn gateway_auth(state: &AppState, headers: &HeaderMap) -> Result<Custo
         session_id: Some(session.session_id),
         email_verified: session.profile.email_verified,
         mode,
-        scopes: Arc::from(vec!["*".to_owned()]),
+        scopes: Arc::from(vec![wasp_protocol::Scope::All.to_string()]),
         plan: session.profile.plan.parse().unwrap_or(Plan::Basic),
         expires_at: Some(session.expires_at),
     })
@@ -243,37 +244,12 @@ fn password_change_required() -> Error {
     )
 }
 
-pub(crate) fn email_not_verified() -> Error {
-    Error::client(
-        StatusCode::FORBIDDEN,
-        code::EMAIL_NOT_VERIFIED,
-        "verify your e-mail address (the link we mailed you) before using your live session",
-    )
-}
-
 /// Whether a dashboard session still opens a customer's event stream (`streams.rs`): the
 /// session is live and the customer active.
 pub async fn session_still_valid(state: &AppState, customer: Uuid, session: Uuid) -> Result<bool> {
     Ok(load_session(&state.db, customer, session)
         .await?
         .is_some_and(|row| row.usable() && row.status == "active" && !row.password_must_change))
-}
-
-/// Revokes every dashboard session of `customer` but `except` (in the caller's
-/// transaction). After the commit, invalidate the customer in the gateway cache so its
-/// open event streams check again.
-pub async fn revoke_sessions(tx: &mut Tx, customer: Uuid, except: Option<Uuid>) -> Result<()> {
-    on_tx!(tx, |conn| sqlx::query(
-        "UPDATE customer_sessions SET revoked_at = $1 \
-         WHERE customer_id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR id <> $3)"
-    )
-    .bind(Utc::now())
-    .bind(customer)
-    .bind(except)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ()))?;
-    Ok(())
 }
 
 /// Tells the gateway (every replica) that `customer`'s sessions changed: its open event
@@ -464,13 +440,25 @@ pub async fn login(
             .await?;
         return Err(suspended());
     }
+    let session = start_session(&state, row.id, &attempts, &meta).await?;
+    issue(&state, row.id, session, 0, auth::REFRESH_TTL).await
+}
+
+/// Opens a dashboard session for `customer`, signed in: its row, the sign-in time, the
+/// failures cleared and the audit row, in one transaction. The session's id.
+async fn start_session(
+    state: &AppState,
+    customer: Uuid,
+    attempts: &Attempts,
+    meta: &RequestMeta,
+) -> Result<Uuid> {
     let session = Uuid::now_v7();
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     on_tx!(&mut tx, |conn| {
         sqlx::query("UPDATE customers SET last_login_at = $1 WHERE id = $2")
             .bind(now)
-            .bind(row.id)
+            .bind(customer)
             .execute(&mut *conn)
             .await?;
         sqlx::query(
@@ -478,7 +466,7 @@ pub async fn login(
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(session)
-        .bind(row.id)
+        .bind(customer)
         .bind(now)
         .bind(now + auth::REFRESH_TTL)
         .bind(meta.ip.map(Inet))
@@ -487,13 +475,13 @@ pub async fn login(
         .await?;
     });
     attempts.succeeded(&mut tx).await?;
-    AuditEvent::customer_auth_event(Some(row.id), "customer_login", &meta)
-        .resource("customer", row.id)
+    AuditEvent::customer_auth_event(Some(customer), "customer_login", meta)
+        .resource("customer", customer)
         .metadata(serde_json::json!({ "session_id": session }))
         .write(&mut tx)
         .await?;
     tx.commit().await?;
-    issue(&state, row.id, session, 0, auth::REFRESH_TTL).await
+    Ok(session)
 }
 
 /// How long a refresh token stays good after it rotated: two tabs of the dashboard that

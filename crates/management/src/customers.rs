@@ -8,13 +8,15 @@ use crate::{
     bind_args, crypto,
     db::{is_unique_violation, Db, Tx},
     error::{code, created, ok, Envelope, Json, Path, Query},
-    gateway::{self, Placement},
+    fleet::{self, Target},
     http::RequestMeta,
     keys::{self, CreatedKey, KeyMode, NewKey},
     on_pool, on_tx,
     operators::normalize_email,
     pagination::{Arg, Filters, PageParams},
-    placement, servers, AppState, Error, Result,
+    servers,
+    workers::Placement,
+    AppState, Error, Result,
 };
 use axum::{extract::State, response::IntoResponse, Json as AxumJson};
 use chrono::{DateTime, Utc};
@@ -22,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use wasp_protocol::{plans::PlanLimits, Plan};
+use wasp_protocol::{plans::PlanLimits, Plan, Scope};
 
 #[derive(Debug, sqlx::FromRow)]
 struct CustomerRow {
@@ -242,13 +244,13 @@ pub async fn insert_customer(
     new: NewCustomer<'_>,
 ) -> Result<InsertedCustomer> {
     let server_id = match new.assign_server {
-        "auto" => Some(placement::pick_server(state, tx, new.region).await?),
+        "auto" => Some(fleet::pick_server(state, tx, new.region).await?),
         "none" => None,
         other => {
             let id = other.parse::<Uuid>().map_err(|_| {
                 Error::validation("assign_server", "must be \"auto\", \"none\" or a server id")
             })?;
-            placement::check_server_has_room(tx, id).await?;
+            fleet::check_server_has_room(tx, id).await?;
             Some(id)
         }
     };
@@ -284,7 +286,7 @@ pub async fn insert_customer(
         NewKey {
             mode: KeyMode::Live,
             name: Some("Default live key".into()),
-            scopes: vec!["*".into()],
+            scopes: vec![Scope::All.to_string()],
             expires_at: None,
         },
     )
@@ -296,7 +298,7 @@ pub async fn insert_customer(
         NewKey {
             mode: KeyMode::Test,
             name: Some("Default test key".into()),
-            scopes: vec!["*".into()],
+            scopes: vec![Scope::All.to_string()],
             expires_at: None,
         },
     )
@@ -314,7 +316,7 @@ pub fn hold_sessions(state: &AppState, inserted: &InsertedCustomer) {
     if let Some(server) = inserted.server_id {
         let (state, id) = (state.clone(), inserted.id);
         tokio::spawn(async move {
-            gateway::place(&state, server, id, Placement::Hold).await;
+            state.workers().place(server, id, Placement::Hold).await;
         });
     }
 }
@@ -537,7 +539,7 @@ async fn apply_update(
     .map_err(unique_email_error)?;
     if req.status.as_deref() == Some("suspended") {
         // A suspension ends the customer's dashboard sessions at once.
-        crate::customer_auth::revoke_sessions(&mut tx, id, None).await?;
+        revoke_sessions(&mut tx, id, None).await?;
     }
     AuditEvent::admin_action(admin, action, meta)
         .resource("customer", id)
@@ -632,6 +634,23 @@ pub async fn activate_customer(
     .await?))
 }
 
+/// Revokes every dashboard session (`customer_auth.rs`) of `customer` but `except` (in
+/// the caller's transaction). After the commit, invalidate the customer in the gateway
+/// cache so its open event streams check again.
+pub async fn revoke_sessions(tx: &mut Tx, customer: Uuid, except: Option<Uuid>) -> Result<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE customer_sessions SET revoked_at = $1 \
+         WHERE customer_id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR id <> $3)"
+    )
+    .bind(Utc::now())
+    .bind(customer)
+    .bind(except)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
 /// Marks a customer deleted, revokes its keys and frees its server slot.
 async fn soft_delete(tx: &mut Tx, customer: &Customer) -> Result<u64> {
     let now = Utc::now();
@@ -643,7 +662,7 @@ async fn soft_delete(tx: &mut Tx, customer: &Customer) -> Result<u64> {
         .await.map(|r| r.rows_affected())
     })?;
     let revoked = keys::revoke_all(tx, customer.id, None).await?;
-    crate::customer_auth::revoke_sessions(tx, customer.id, None).await?;
+    revoke_sessions(tx, customer.id, None).await?;
     // Its sessions belong to no worker any more: the worker closes them at its next lease
     // check even if the release call does not reach it, and never restores them.
     on_tx!(tx, |conn| {
@@ -667,7 +686,7 @@ fn release_sessions(state: &AppState, customer: &Customer) {
     if let Some(server) = customer.assigned_server_id {
         let (state, id) = (state.clone(), customer.id);
         tokio::spawn(async move {
-            gateway::place(&state, server, id, Placement::Release).await;
+            state.workers().place(server, id, Placement::Release).await;
         });
     }
 }
@@ -699,40 +718,12 @@ pub async fn delete_customer(
     Ok(ok(json!({ "id": id, "deleted": true })))
 }
 
-/// GDPR erasure: removes the customer's personal data and credentials for good; keeps
-/// anonymised usage rows (which hold only the customer id).
-#[utoipa::path(post, path = "/api/admin/customers/{id}/erase", tag = "customers", params(("id" = Uuid, Path)),
-    responses((status = 200), (status = 403), (status = 404)))]
-pub async fn erase_customer(
-    State(state): State<AppState>,
-    admin: AdminAuth,
-    meta: RequestMeta,
-    Path(id): Path<Uuid>,
-) -> Result<AxumJson<Envelope<serde_json::Value>>> {
-    admin.require(Role::Admin)?;
-    // Erasure also applies to customers that were already soft-deleted.
-    let exists: Option<Option<DateTime<Utc>>> = on_pool!(&state.db, |pool| sqlx::query_scalar(
-        "SELECT erased_at FROM customers WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await)?;
-    match exists {
-        None | Some(Some(_)) => return Err(Error::not_found("customer")),
-        Some(None) => {}
-    }
-    let live = get(&state.db, id).await.ok();
-    // Its worker closes the sessions and deletes the media files first, so nothing writes
-    // them while they are erased.
-    if let Some(server) = live.as_ref().and_then(|c| c.assigned_server_id) {
-        gateway::place(&state, server, id, Placement::Purge).await;
-    }
-    let mut tx = state.db.begin().await?;
-    if let Some(customer) = &live {
-        soft_delete(&mut tx, customer).await?;
-    }
+/// Removes a customer's personal data and credentials for good, in `tx`: its e-mail,
+/// names, password, keys, webhooks, dashboard sessions and tokens, and its WhatsApp
+/// sessions with everything stored under them.
+async fn erase_personal_data(tx: &mut Tx, id: Uuid) -> Result<()> {
     let now = Utc::now();
-    on_tx!(&mut tx, |conn| {
+    on_tx!(tx, |conn| {
         // Its sign-in failures name its e-mail (they would go within a day anyway).
         sqlx::query(
             "DELETE FROM customer_login_failures WHERE email = (SELECT LOWER(email) FROM customers WHERE id = $1)",
@@ -774,6 +765,42 @@ pub async fn erase_customer(
             .execute(&mut *conn)
             .await?;
     });
+    Ok(())
+}
+
+/// GDPR erasure: removes the customer's personal data and credentials for good; keeps
+/// anonymised usage rows (which hold only the customer id).
+#[utoipa::path(post, path = "/api/admin/customers/{id}/erase", tag = "customers", params(("id" = Uuid, Path)),
+    responses((status = 200), (status = 403), (status = 404)))]
+pub async fn erase_customer(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    meta: RequestMeta,
+    Path(id): Path<Uuid>,
+) -> Result<AxumJson<Envelope<serde_json::Value>>> {
+    admin.require(Role::Admin)?;
+    // Erasure also applies to customers that were already soft-deleted.
+    let exists: Option<Option<DateTime<Utc>>> = on_pool!(&state.db, |pool| sqlx::query_scalar(
+        "SELECT erased_at FROM customers WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    match exists {
+        None | Some(Some(_)) => return Err(Error::not_found("customer")),
+        Some(None) => {}
+    }
+    let live = get(&state.db, id).await.ok();
+    // Its worker closes the sessions and deletes the media files first, so nothing writes
+    // them while they are erased.
+    if let Some(server) = live.as_ref().and_then(|c| c.assigned_server_id) {
+        state.workers().place(server, id, Placement::Purge).await;
+    }
+    let mut tx = state.db.begin().await?;
+    if let Some(customer) = &live {
+        soft_delete(&mut tx, customer).await?;
+    }
+    erase_personal_data(&mut tx, id).await?;
     AuditEvent::admin_action(&admin, "erase_customer", &meta)
         .resource("customer", id)
         .write(&mut tx)
@@ -805,53 +832,16 @@ pub async fn reassign_customer(
     Json(req): Json<ReassignRequest>,
 ) -> Result<AxumJson<Envelope<Customer>>> {
     admin.require(Role::Admin)?;
-    let customer = get(&state.db, id).await?;
-    let mut tx = state.db.begin().await?;
-    let target = if req.server_id == "auto" {
-        placement::pick_server(&state, &mut tx, None).await?
-    } else {
-        let target = req
-            .server_id
-            .parse::<Uuid>()
-            .map_err(|_| Error::validation("server_id", "must be a server id or \"auto\""))?;
-        if customer.assigned_server_id == Some(target) {
-            return Err(Error::conflict(
-                code::CONFLICT,
-                "the customer is already on this server",
-            ));
-        }
-        placement::check_server_has_room(&mut tx, target).await?;
-        target
+    let target = match req.server_id.as_str() {
+        "auto" => Target::Auto,
+        other => Target::Server(
+            other
+                .parse::<Uuid>()
+                .map_err(|_| Error::validation("server_id", "must be a server id or \"auto\""))?,
+        ),
     };
-    on_tx!(&mut tx, |conn| sqlx::query(
-        "UPDATE customers SET assigned_server_id = $1, updated_at = $2 WHERE id = $3"
-    )
-    .bind(target)
-    .bind(Utc::now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    servers::refresh_load(&mut tx, target).await?;
-    if let Some(from) = customer.assigned_server_id {
-        servers::refresh_load(&mut tx, from).await?;
-    }
-    AuditEvent::admin_action(&admin, "reassign_customer", &meta)
-        .resource("customer", id)
-        .metadata(json!({ "from_server_id": customer.assigned_server_id, "to_server_id": target }))
-        .write(&mut tx)
-        .await?;
-    tx.commit().await?;
-    state
-        .cache
-        .invalidate(crate::cache::Invalidation::Customer(id))
-        .await;
-    // The old worker lets go first (a session is driven by one process at a time), then the
-    // new one takes the sessions over and reconnects them.
-    if let Some(from) = customer.assigned_server_id {
-        gateway::place(&state, from, id, Placement::Release).await;
-    }
-    gateway::place(&state, target, id, Placement::Hold).await;
+    let audit = AuditEvent::admin_action(&admin, "reassign_customer", &meta);
+    fleet::move_customer(&state, id, target, audit).await?;
     Ok(ok(get(&state.db, id).await?))
 }
 
@@ -893,7 +883,7 @@ pub async fn regenerate_key(
         NewKey {
             mode,
             name: Some(format!("Regenerated {}", Utc::now().format("%Y-%m-%d"))),
-            scopes: vec!["*".into()],
+            scopes: vec![Scope::All.to_string()],
             expires_at: None,
         },
     )

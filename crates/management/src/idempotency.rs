@@ -140,7 +140,7 @@ fn answer_of(claim: &Claim, row: Row) -> Result<Outcome> {
     response
         .body(Body::from(row.response_body.unwrap_or_default()))
         .map(Outcome::Replay)
-        .map_err(|e| Error::internal(e.to_string()))
+        .map_err(|e| Error::internal_source("the stored answer could not be rebuilt", e))
 }
 
 /// Whether an earlier request answered this key (read only; nothing is claimed).

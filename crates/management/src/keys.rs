@@ -13,30 +13,20 @@ use crate::{
     on_pool, on_tx, AppState, Error, Result,
 };
 use axum::{
-    extract::{FromRequestParts, State},
-    http::{header, request::Parts, StatusCode},
+    extract::State,
+    http::{header, StatusCode},
     response::IntoResponse,
     Json as AxumJson,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::{net::IpAddr, sync::Arc};
+use std::{
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use wasp_protocol::{keys::keyed_digest_bytes, KeyKind, Plan, SecretKey};
-
-/// Scopes a key can carry; `*` grants everything.
-pub const SCOPES: &[&str] = &[
-    "*",
-    "messages:send",
-    "messages:read",
-    "chats:read",
-    "groups:manage",
-    "session:manage",
-    "webhooks:manage",
-    "keys:manage",
-    "usage:read",
-];
+use wasp_protocol::{keys::keyed_digest_bytes, KeyKind, Plan, Scope, SecretKey};
 
 /// Key modes a customer can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -175,10 +165,11 @@ fn validate_new_key(
             "must name at least one scope (or \"*\")",
         ));
     }
-    if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+    if let Some(bad) = scopes.iter().find(|s| Scope::parse(s).is_none()) {
+        let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
         return Err(Error::validation(
             "scopes",
-            format!("unknown scope `{bad}`; known: {}", SCOPES.join(", ")),
+            format!("unknown scope `{bad}`; known: {}", known.join(", ")),
         ));
     }
     if expires_at.is_some_and(|e| e <= Utc::now()) {
@@ -291,7 +282,7 @@ impl CreateKeyRequest {
         NewKey {
             mode: self.mode.unwrap_or(default_mode),
             name: self.name,
-            scopes: self.scopes.unwrap_or_else(|| vec!["*".to_owned()]),
+            scopes: self.scopes.unwrap_or_else(|| vec![Scope::All.to_string()]),
             expires_at: self.expires_at,
         }
     }
@@ -423,8 +414,8 @@ impl CustomerAuth {
     }
 
     /// Refuses with 403 unless the key carries `scope` (or `*`).
-    pub fn require_scope(&self, scope: &str) -> Result<()> {
-        if self.scopes.iter().any(|s| s == "*" || s == scope) {
+    pub fn require_scope(&self, scope: Scope) -> Result<()> {
+        if scope.granted_by(&self.scopes) {
             Ok(())
         } else {
             Err(Error::forbidden(format!(
@@ -434,7 +425,32 @@ impl CustomerAuth {
     }
 }
 
-fn invalid_key() -> Error {
+/// Filled by [`CustomerAuth`]'s extractor when a request to the customer API is
+/// authenticated, so `gateway::metered` can meter and audit it afterwards.
+#[derive(Clone, Default)]
+pub struct AuthSlot(Arc<OnceLock<CustomerAuth>>);
+
+impl AuthSlot {
+    pub fn fill(&self, auth: &CustomerAuth) {
+        let _ = self.0.set(auth.clone());
+    }
+
+    /// The authenticated caller, once the extractor has run.
+    pub fn get(&self) -> Option<&CustomerAuth> {
+        self.0.get()
+    }
+}
+
+/// The refusal of a live call by a customer whose e-mail is not verified yet.
+pub(crate) fn email_not_verified() -> Error {
+    Error::client(
+        StatusCode::FORBIDDEN,
+        code::EMAIL_NOT_VERIFIED,
+        "verify your e-mail address (the link we mailed you) before using your live session",
+    )
+}
+
+pub(crate) fn invalid_key() -> Error {
     Error::unauthorized(code::INVALID_API_KEY, "Invalid or expired API key")
 }
 
@@ -479,7 +495,7 @@ pub enum KeyRefusal {
 }
 
 impl KeyRefusal {
-    fn reason(self) -> &'static str {
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             KeyRefusal::Missing => "no key",
             KeyRefusal::Malformed => "malformed key",
@@ -585,72 +601,6 @@ pub enum KeyCheck {
     Failed(Error),
 }
 
-impl FromRequestParts<AppState> for CustomerAuth {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        if let Some(auth) = parts.extensions.get::<CustomerAuth>() {
-            return Ok(auth.clone());
-        }
-        // The address only (the full context, with its strings, only for a refusal).
-        let ip = match parts.extensions.get::<RequestMeta>() {
-            Some(meta) => meta.ip,
-            None => RequestMeta::from_request_parts(parts, state).await?.ip,
-        };
-        let Some(presented) = presented_key(&parts.headers) else {
-            if crate::auth::cookie(&parts.headers, crate::customer_auth::ACCESS_COOKIE).is_some() {
-                // The dashboard: its signed-in session, in the mode the request names.
-                let auth = crate::customer_auth::gateway_auth(state, &parts.headers).await?;
-                if let Some(slot) = parts.extensions.get::<crate::gateway::AuthSlot>() {
-                    slot.fill(&auth);
-                }
-                parts.extensions.insert(auth.clone());
-                return Ok(auth);
-            }
-            parts.extensions.insert(KeyRefusal::Missing);
-            return Err(Error::unauthorized(
-                code::INVALID_API_KEY,
-                "send your API key in the X-API-Key header",
-            ));
-        };
-        match check_key(state, presented).await {
-            Ok((mode, key)) => {
-                state.cache.record_use(key.key_id, ip);
-                let auth = CustomerAuth {
-                    customer_id: key.customer_id,
-                    key_id: Some(key.key_id),
-                    session_id: None,
-                    email_verified: true,
-                    mode,
-                    scopes: key.scopes,
-                    plan: key.plan,
-                    expires_at: key.expires_at,
-                };
-                if let Some(slot) = parts.extensions.get::<crate::gateway::AuthSlot>() {
-                    slot.fill(&auth);
-                }
-                parts.extensions.insert(auth.clone());
-                Ok(auth)
-            }
-            Err(KeyCheck::Failed(e)) => Err(e),
-            Err(KeyCheck::Refused(KeyRefusal::Suspended)) => Err(Error::client(
-                StatusCode::FORBIDDEN,
-                code::CUSTOMER_SUSPENDED,
-                "this account is suspended; contact support",
-            )),
-            Err(KeyCheck::Refused(refusal)) => {
-                let meta = RequestMeta::from_request_parts(parts, state).await?;
-                parts.extensions.insert(refusal);
-                state.audit.record(
-                    AuditEvent::security_event("anonymous", None, "invalid_api_key", &meta)
-                        .failure(refusal.reason()),
-                );
-                Err(invalid_key())
-            }
-        }
-    }
-}
-
 /// Your API keys (a test key sees only test keys).
 #[utoipa::path(get, path = "/api/v1/keys", tag = "customer-keys",
     responses((status = 200, body = Envelope<Vec<ApiKey>>), (status = 401, description = "INVALID_API_KEY")),
@@ -674,7 +624,7 @@ pub async fn customer_create_key(
     meta: RequestMeta,
     Json(req): Json<CreateKeyRequest>,
 ) -> Result<impl IntoResponse> {
-    auth.require_scope("keys:manage")?;
+    auth.require_scope(Scope::KeysManage)?;
     let new = req.into_new(auth.own_mode());
     if auth.manages().is_some_and(|only| new.mode.kind() != only) {
         return Err(Error::forbidden(
@@ -682,9 +632,9 @@ pub async fn customer_create_key(
         ));
     }
     if new.mode == KeyMode::Live && !auth.email_verified {
-        return Err(crate::customer_auth::email_not_verified());
+        return Err(email_not_verified());
     }
-    if !auth.scopes.iter().any(|s| s == "*") {
+    if !auth.scopes.iter().any(|s| s == Scope::All.as_str()) {
         if let Some(wider) = new.scopes.iter().find(|s| !auth.scopes.contains(s)) {
             return Err(Error::forbidden(format!(
                 "cannot grant scope `{wider}` that this key does not have"
@@ -717,7 +667,7 @@ pub async fn customer_revoke_key(
     meta: RequestMeta,
     Path(key_id): Path<Uuid>,
 ) -> Result<AxumJson<Envelope<serde_json::Value>>> {
-    auth.require_scope("keys:manage")?;
+    auth.require_scope(Scope::KeysManage)?;
     let mut tx = state.db.begin().await?;
     revoke(&mut tx, auth.customer_id, key_id, auth.manages()).await?;
     AuditEvent::customer_action(auth.customer_id, "revoke_api_key", &meta)
@@ -771,7 +721,7 @@ mod tests {
             NewKey {
                 mode: KeyMode::Test,
                 name: None,
-                scopes: vec!["*".into()],
+                scopes: vec![Scope::All.to_string()],
                 expires_at: None,
             },
         )

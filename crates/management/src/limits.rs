@@ -6,6 +6,8 @@
 //! allowed requests move the TAT. Every rule of a request is checked before any is
 //! committed, so a request refused by one rule consumes nothing from the others.
 
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
 use std::{
     collections::HashMap,
     fmt,
@@ -381,6 +383,36 @@ fn gcra(rule: &Rule, tat: Duration, now: Duration) -> Outcome {
             reset_after: tat - now,
             retry_after: used - rule.period,
         }
+    }
+}
+
+/// Per-IP throttle for sign-in attempts (operators' and customers'), ahead of the
+/// per-e-mail lockout of `auth/throttle.rs`.
+pub struct LoginThrottle {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl LoginThrottle {
+    /// `per_minute` attempts a minute per address, with that many in a burst.
+    pub fn new(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        LoginThrottle {
+            limiter: RateLimiter::keyed(Quota::per_minute(n)),
+        }
+    }
+
+    /// `Err(seconds to wait)` when the address has used up its attempts.
+    pub fn check(&self, ip: Option<IpAddr>) -> std::result::Result<(), u64> {
+        let Some(ip) = ip else { return Ok(()) };
+        self.limiter.check_key(&ip).map_err(|not_until| {
+            let clock = governor::clock::DefaultClock::default();
+            not_until.wait_time_from(clock.now()).as_secs().max(1)
+        })
+    }
+
+    /// Drops idle entries so the map does not grow without bound.
+    pub fn sweep(&self) {
+        self.limiter.retain_recent();
     }
 }
 

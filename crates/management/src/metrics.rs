@@ -1,7 +1,7 @@
 //! The fleet's metrics over time, for the admin panel's charts:
 //! `GET /api/admin/metrics/global` and `GET /api/admin/metrics/servers/{id}`.
 //!
-//! Workers report a heartbeat every few seconds ([`crate::servers::heartbeat`]); each is
+//! Workers report a heartbeat every few seconds ([`crate::servers::internal::heartbeat`]); each is
 //! kept raw for a short while (the server page's latest figures) and folded, as it arrives,
 //! into per-minute and per-hour buckets of `server_metrics_rollup` (migration 0016). A chart
 //! reads the buckets of its period: a day is 1,440 minute buckets a server, a month 720 hour
@@ -10,11 +10,9 @@
 
 use crate::{
     auth::{AdminAuth, Role},
-    db::{Db, Tx},
+    db::{Db, Dec, Tx},
     error::{ok, Envelope, Path, Query},
-    on_pool, on_tx,
-    servers::ServerMetrics,
-    AppState, Result,
+    on_pool, on_tx, AppState, Error, Result,
 };
 use axum::{extract::State, Json as AxumJson};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -22,28 +20,90 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use wasp_protocol::registry::Heartbeat;
 
 /// Minute buckets.
 const MINUTE: i64 = 60;
 /// Hour buckets.
 const HOUR: i64 = 3_600;
 
-/// How long metrics are kept.
-#[derive(Debug, Clone, Copy)]
-pub struct Retention {
-    /// Raw heartbeats and minute buckets (`WASP_METRICS_RAW_RETENTION_HOURS`, default 48).
-    pub raw_hours: u32,
-    /// Hour buckets (`WASP_METRICS_RETENTION_DAYS`, default 400).
-    pub hourly_days: u32,
+pub use crate::config::Retention;
+
+/// The latest heartbeat metrics of a server.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, Default, Clone)]
+pub struct ServerMetrics {
+    #[schema(value_type = Option<f64>)]
+    pub cpu_usage: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub ram_usage: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub disk_usage: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub network_in_mbps: Option<Dec>,
+    #[schema(value_type = Option<f64>)]
+    pub network_out_mbps: Option<Dec>,
+    pub active_connections: Option<i32>,
+    pub total_instances: Option<i32>,
+    pub messages_per_minute: Option<i32>,
+    pub errors_per_minute: Option<i32>,
+    pub avg_response_time_ms: Option<i32>,
+    pub p95_response_time_ms: Option<i32>,
+    pub p99_response_time_ms: Option<i32>,
+    #[serde(default)]
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            raw_hours: 48,
-            hourly_days: 400,
-        }
+impl ServerMetrics {
+    /// Converts a worker's report, refusing values outside their ranges.
+    pub fn from_report(r: &Heartbeat) -> Result<ServerMetrics> {
+        let pct = |field: &str, v: Option<f64>| -> Result<Option<Dec>> {
+            match v {
+                None => Ok(None),
+                Some(v) if v.is_finite() && (0.0..=100.0).contains(&v) => {
+                    Ok(rust_decimal::Decimal::from_f64_retain(v).map(|d| Dec(d.round_dp(2))))
+                }
+                Some(_) => Err(Error::validation(
+                    field,
+                    "must be a percentage between 0 and 100",
+                )),
+            }
+        };
+        let rate = |field: &str, v: Option<f64>| -> Result<Option<Dec>> {
+            match v {
+                None => Ok(None),
+                Some(v) if v.is_finite() && (0.0..1e8).contains(&v) => {
+                    Ok(rust_decimal::Decimal::from_f64_retain(v).map(|d| Dec(d.round_dp(2))))
+                }
+                Some(_) => Err(Error::validation(field, "must be between 0 and 100000000")),
+            }
+        };
+        Ok(ServerMetrics {
+            cpu_usage: pct("cpu_usage", r.cpu_usage)?,
+            ram_usage: pct("ram_usage", r.ram_usage)?,
+            disk_usage: pct("disk_usage", r.disk_usage)?,
+            network_in_mbps: rate("network_in_mbps", r.network_in_mbps)?,
+            network_out_mbps: rate("network_out_mbps", r.network_out_mbps)?,
+            active_connections: r.active_connections,
+            total_instances: r.total_instances,
+            messages_per_minute: r.messages_per_minute,
+            errors_per_minute: r.errors_per_minute,
+            avg_response_time_ms: r.avg_response_time_ms,
+            p95_response_time_ms: r.p95_response_time_ms,
+            p99_response_time_ms: r.p99_response_time_ms,
+            recorded_at: None,
+        })
     }
+}
+
+/// 404 unless `id` is a server that is not deleted.
+async fn check_server(db: &Db, id: Uuid) -> Result<()> {
+    let found: Option<Uuid> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM servers WHERE id = $1 AND deleted_at IS NULL"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    found.map(|_| ()).ok_or_else(|| Error::not_found("server"))
 }
 
 /// The period a chart covers.
@@ -366,7 +426,7 @@ pub async fn server_metrics(
     Query(q): Query<RangeQuery>,
 ) -> Result<AxumJson<Envelope<ServerSeries>>> {
     admin.require(Role::Viewer)?;
-    crate::servers::get_row(&state.db, id).await?;
+    check_server(&state.db, id).await?;
     Ok(ok(server_series(
         &state.db,
         id,
@@ -495,40 +555,8 @@ pub async fn global(db: &Db, range: Range, now: DateTime<Utc>) -> Result<GlobalM
     for p in &mut points {
         p.at = time(p.bucket);
     }
-    let by_status = counts(
-        db,
-        "SELECT status, COUNT(*) FROM customers WHERE deleted_at IS NULL GROUP BY status",
-    )
-    .await?;
-    let customers = CustomerCounts {
-        total: by_status.values().sum(),
-        active: by_status.get("active").copied().unwrap_or(0),
-        suspended: by_status.get("suspended").copied().unwrap_or(0),
-        by_plan: counts(
-            db,
-            "SELECT plan, COUNT(*) FROM customers WHERE deleted_at IS NULL GROUP BY plan",
-        )
-        .await?,
-        by_whatsapp_status: counts(
-            db,
-            "SELECT whatsapp_status, COUNT(*) FROM customers WHERE deleted_at IS NULL GROUP BY whatsapp_status",
-        )
-        .await?,
-    };
-    let by_status = counts(
-        db,
-        "SELECT status, COUNT(*) FROM servers WHERE deleted_at IS NULL GROUP BY status",
-    )
-    .await?;
-    let servers = ServerCounts {
-        total: by_status.values().sum(),
-        by_status,
-        by_health: counts(
-            db,
-            "SELECT health_status, COUNT(*) FROM servers WHERE deleted_at IS NULL GROUP BY health_status",
-        )
-        .await?,
-    };
+    let customers = customer_counts(db).await?;
+    let servers = server_counts(db).await?;
     let today = now.date_naive();
     let first_day = time(start).date_naive();
     let daily: Vec<DayTotals> = on_pool!(db, |pool| sqlx::query_as(
@@ -568,6 +596,48 @@ pub async fn global(db: &Db, range: Range, now: DateTime<Utc>) -> Result<GlobalM
     })
 }
 
+/// Customers (not deleted) by status, plan and WhatsApp state.
+async fn customer_counts(db: &Db) -> Result<CustomerCounts> {
+    let by_status = counts(
+        db,
+        "SELECT status, COUNT(*) FROM customers WHERE deleted_at IS NULL GROUP BY status",
+    )
+    .await?;
+    Ok(CustomerCounts {
+        total: by_status.values().sum(),
+        active: by_status.get("active").copied().unwrap_or(0),
+        suspended: by_status.get("suspended").copied().unwrap_or(0),
+        by_plan: counts(
+            db,
+            "SELECT plan, COUNT(*) FROM customers WHERE deleted_at IS NULL GROUP BY plan",
+        )
+        .await?,
+        by_whatsapp_status: counts(
+            db,
+            "SELECT whatsapp_status, COUNT(*) FROM customers WHERE deleted_at IS NULL GROUP BY whatsapp_status",
+        )
+        .await?,
+    })
+}
+
+/// Servers (not deleted) by status and health.
+async fn server_counts(db: &Db) -> Result<ServerCounts> {
+    let by_status = counts(
+        db,
+        "SELECT status, COUNT(*) FROM servers WHERE deleted_at IS NULL GROUP BY status",
+    )
+    .await?;
+    Ok(ServerCounts {
+        total: by_status.values().sum(),
+        by_status,
+        by_health: counts(
+            db,
+            "SELECT health_status, COUNT(*) FROM servers WHERE deleted_at IS NULL GROUP BY health_status",
+        )
+        .await?,
+    })
+}
+
 /// The fleet at a glance: customers by status, plan and WhatsApp state, servers by status
 /// and health, today's usage, open alerts, and the fleet's sessions, messages, errors, CPU,
 /// memory and p95 over time with usage per day.
@@ -579,7 +649,7 @@ pub async fn global_metrics(
     Query(q): Query<RangeQuery>,
 ) -> Result<AxumJson<Envelope<GlobalMetrics>>> {
     admin.require(Role::Viewer)?;
-    crate::app::flush(&state).await;
+    crate::state::flush(&state).await;
     Ok(ok(global(
         &state.db,
         q.range.unwrap_or_default(),

@@ -34,7 +34,7 @@ pub struct Operator {
 }
 
 /// `locked_until`: the latest lock of the operator's e-mail from any address (a lock holds
-/// only for the address that failed, see `auth.rs`).
+/// only for the address that failed, see `auth/throttle.rs`).
 const OPERATOR_COLUMNS: &str = "id, email, full_name, role, mfa_enabled, is_active, \
      password_must_change AS must_change_password, \
      (SELECT MAX(f.locked_until) FROM admin_login_failures f WHERE f.email = LOWER(admin_users.email) \

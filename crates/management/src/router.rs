@@ -2,7 +2,7 @@
 //! document cannot drift from the router.
 
 use crate::{
-    abuse, audit, auth, billing, csrf, customer_auth, customers, gateway, health, http, keys,
+    abuse, audit_log, auth, billing, csrf, customer_auth, customers, gateway, health, http, keys,
     metrics, operators, servers, usage, webhooks, AppState,
 };
 use axum::{
@@ -19,8 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
 use wasp_http::error::ErrorBody;
 
-/// Largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+pub use crate::http::MAX_BODY_BYTES;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -112,72 +111,7 @@ impl Modify for SecuritySchemes {
 /// invalid body, query or path), an operation of a signed-in caller 401, and every
 /// operation 429 (the rate limits and address bans of `abuse.rs` apply to all).
 fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{
-        path::Operation, security::SecurityRequirement, ContentBuilder, Ref, RefOr, Response,
-        ResponseBuilder,
-    };
     use utoipa::{PartialSchema, ToSchema};
-    let error = || {
-        ContentBuilder::new()
-            .schema(Some(RefOr::Ref(Ref::from_schema_name(ErrorBody::name()))))
-            .build()
-    };
-    // Who may call: an operator's session on the operator API (but its sign-in and
-    // refresh), a worker's server key on the internal API.
-    let credential = |path: &str| -> Option<Vec<SecurityRequirement>> {
-        let none = Vec::<String>::new();
-        if path.starts_with("/api/admin/")
-            && path != "/api/admin/auth/login"
-            && path != "/api/admin/auth/refresh"
-        {
-            Some(vec![
-                SecurityRequirement::new("admin_jwt", none.clone()),
-                SecurityRequirement::new("admin_cookie", none),
-            ])
-        } else if path.starts_with("/internal/") {
-            Some(vec![SecurityRequirement::new("server_key", none)])
-        } else {
-            None
-        }
-    };
-    let fill = |op: &mut Operation| {
-        let takes_input =
-            op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
-        let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
-        let implied = [
-            (
-                "400",
-                takes_input,
-                "`VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON`",
-            ),
-            (
-                "401",
-                signed_in,
-                "`UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential",
-            ),
-            (
-                "429",
-                true,
-                "`RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED`",
-            ),
-        ];
-        for (status, applies, description) in implied {
-            if applies && !op.responses.responses.contains_key(status) {
-                op.responses.responses.insert(
-                    status.to_owned(),
-                    RefOr::T(ResponseBuilder::new().description(description).build()),
-                );
-            }
-        }
-        for (status, response) in op.responses.responses.iter_mut() {
-            let refusal = status.parse::<u16>().is_ok_and(|s| s >= 400);
-            if let (true, RefOr::T(Response { content, .. })) = (refusal, response) {
-                if content.is_empty() {
-                    content.insert("application/json".to_owned(), error());
-                }
-            }
-        }
-    };
     for (path, item) in doc.paths.paths.iter_mut() {
         let required = credential(path);
         for op in [
@@ -193,7 +127,7 @@ fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
             if op.security.is_none() {
                 op.security = required.clone();
             }
-            fill(op);
+            document_refusals(op);
         }
     }
     let mut schemas = vec![(ErrorBody::name().into_owned(), ErrorBody::schema())];
@@ -204,18 +138,86 @@ fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
         .extend(schemas);
 }
 
+/// Who may call: an operator's session on the operator API (but its sign-in and
+/// refresh), a worker's server key on the internal API.
+fn credential(path: &str) -> Option<Vec<utoipa::openapi::security::SecurityRequirement>> {
+    use utoipa::openapi::security::SecurityRequirement;
+    let none = Vec::<String>::new();
+    if path.starts_with("/api/admin/")
+        && path != "/api/admin/auth/login"
+        && path != "/api/admin/auth/refresh"
+    {
+        Some(vec![
+            SecurityRequirement::new("admin_jwt", none.clone()),
+            SecurityRequirement::new("admin_cookie", none),
+        ])
+    } else if path.starts_with("/internal/") {
+        Some(vec![SecurityRequirement::new("server_key", none)])
+    } else {
+        None
+    }
+}
+
+/// The refusals an operation can answer that its attributes leave out (400 for one that
+/// takes input, 401 for a signed-in one, 429 for all), and the error body on each refusal.
+fn document_refusals(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+    use utoipa::ToSchema;
+    let error = || {
+        ContentBuilder::new()
+            .schema(Some(RefOr::Ref(Ref::from_schema_name(ErrorBody::name()))))
+            .build()
+    };
+    let takes_input =
+        op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let implied = [
+        (
+            "400",
+            takes_input,
+            "`VALIDATION_ERROR` (the field is named in `error.field`), `INVALID_JSON`",
+        ),
+        (
+            "401",
+            signed_in,
+            "`UNAUTHORIZED` or `INVALID_API_KEY`: no, an expired or a revoked credential",
+        ),
+        (
+            "429",
+            true,
+            "`RATE_LIMIT_EXCEEDED` (see `Retry-After`) or `IP_BANNED`",
+        ),
+    ];
+    for (status, applies, description) in implied {
+        if applies && !op.responses.responses.contains_key(status) {
+            op.responses.responses.insert(
+                status.to_owned(),
+                RefOr::T(ResponseBuilder::new().description(description).build()),
+            );
+        }
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        let refusal = status.parse::<u16>().is_ok_and(|s| s >= 400);
+        if let (true, RefOr::T(Response { content, .. })) = (refusal, response) {
+            if content.is_empty() {
+                content.insert("application/json".to_owned(), error());
+            }
+        }
+    }
+}
+
 /// The routes and their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
-        .routes(routes!(auth::login))
-        .routes(routes!(auth::refresh))
-        .routes(routes!(auth::logout))
-        .routes(routes!(auth::me))
-        .routes(routes!(auth::change_password))
-        .routes(routes!(auth::mfa_setup))
-        .routes(routes!(auth::mfa_enable))
-        .routes(routes!(auth::mfa_disable))
+        .routes(routes!(auth::session::login))
+        .routes(routes!(auth::session::refresh))
+        .routes(routes!(auth::session::logout))
+        .routes(routes!(auth::session::me))
+        .routes(routes!(auth::password::change_password))
+        .routes(routes!(auth::mfa::mfa_setup))
+        .routes(routes!(auth::mfa::mfa_enable))
+        .routes(routes!(auth::mfa::mfa_disable))
         .routes(routes!(customer_auth::login))
         .routes(routes!(customer_auth::refresh))
         .routes(routes!(customer_auth::logout))
@@ -242,9 +244,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             servers::update_server,
             servers::delete_server
         ))
-        .routes(routes!(servers::server_health))
-        .routes(routes!(servers::register))
-        .routes(routes!(servers::heartbeat))
+        .routes(routes!(servers::health::server_health))
+        .routes(routes!(servers::internal::register))
+        .routes(routes!(servers::internal::heartbeat))
         .routes(routes!(
             customers::list_customers,
             customers::create_customer
@@ -266,7 +268,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(usage::customer_usage))
         .routes(routes!(usage::admin_usage))
         .routes(routes!(webhooks::admin_webhooks))
-        .routes(routes!(audit::list_logs))
+        .routes(routes!(audit_log::list_logs))
         .routes(routes!(metrics::global_metrics))
         .routes(routes!(metrics::server_metrics))
         .routes(routes!(billing::billing_summary))
@@ -356,6 +358,52 @@ pub fn router_with_web(
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
+
+    #[test]
+    fn management_answers_its_own_customer_paths_and_passes_every_other_to_workers() {
+        let doc = super::openapi();
+        let own: Vec<&String> = doc
+            .paths
+            .paths
+            .keys()
+            .filter(|p| p.starts_with("/api/v1/"))
+            .collect();
+        assert!(own.len() >= 3, "{own:?}");
+        for path in own {
+            // A path parameter as a client would fill it.
+            let concrete: String = path
+                .split('/')
+                .map(|seg| {
+                    if seg.starts_with('{') {
+                        "0b9f2c1e"
+                    } else {
+                        seg
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            assert!(
+                !crate::gateway::is_proxied(&concrete),
+                "{concrete} is management's own"
+            );
+        }
+        for proxied in [
+            "/api/v1/send/text",
+            "/api/v1/app/status",
+            "/api/v1/keysmith",
+            "/api/v1/usage-report",
+        ] {
+            assert!(crate::gateway::is_proxied(proxied), "{proxied}");
+        }
+        for not in [
+            "/api/admin/customers",
+            "/api/v1",
+            "/health",
+            "/api/v2/send/text",
+        ] {
+            assert!(!crate::gateway::is_proxied(not), "{not}");
+        }
+    }
 
     fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
         while let Some(name) = schema["$ref"].as_str() {

@@ -21,7 +21,7 @@ use axum::{
 use futures_util::StreamExt as _;
 
 /// The scope the event stream needs (the one `/api/v1/events` is called with).
-const SCOPE: &str = "messages:read";
+const SCOPE: wasp_protocol::Scope = wasp_protocol::Scope::MessagesRead;
 
 /// Whether `req` opens a long-lived stream.
 pub fn is_stream<B>(req: &Request<B>) -> bool {
@@ -117,7 +117,7 @@ async fn still_passes(state: &AppState, auth: &CustomerAuth, credential: &Creden
         Ok((_, key)) => {
             key.customer_id == auth.customer_id
                 && Some(key.key_id) == auth.key_id
-                && key.scopes.iter().any(|s| s == "*" || s == SCOPE)
+                && SCOPE.granted_by(&key.scopes)
         }
         Err(KeyCheck::Failed(e)) => {
             tracing::warn!(error = %e, "could not check an event stream's key; it stays open");

@@ -75,7 +75,7 @@ async fn report(state: &AppState, customer: Uuid, q: UsageQuery) -> Result<Usage
     let to = q.to.unwrap_or_else(|| Utc::now().date_naive());
     let from = q.from.unwrap_or(to - Duration::days(29));
     check_period(from, to)?;
-    crate::app::flush(state).await;
+    crate::state::flush(state).await;
     let days: Vec<DayUsage> = on_pool!(&state.db, |pool| {
         sqlx::query_as(
         "SELECT date, CAST(api_requests AS BIGINT) AS api_requests, \
@@ -119,7 +119,7 @@ pub async fn customer_usage(
     auth: CustomerAuth,
     Query(q): Query<UsageQuery>,
 ) -> Result<AxumJson<Envelope<UsageReport>>> {
-    auth.require_scope("usage:read")?;
+    auth.require_scope(wasp_protocol::Scope::UsageRead)?;
     Ok(ok(report(&state, auth.customer_id, q).await?))
 }
 

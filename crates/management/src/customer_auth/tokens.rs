@@ -451,27 +451,11 @@ pub async fn signup(
         },
     )
     .await;
-    let base = state.config.public_url.trim_end_matches('/').to_owned();
     let inserted = match inserted {
         Ok(inserted) => inserted,
         Err(e) if e.code() == code::CONFLICT => {
             drop(tx);
-            AuditEvent::customer_auth_event(None, "customer_signup_existing_email", &meta)
-                .failure("the e-mail already has an account")
-                .write_alone(&state.db)
-                .await?;
-            state.mailer.send_later(Mail {
-                to: email,
-                subject: "You already have a wasp account".into(),
-                text: format!(
-                    "Someone (hopefully you) tried to sign up to wasp with this e-mail address, \
-                     which already has an account.\n\nSign in at {base}/login, or choose a new \
-                     password at {base}/forgot-password if you forgot it.\n\n\
-                     If it was not you, ignore this mail."
-                ),
-                link: None,
-            });
-            return Ok(accepted());
+            return signup_of_known_email(&state, email, &meta).await;
         }
         Err(e) => return Err(e),
     };
@@ -486,5 +470,31 @@ pub async fn signup(
     state
         .mailer
         .send_later(verification_mail(&state, email, link));
+    Ok(accepted())
+}
+
+/// A sign-up with an e-mail that has an account already: audited, the account's owner
+/// told by mail, and the same answer as a new sign-up.
+async fn signup_of_known_email(
+    state: &AppState,
+    email: String,
+    meta: &RequestMeta,
+) -> Result<Response> {
+    AuditEvent::customer_auth_event(None, "customer_signup_existing_email", meta)
+        .failure("the e-mail already has an account")
+        .write_alone(&state.db)
+        .await?;
+    let base = state.config.public_url.trim_end_matches('/');
+    state.mailer.send_later(Mail {
+        to: email,
+        subject: "You already have a wasp account".into(),
+        text: format!(
+            "Someone (hopefully you) tried to sign up to wasp with this e-mail address, \
+             which already has an account.\n\nSign in at {base}/login, or choose a new \
+             password at {base}/forgot-password if you forgot it.\n\n\
+             If it was not you, ignore this mail."
+        ),
+        link: None,
+    });
     Ok(accepted())
 }

@@ -1,4 +1,5 @@
-//! Placement: which server a customer's session lives on.
+//! Capacity: which server can take a customer (placement's choice, and the check of an
+//! operator's choice).
 
 use crate::{db::Tx, on_tx, AppState, Error, Result};
 use chrono::Utc;
