@@ -3,8 +3,10 @@
 //! with the `X-Hub-Signature-256` of the current codebase; retries with a delivery log;
 //! filters; secret rotation; private addresses refused.
 
-mod support;
-
+use crate::support::{
+    self,
+    platform::{Backend, Platform},
+};
 use axum::{
     body::Bytes,
     extract::State,
@@ -20,7 +22,6 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use support::platform::{Backend, Platform};
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]

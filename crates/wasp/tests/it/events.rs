@@ -4,13 +4,14 @@
 //! (edits, revokes, deletes for itself, group changes), and what one sandbox account does
 //! to another.
 
-mod support;
-
+use crate::support::{
+    self,
+    platform::{Backend, Platform},
+};
 use axum::{extract::State, http::StatusCode as AxumStatus, routing::post, Router};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::{sync::Arc, time::Duration};
-use support::platform::{Backend, Platform};
 use tokio::sync::{mpsc, Mutex};
 
 /// The live stream of one key, as parsed event documents.

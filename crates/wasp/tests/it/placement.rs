@@ -3,12 +3,10 @@
 //! logged-in session to another worker process with its chats, without a new login; a
 //! deleted customer's sessions are closed.
 
-mod support;
-
+use crate::support::{free_addr, http, wait_healthy, PgDb, Running};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::{free_addr, http, wait_healthy, PgDb, Running};
 
 const SECRET: &str = "placement-test-secret-key-of-32-characters-or-more";
 

@@ -2,12 +2,10 @@
 //! with the one-time key, heartbeats with metrics in the server list, the customer API
 //! routed to that worker, and a wrong key refused and logged.
 
-mod support;
-
+use crate::support::{free_addr, http, wait_healthy, PgDb, Running, WASP};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::{free_addr, http, wait_healthy, PgDb, Running, WASP};
 
 const SECRET: &str = "worker-test-secret-key-of-32-characters-or-more";
 

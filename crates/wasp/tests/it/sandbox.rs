@@ -1,15 +1,13 @@
 //! End to end on the real binary (`wasp up`): the customer API through management's
 //! gateway to the in-process worker and its sandbox driver, on SQLite and on PostgreSQL.
 
-mod support;
-
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-use support::{
+use crate::support::{
     http,
     platform::{Backend, Platform},
 };
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")

@@ -4,12 +4,10 @@
 //! library's; the fake phone scans it; the session connects with its number stored, and
 //! after a restart of wasp it logs in again from the stored keys, with no new QR code.
 
-mod support;
-
+use crate::support::platform::{Backend, Platform};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::platform::{Backend, Platform};
 use wasp_fake_whatsapp::{FakeWhatsApp, Seen};
 
 const PHONE: u64 = 6_281_234_567_890;

@@ -1,9 +1,7 @@
 //! The real `wasp` binary: first start, restart, configuration errors, `wasp admin`.
 
-mod support;
-
+use crate::support::{free_addr, http, wait_healthy, Running, WASP};
 use std::process::Command;
-use support::{free_addr, http, wait_healthy, Running, WASP};
 
 async fn login(addr: &str, email: &str, password: &str) -> reqwest::StatusCode {
     http()

@@ -2,15 +2,13 @@
 //! phone number is traced at debug level, and no line on stderr shows any of them, in
 //! either log format.
 
-mod support;
-
+use crate::support::{free_addr, http, wait_healthy, WASP};
 use std::{
     io::Read,
     process::{Child, Command, Stdio},
     thread::JoinHandle,
     time::{Duration, Instant},
 };
-use support::{free_addr, http, wait_healthy, WASP};
 
 const KEY_BODY: &str = "3yQm8Gx7Qp2vN9kLr5TbZ1aWcE4fHjK6sPdX8uYnV2oAbCdEfG";
 const TOKEN: &str = "abc123secret";

@@ -170,7 +170,7 @@ async fn child_advances_signal_state_until_killed() {
 fn crash_child(url: &str, customer: Uuid) {
     let mut child = Command::new(std::env::current_exe().expect("this test binary"))
         .args([
-            "child_advances_signal_state_until_killed",
+            "live_durability::child_advances_signal_state_until_killed",
             "--exact",
             "--ignored",
             "--nocapture",

@@ -2,11 +2,12 @@
 //! out like `next build`'s static export (`WASP_WEB_DIR`). Serving pages touches no
 //! database, so this runs on SQLite only.
 
-mod support;
-
+use crate::support::{
+    self,
+    platform::{Backend, Platform},
+};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use support::platform::{Backend, Platform};
 
 const INLINE: &str = "self.__next_f=self.__next_f||[];self.__next_f.push([0])";
 
