@@ -23,7 +23,7 @@ use uuid::Uuid;
 use wasp_db::Db;
 use wasp_protocol::service_token::{Mode, TokenSigner};
 use wasp_worker::{
-    live::store::WaStore,
+    drivers::live::store::WaStore,
     store::{self, SessionKey},
     testkit,
 };

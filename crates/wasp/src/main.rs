@@ -126,7 +126,7 @@ struct DriverArgs {
         env = "WASP_LIVE_CLIENT_VERSION",
         value_name = "WASP_LIVE_CLIENT_VERSION"
     )]
-    live_client_version: Option<wasp_worker::live::version::Version>,
+    live_client_version: Option<wasp_worker::drivers::live::version::Version>,
     /// Live sessions: the websocket to dial instead of WhatsApp's own
     /// (wss://web.whatsapp.com/ws/chat): a WhatsApp-compatible relay, or the tests' fake
     /// WhatsApp. Leave unset in production.
@@ -141,21 +141,21 @@ enum DriverKind {
 }
 
 impl DriverArgs {
-    fn live_driver(&self) -> wasp_worker::instances::LiveDriver {
+    fn live_driver(&self) -> wasp_worker::session::manager::LiveDriver {
         match self.worker_driver {
-            DriverKind::Live => wasp_worker::instances::LiveDriver::Live,
-            DriverKind::Sandbox => wasp_worker::instances::LiveDriver::Sandbox,
+            DriverKind::Live => wasp_worker::session::manager::LiveDriver::Live,
+            DriverKind::Sandbox => wasp_worker::session::manager::LiveDriver::Sandbox,
         }
     }
 
-    fn live(&self) -> wasp_worker::live::LiveConfig {
-        use wasp_worker::live::version::ClientVersion;
+    fn live(&self) -> wasp_worker::drivers::live::LiveConfig {
+        use wasp_worker::drivers::live::version::ClientVersion;
         let version = match (self.live_client_version, self.worker_driver) {
             (Some(pinned), _) => ClientVersion::pinned(pinned),
             (None, DriverKind::Live) => ClientVersion::fetched(),
             (None, DriverKind::Sandbox) => ClientVersion::built_in(),
         };
-        wasp_worker::live::LiveConfig {
+        wasp_worker::drivers::live::LiveConfig {
             transport: None,
             ws_url: self.live_ws_url.clone(),
             login_timeout: std::time::Duration::from_secs(self.live_login_timeout_secs),
@@ -163,8 +163,8 @@ impl DriverArgs {
         }
     }
 
-    fn sandbox(&self) -> wasp_worker::sandbox::SandboxConfig {
-        wasp_worker::sandbox::SandboxConfig {
+    fn sandbox(&self) -> wasp_worker::drivers::sandbox::SandboxConfig {
+        wasp_worker::drivers::sandbox::SandboxConfig {
             receipt_delay: (self.sandbox_receipt_delay_ms > 0)
                 .then(|| std::time::Duration::from_millis(self.sandbox_receipt_delay_ms)),
             reconnect_delay: std::time::Duration::from_millis(self.sandbox_reconnect_delay_ms),

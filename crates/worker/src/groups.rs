@@ -3,8 +3,8 @@
 //! simulated network's group state; for live sessions they are a cache of WhatsApp's.
 
 use crate::{
+    drivers::sandbox::SandboxNetwork,
     jid::{Jid, GROUP_SERVER},
-    sandbox::SandboxNetwork,
     store::{now, SessionKey},
 };
 use chrono::{DateTime, Utc};

@@ -4,18 +4,15 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod driver;
+pub mod drivers;
 pub mod events;
 pub mod groups;
-pub mod instances;
 pub mod jid;
 pub mod lids;
-pub mod live;
 pub mod media;
 pub mod net;
 pub mod registration;
-pub mod router;
-pub mod sandbox;
+pub mod session;
 pub mod stats;
 pub mod store;
 #[doc(hidden)]
@@ -45,11 +42,11 @@ pub struct WorkerConfig {
     /// Directory whose file system's use is reported as disk usage.
     pub data_dir: PathBuf,
     /// Which driver live sessions use (`WASP_WORKER_DRIVER`).
-    pub live_driver: instances::LiveDriver,
+    pub live_driver: session::manager::LiveDriver,
     /// Settings of live sessions.
-    pub live: live::LiveConfig,
+    pub live: drivers::live::LiveConfig,
     /// Timings of the simulated network.
-    pub sandbox: sandbox::SandboxConfig,
+    pub sandbox: drivers::sandbox::SandboxConfig,
     /// Let media URLs point to private addresses (development only).
     pub media_allow_private: bool,
     /// Let webhook endpoints be private addresses (`WASP_WEBHOOK_ALLOW_PRIVATE`; development).
@@ -87,7 +84,7 @@ pub struct Worker {
     /// Tokens whose signature was checked, with their claims: management reuses a token
     /// for many requests, and an Ed25519 check costs more than the rest of a request.
     verified: RwLock<std::collections::HashMap<Box<str>, wasp_protocol::service_token::Claims>>,
-    instances: OnceLock<Arc<instances::Instances>>,
+    instances: OnceLock<Arc<session::manager::Instances>>,
 }
 
 pub type WorkerState = Arc<Worker>;
@@ -164,7 +161,7 @@ impl Worker {
         Some(result)
     }
 
-    pub fn instances(&self) -> Option<&Arc<instances::Instances>> {
+    pub fn instances(&self) -> Option<&Arc<session::manager::Instances>> {
         self.instances.get()
     }
 
@@ -184,12 +181,12 @@ impl Worker {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         self.instances.get_or_init(|| {
-            instances::Instances::new(
+            session::manager::Instances::new(
                 self.db.clone(),
                 registration.server_id,
                 self.config.live_driver,
                 self.config.live.clone(),
-                sandbox::SandboxNetwork::new(self.config.sandbox.clone()),
+                drivers::sandbox::SandboxNetwork::new(self.config.sandbox.clone()),
             )
         });
         Ok(())
@@ -238,7 +235,7 @@ pub async fn run_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     limits: wasp_http::serve::Limits,
 ) -> Result<(), StartError> {
-    let app = router::router(worker.clone());
+    let app = api::router::router(worker.clone());
     let mut server =
         tokio::spawn(async move { wasp_http::serve::serve(listener, app, shutdown, limits).await });
     let registrar = registration::Registrar::new(worker.clone());

@@ -1,7 +1,7 @@
 //! Calls (`/api/v1/call`).
 
 use super::{driver_error, fields::*, Caller};
-use crate::driver::Action;
+use crate::session::driver::Action;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;

@@ -3,7 +3,7 @@
 use super::send::DISAPPEARING;
 use super::{db_error, driver_error, fields::*, Caller};
 use crate::{
-    driver::Action,
+    session::driver::Action,
     store::{self, ChatQuery, MessageQuery},
     WorkerState,
 };

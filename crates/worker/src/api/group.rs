@@ -4,9 +4,9 @@
 use super::{answers, driver_error, fields::*, media::media_error, sandbox::sandbox, Caller};
 use crate::{
     api::doc::{doc, Api},
-    driver::{DriverError, Event, GroupChange, Kind},
     groups::{self, Change, GroupError, GroupInfo, Settings},
     jid::Jid,
+    session::driver::{DriverError, Event, GroupChange, Kind},
     WorkerState,
 };
 use axum::{
@@ -269,7 +269,7 @@ pub(super) fn group_jid(value: &str) -> Result<String> {
 }
 
 /// The settings checks of `groups::update`, for the live path.
-pub(super) fn live_settings(s: &Settings) -> Result<crate::live::groups::LiveSettings> {
+pub(super) fn live_settings(s: &Settings) -> Result<crate::drivers::live::groups::LiveSettings> {
     let subject = s
         .subject
         .as_deref()
@@ -279,7 +279,7 @@ pub(super) fn live_settings(s: &Settings) -> Result<crate::live::groups::LiveSet
     if let Some(Some(t)) = &s.topic {
         groups::check_topic(t).map_err(group_error)?;
     }
-    Ok(crate::live::groups::LiveSettings {
+    Ok(crate::drivers::live::groups::LiveSettings {
         subject,
         topic: s.topic.clone(),
         announce: s.announce,

@@ -3,7 +3,7 @@
 use super::send::send;
 use super::{code, db_error, driver_error, fields::*, Caller};
 use crate::{
-    driver::{Kind, Outgoing},
+    session::driver::{Kind, Outgoing},
     store::{self},
     WorkerState,
 };

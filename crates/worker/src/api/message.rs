@@ -3,9 +3,9 @@
 use super::{db_error, driver_error, fields::*, Caller};
 use super::{media::media_file, send::outgoing, send::send};
 use crate::{
-    driver::{Action, Kind},
     events::NewEvent,
     jid::Jid,
+    session::driver::{Action, Kind},
     store::{self},
     WorkerState,
 };

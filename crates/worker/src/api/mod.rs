@@ -14,6 +14,7 @@ mod internal;
 mod media;
 mod message;
 mod newsletter;
+pub mod router;
 mod sandbox;
 mod send;
 mod user;
@@ -22,8 +23,8 @@ mod webhooks;
 pub use fields::MAX_TEXT_CHARS;
 
 use crate::{
-    driver::DriverError,
-    instances::Instance,
+    session::driver::DriverError,
+    session::manager::Instance,
     store::{self, SessionKey},
     WorkerState,
 };

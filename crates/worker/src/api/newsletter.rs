@@ -4,8 +4,8 @@ use super::{db_error, driver_error, sandbox::sandbox, Caller};
 use super::{fields::text_field, group::me, group::notify};
 use crate::{
     api::doc::{doc, Api},
-    driver::{Event, Kind},
     jid::Jid,
+    session::driver::{Event, Kind},
     store, WorkerState,
 };
 use axum::{
@@ -80,7 +80,7 @@ pub(super) async fn sandbox_newsletter(
             if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
                 return Err(Error::validation("name", "must be 1 to 100 characters"));
             }
-            let jid = crate::sandbox::newsletter_jid();
+            let jid = crate::drivers::sandbox::newsletter_jid();
             store::follow_newsletter(worker.db(), caller.key, &jid.to_string(), &name)
                 .await
                 .map_err(db_error)?;
@@ -97,8 +97,8 @@ pub(super) async fn sandbox_newsletter(
             let jid = newsletter_jid(&id)?;
             let text = text_field("message", &text)?;
             followed(&worker, &caller, &jid).await?;
-            let post = crate::driver::Incoming {
-                id: crate::sandbox::phone_message_id(),
+            let post = crate::session::driver::Incoming {
+                id: crate::drivers::sandbox::phone_message_id(),
                 chat: jid.clone(),
                 sender: jid.clone(),
                 sender_alt: None,

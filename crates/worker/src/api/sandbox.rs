@@ -6,8 +6,8 @@ use super::{
 };
 use super::{message::own_jid, message::EDIT_WINDOW_MINUTES, message::REVOKE_WINDOW_HOURS};
 use crate::{
-    driver::{Event, Kind, PresenceState, Receipt},
     jid::Jid,
+    session::driver::{Event, Kind, PresenceState, Receipt},
     store::{self},
     WorkerState,
 };
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use wasp_http::error::{created, ok, Error, Json, Result};
 
-pub(crate) fn sandbox(caller: &Caller) -> Result<&crate::sandbox::SandboxSession> {
+pub(crate) fn sandbox(caller: &Caller) -> Result<&crate::drivers::sandbox::SandboxSession> {
     caller.instance.driver.sandbox().ok_or_else(|| {
         Error::forbidden("sandbox controls work only on sandbox sessions: use an ak_test_ key")
     })
@@ -239,7 +239,7 @@ pub(super) async fn sandbox_inbound(
         return Ok(ok(json!({ "presence": state.as_str() })).into_response());
     }
     if let Some(call) = req.call {
-        let call_id = crate::sandbox::call_id();
+        let call_id = crate::drivers::sandbox::call_id();
         session
             .from_network(Event::CallOffer {
                 call_id: call_id.clone(),

@@ -2,8 +2,8 @@
 
 use super::{code, db_error, driver_error, fields::*, group::group_error, Caller};
 use crate::{
-    driver::{Action, Kind, Outgoing},
     jid::Jid,
+    session::driver::{Action, Kind, Outgoing},
     store::{self, NewMessage},
     WorkerState,
 };

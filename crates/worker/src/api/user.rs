@@ -6,9 +6,9 @@ use super::{
 use super::{group::me, group::photo_form, newsletter::sandbox_newsletter_json};
 use crate::{
     api::doc::{doc, Api},
-    driver::DriverError,
     groups::{self},
     jid::Jid,
+    session::driver::DriverError,
     store, WorkerState,
 };
 use axum::{

@@ -7,9 +7,9 @@ use uuid::Uuid;
 use wasp_db::Db;
 use wasp_protocol::service_token::Mode;
 use wasp_worker::{
-    driver::State,
-    instances::{Instances, LiveDriver},
-    sandbox::{SandboxConfig, SandboxNetwork},
+    drivers::sandbox::{SandboxConfig, SandboxNetwork},
+    session::driver::State,
+    session::manager::{Instances, LiveDriver},
     store::{self, SessionKey},
     testkit,
 };

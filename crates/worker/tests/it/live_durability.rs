@@ -14,7 +14,7 @@ use std::{
 use uuid::Uuid;
 use wasp_db::Db;
 use wasp_protocol::service_token::Mode;
-use wasp_worker::{live::store::WaStore, store::SessionKey, testkit};
+use wasp_worker::{drivers::live::store::WaStore, store::SessionKey, testkit};
 use whatsapp_rust::{
     store::signal_cache::SignalStoreCache,
     wacore::libsignal::{

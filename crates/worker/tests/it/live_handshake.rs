@@ -14,7 +14,7 @@
 use std::sync::{atomic::AtomicU32, Arc, Mutex};
 use wasp_db::Db;
 use wasp_fake_whatsapp::{public, Frames, Handshake, Identity};
-use wasp_worker::{live::store::WaStore, testkit};
+use wasp_worker::{drivers::live::store::WaStore, testkit};
 use whatsapp_rust::{
     async_channel,
     buffa::Message as _,

@@ -1,4 +1,4 @@
-//! The live driver's session store (`wasp_worker::live::store::WaStore`) against both
+//! The live driver's session store (`wasp_worker::drivers::live::store::WaStore`) against both
 //! databases: SQLite in a temporary directory and PostgreSQL (`WASP_TEST_POSTGRES_URL`,
 //! default the local server; a fresh database per test, dropped afterwards).
 //!
@@ -12,7 +12,7 @@ use std::{fmt::Debug, future::Future, sync::Arc};
 use uuid::Uuid;
 use wasp_db::{on_pool, on_tx, Db};
 use wasp_protocol::service_token::Mode;
-use wasp_worker::{live::store::WaStore, store::SessionKey};
+use wasp_worker::{drivers::live::store::WaStore, store::SessionKey};
 use whatsapp_rust::{
     bytes::Bytes,
     wacore::{

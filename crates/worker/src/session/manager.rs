@@ -3,10 +3,10 @@
 //! cleanly on shutdown.
 
 use crate::{
-    driver::{Credentials, Driver, Event, State},
+    drivers::live::{session::LiveSession, store::WaStore},
+    drivers::sandbox::{SandboxNetwork, SandboxSession},
     jid::Jid,
-    live::{session::LiveSession, store::WaStore},
-    sandbox::{SandboxNetwork, SandboxSession},
+    session::driver::{Credentials, Driver, Event, State},
     store::{self, NewMessage, SessionKey, SessionState},
 };
 use chrono::{DateTime, Utc};
@@ -184,7 +184,7 @@ pub struct Instances {
     db: Db,
     server: Uuid,
     live: LiveDriver,
-    live_config: crate::live::LiveConfig,
+    live_config: crate::drivers::live::LiveConfig,
     pub network: Arc<SandboxNetwork>,
     map: RwLock<HashMap<SessionKey, Arc<OnceCell<Arc<Instance>>>>>,
     pub counters: Counters,
@@ -208,7 +208,7 @@ impl Instances {
         db: Db,
         server: Uuid,
         live: LiveDriver,
-        live_config: crate::live::LiveConfig,
+        live_config: crate::drivers::live::LiveConfig,
         network: Arc<SandboxNetwork>,
     ) -> Arc<Instances> {
         Arc::new(Instances {
@@ -809,7 +809,7 @@ async fn apply(
             instances.emit(key, device, event).await;
             // Someone added this account: it joined the group.
             let own = [before.session.jid.as_deref(), before.session.lid.as_deref()];
-            if *change == crate::driver::GroupChange::Join
+            if *change == crate::session::driver::GroupChange::Join
                 && participants
                     .iter()
                     .any(|p| own.contains(&Some(p.to_string().as_str())))

@@ -9,8 +9,10 @@
 
 use super::{mapping, store::WaStore};
 use crate::{
-    driver::{Action, Credentials, Driver, DriverError, Event, Kind, Outgoing, QrCode, Sent},
-    instances::EventSink,
+    session::driver::{
+        Action, Credentials, Driver, DriverError, Event, Kind, Outgoing, QrCode, Sent,
+    },
+    session::manager::EventSink,
 };
 use std::{
     sync::{
@@ -853,7 +855,7 @@ mod tests {
     /// message again, and the redelivery is stored.
     #[tokio::test]
     async fn an_inbound_message_is_acknowledged_only_once_it_is_stored() {
-        use crate::{instances::Instances, testkit};
+        use crate::{session::manager::Instances, testkit};
         use wasp_protocol::service_token::Mode;
         let dir = tempfile::tempdir().expect("temp dir");
         let db = testkit::sqlite(dir.path()).await.expect("database");
@@ -867,9 +869,9 @@ mod tests {
         let instances = Instances::new(
             db.clone(),
             server,
-            crate::instances::LiveDriver::Live,
+            crate::session::manager::LiveDriver::Live,
             Default::default(),
-            crate::sandbox::SandboxNetwork::new(Default::default()),
+            crate::drivers::sandbox::SandboxNetwork::new(Default::default()),
         );
         let key = crate::store::SessionKey {
             customer,
@@ -951,8 +953,8 @@ mod tests {
             store.save(&device).await.unwrap();
         }
         let (sink, events) = EventSink::for_test();
-        let config = crate::live::LiveConfig {
-            transport: Some(crate::live::SharedTransport(Arc::new(Nowhere))),
+        let config = crate::drivers::live::LiveConfig {
+            transport: Some(crate::drivers::live::SharedTransport(Arc::new(Nowhere))),
             login_timeout: Duration::from_secs(2),
             ..Default::default()
         };

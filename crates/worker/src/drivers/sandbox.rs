@@ -12,12 +12,12 @@
 //! delivered to it.
 
 use crate::{
-    driver::{
+    jid::Jid,
+    session::driver::{
         Action, Credentials, Driver, DriverError, Event, Incoming, Kind, Outgoing, QrCode, Receipt,
         Sent,
     },
-    instances::EventSink,
-    jid::Jid,
+    session::manager::EventSink,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use chrono::Utc;
@@ -523,9 +523,9 @@ fn seen_by_peer<'a>(action: &'a Action, me: &Jid) -> Option<(&'a Jid, Event)> {
                 chat: me.clone(),
                 sender: me.clone(),
                 state: if *composing {
-                    crate::driver::PresenceState::Composing
+                    crate::session::driver::PresenceState::Composing
                 } else {
-                    crate::driver::PresenceState::Paused
+                    crate::session::driver::PresenceState::Paused
                 },
             },
         ),

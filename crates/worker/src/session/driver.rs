@@ -444,11 +444,11 @@ pub trait Driver: Send + Sync + 'static {
         None
     }
     /// The sandbox controls, when this is a sandbox session.
-    fn sandbox(&self) -> Option<&crate::sandbox::SandboxSession> {
+    fn sandbox(&self) -> Option<&crate::drivers::sandbox::SandboxSession> {
         None
     }
     /// The live session, when this is one (groups and profile operations go through it).
-    fn live(&self) -> Option<&crate::live::session::LiveSession> {
+    fn live(&self) -> Option<&crate::drivers::live::session::LiveSession> {
         None
     }
 }
