@@ -1,6 +1,6 @@
 //! The real `wasp` binary: first start, restart, configuration errors, `wasp admin`.
 
-use crate::support::{free_addr, http, wait_healthy, Running, WASP};
+use crate::support::{free_addr, http, wait_healthy, PgDb, Running, WASP};
 use std::process::Command;
 
 async fn login(addr: &str, email: &str, password: &str) -> reqwest::StatusCode {
@@ -87,24 +87,8 @@ async fn up_starts_on_an_empty_data_dir_prints_the_password_once_and_restarts_cl
 
 #[tokio::test]
 async fn chosen_first_operator_and_postgres_management_role() {
-    let admin_url = std::env::var("WASP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("wasp_cli_{}", std::process::id());
-    let psql = |sql: String| {
-        Command::new("psql")
-            .arg(&admin_url)
-            .arg("-qAtc")
-            .arg(sql)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
-    assert!(
-        psql(format!("CREATE DATABASE {name}")),
-        "PostgreSQL reachable through psql"
-    );
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
+    let pg = PgDb::create("cli");
+    let url = pg.url.clone();
     let addr = free_addr();
     let dir = tempfile::tempdir().unwrap();
     let mut running = Running::start(
@@ -132,7 +116,6 @@ async fn chosen_first_operator_and_postgres_management_role() {
             .all(|l| !l.contains("a-chosen-password-1")),
         "a given password is never printed"
     );
-    psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }
 
 fn run(args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {

@@ -1,7 +1,6 @@
 //! Running the real `wasp` binary from tests: a child process whose stdout is drained by a
 //! thread (no read can block a test), stopped with SIGTERM, killed when dropped; and an
 //! HTTP client with timeouts.
-#![allow(dead_code)]
 
 pub mod platform;
 
@@ -135,5 +134,4 @@ pub async fn wait_healthy(addr: &str) -> serde_json::Value {
     }
 }
 
-#[allow(unused_imports)] // not every test binary uses both
-pub use wasp_worker::testkit::{psql, PgDb};
+pub use wasp_worker::testkit::PgDb;
