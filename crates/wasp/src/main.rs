@@ -141,10 +141,10 @@ enum DriverKind {
 }
 
 impl DriverArgs {
-    fn live_driver(&self) -> wasp_worker::session::manager::LiveDriver {
+    fn live_driver(&self) -> wasp_worker::drivers::LiveDriver {
         match self.worker_driver {
-            DriverKind::Live => wasp_worker::session::manager::LiveDriver::Live,
-            DriverKind::Sandbox => wasp_worker::session::manager::LiveDriver::Sandbox,
+            DriverKind::Live => wasp_worker::drivers::LiveDriver::Live,
+            DriverKind::Sandbox => wasp_worker::drivers::LiveDriver::Sandbox,
         }
     }
 

@@ -42,7 +42,7 @@ pub struct WorkerConfig {
     /// Directory whose file system's use is reported as disk usage.
     pub data_dir: PathBuf,
     /// Which driver live sessions use (`WASP_WORKER_DRIVER`).
-    pub live_driver: session::manager::LiveDriver,
+    pub live_driver: drivers::LiveDriver,
     /// Settings of live sessions.
     pub live: drivers::live::LiveConfig,
     /// Timings of the simulated network.
@@ -184,9 +184,12 @@ impl Worker {
             session::manager::Instances::new(
                 self.db.clone(),
                 registration.server_id,
-                self.config.live_driver,
-                self.config.live.clone(),
-                drivers::sandbox::SandboxNetwork::new(self.config.sandbox.clone()),
+                drivers::Drivers::new(
+                    self.db.clone(),
+                    self.config.live_driver,
+                    self.config.live.clone(),
+                    drivers::sandbox::SandboxNetwork::new(self.config.sandbox.clone()),
+                ),
             )
         });
         Ok(())

@@ -3,8 +3,10 @@
 //! worker on the sandbox driver serving on a local port. Not used by the product itself.
 
 use crate::{
-    api::router, drivers::sandbox::SandboxConfig, registration::Status,
-    session::manager::LiveDriver, Worker, WorkerConfig, WorkerState,
+    api::router,
+    drivers::{sandbox::SandboxConfig, LiveDriver},
+    registration::Status,
+    Worker, WorkerConfig, WorkerState,
 };
 use std::path::Path;
 use tokio::{net::TcpListener, sync::oneshot};

@@ -1,7 +1,7 @@
 //! Logging the WhatsApp session in and out, and its status (`/api/v1/app`).
 
 use super::{driver_error, fields::*, Caller};
-use crate::session::manager::{Instance, Status};
+use crate::session::instance::{Instance, Status};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};

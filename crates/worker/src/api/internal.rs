@@ -1,7 +1,7 @@
 //! The internal API management uses to place instances (`/internal/instances`); not documented.
 
 use super::{app::status_json, db_error, Management};
-use crate::{session::manager::Instance, store::SessionKey, WorkerState};
+use crate::{session::instance::Instance, store::SessionKey, WorkerState};
 use axum::{
     extract::State,
     http::StatusCode,

@@ -24,7 +24,7 @@ pub use fields::MAX_TEXT_CHARS;
 
 use crate::{
     session::driver::DriverError,
-    session::manager::Instance,
+    session::instance::Instance,
     store::{self, SessionKey},
     WorkerState,
 };

@@ -58,8 +58,8 @@ async fn health(State(worker): State<WorkerState>) -> impl IntoResponse {
             "dependencies": { "management": management },
             "whatsapp": {
                 "live_driver": match worker.config.live_driver {
-                    crate::session::manager::LiveDriver::Live => "whatsapp-rust",
-                    crate::session::manager::LiveDriver::Sandbox => "sandbox",
+                    crate::drivers::LiveDriver::Live => "whatsapp-rust",
+                    crate::drivers::LiveDriver::Sandbox => "sandbox",
                 },
                 "client_version": client_version.to_string(),
                 "client_version_source": client_version_source.as_str(),

@@ -13,11 +13,11 @@
 
 use crate::{
     jid::Jid,
+    session::driver::EventSink,
     session::driver::{
         Action, Credentials, Driver, DriverError, Event, Incoming, Kind, Outgoing, QrCode, Receipt,
         Sent,
     },
-    session::manager::EventSink,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use chrono::Utc;

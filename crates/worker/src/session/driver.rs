@@ -5,6 +5,7 @@ use crate::jid::Jid;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// A session's life-cycle state (`disconnected → scanning | pairing → connected →
 /// logged_out`).
@@ -403,6 +404,94 @@ pub struct Credentials {
 pub struct QrCode {
     pub code: String,
     pub ttl: Duration,
+}
+
+/// What an instance's event loop receives (`session/instance.rs`).
+pub(crate) enum Envelope {
+    Event(Box<Event>),
+    Flush(oneshot::Sender<()>),
+    /// Events that must be stored before something else happens (inbound messages before
+    /// WhatsApp is acknowledged): answered with the first failure, if any.
+    Commit(Vec<Event>, oneshot::Sender<Result<(), String>>),
+}
+
+/// Where a driver reports its events; cheap to clone.
+#[derive(Clone)]
+pub struct EventSink {
+    tx: mpsc::UnboundedSender<Envelope>,
+}
+
+impl EventSink {
+    /// Queues an event for the instance's loop (in order). Events for an instance that is
+    /// gone are dropped.
+    pub fn emit(&self, event: Event) {
+        let _ = self.tx.send(Envelope::Event(Box::new(event)));
+    }
+
+    /// Waits until every event emitted before this call has been applied and stored;
+    /// false when the instance's loop is gone (or did not answer within 10 s).
+    pub async fn flush(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Envelope::Flush(tx)).is_err() {
+            return false;
+        }
+        matches!(
+            tokio::time::timeout(Duration::from_secs(10), rx).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Applies `events` in order after every event emitted before them, and answers only once
+    /// all of them are stored: `Err` when one could not be (a database failure), or when the
+    /// instance's loop is gone or did not answer within 10 s. The events are then to be
+    /// delivered again (storing a message twice is harmless: its id is its key).
+    pub async fn commit(&self, events: Vec<Event>) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Envelope::Commit(events, tx)).is_err() {
+            return Err("the session's event loop is gone".into());
+        }
+        match tokio::time::timeout(Duration::from_secs(10), rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("the session's event loop is gone".into()),
+            Err(_) => Err("the session's event loop did not answer within 10 s".into()),
+        }
+    }
+
+    /// A sink whose events are handed to the returned receiver as they come (commits and
+    /// flushes answered at once), for tests of a driver alone.
+    #[cfg(test)]
+    pub(crate) fn for_test() -> (EventSink, mpsc::UnboundedReceiver<Event>) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (out, events) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(envelope) = rx.recv().await {
+                match envelope {
+                    Envelope::Event(event) => drop(out.send(*event)),
+                    Envelope::Flush(done) => drop(done.send(())),
+                    Envelope::Commit(batch, done) => {
+                        batch.into_iter().for_each(|e| drop(out.send(e)));
+                        drop(done.send(Ok(())));
+                    }
+                }
+            }
+        });
+        (EventSink { tx }, events)
+    }
+
+    /// A sink and the receiver its instance's event loop reads.
+    pub(crate) fn channel() -> (EventSink, mpsc::UnboundedReceiver<Envelope>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (EventSink { tx }, rx)
+    }
+
+    /// Hands an envelope to the loop; false when the loop is gone.
+    pub(crate) fn send(&self, envelope: Envelope) -> bool {
+        self.tx.send(envelope).is_ok()
+    }
+
+    pub fn same_as(&self, other: &EventSink) -> bool {
+        self.tx.same_channel(&other.tx)
+    }
 }
 
 /// One WhatsApp connection. Calls return once the network answered; everything that

@@ -2,4 +2,5 @@
 //! customer session with its lease (`manager.rs`).
 
 pub mod driver;
+pub mod instance;
 pub mod manager;

@@ -7,9 +7,12 @@ use uuid::Uuid;
 use wasp_db::Db;
 use wasp_protocol::service_token::Mode;
 use wasp_worker::{
-    drivers::sandbox::{SandboxConfig, SandboxNetwork},
+    drivers::{
+        sandbox::{SandboxConfig, SandboxNetwork},
+        Drivers, LiveDriver,
+    },
     session::driver::State,
-    session::manager::{Instances, LiveDriver},
+    session::manager::Instances,
     store::{self, SessionKey},
     testkit,
 };
@@ -18,12 +21,15 @@ fn instances(db: &Db, server: Uuid) -> std::sync::Arc<Instances> {
     Instances::new(
         db.clone(),
         server,
-        LiveDriver::Sandbox,
-        Default::default(),
-        SandboxNetwork::new(SandboxConfig {
-            receipt_delay: None,
-            ..Default::default()
-        }),
+        Drivers::new(
+            db.clone(),
+            LiveDriver::Sandbox,
+            Default::default(),
+            SandboxNetwork::new(SandboxConfig {
+                receipt_delay: None,
+                ..Default::default()
+            }),
+        ),
     )
 }
 

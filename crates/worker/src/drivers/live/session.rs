@@ -9,10 +9,10 @@
 
 use super::{mapping, store::WaStore};
 use crate::{
+    session::driver::EventSink,
     session::driver::{
         Action, Credentials, Driver, DriverError, Event, Kind, Outgoing, QrCode, Sent,
     },
-    session::manager::EventSink,
 };
 use std::{
     sync::{
@@ -869,9 +869,12 @@ mod tests {
         let instances = Instances::new(
             db.clone(),
             server,
-            crate::session::manager::LiveDriver::Live,
-            Default::default(),
-            crate::drivers::sandbox::SandboxNetwork::new(Default::default()),
+            crate::drivers::Drivers::new(
+                db.clone(),
+                crate::drivers::LiveDriver::Live,
+                Default::default(),
+                crate::drivers::sandbox::SandboxNetwork::new(Default::default()),
+            ),
         );
         let key = crate::store::SessionKey {
             customer,
