@@ -1,4 +1,4 @@
-//! Customer API keys (DESIGN.md "Decisions"): `ak_live_`/`ak_test_` keys stored only as
+//! Customer API keys (docs/ARCHITECTURE.md, "Security decisions"): `ak_live_`/`ak_test_` keys stored only as
 //! HMAC-SHA-256 under the server pepper, several per customer with a name, scopes and an
 //! optional expiry; revocable; with `last_used_at`/IP. The admin manages them under
 //! `/api/admin/customers/{id}/keys`, a customer under `/api/v1/keys` with any of its keys.

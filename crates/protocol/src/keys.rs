@@ -5,7 +5,7 @@
 //! four bytes of SHA-256 over the prefix and the random bytes, so a mistyped or truncated key
 //! is refused before any database lookup, and a leaked key is recognisable by scanners. Keys
 //! carry 256 random bits, so they are stored as HMAC-SHA-256 under the server pepper rather
-//! than with a slow password hash (DESIGN.md "Decisions").
+//! than with a slow password hash (docs/ARCHITECTURE.md, "Security decisions").
 
 use hmac::{Hmac, Mac};
 use rand::RngCore;

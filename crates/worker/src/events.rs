@@ -9,8 +9,8 @@
 //! the webhook payload of the current codebase, so its receivers move over easily.
 
 use crate::{
+    driver::{GroupChange, Incoming, PresenceState},
     jid::Jid,
-    session::driver::{GroupChange, Incoming, PresenceState},
     store::SessionKey,
 };
 use chrono::{DateTime, SecondsFormat, Utc};

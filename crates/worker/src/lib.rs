@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod driver;
 pub mod drivers;
 pub mod events;
 pub mod groups;

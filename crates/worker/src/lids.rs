@@ -11,8 +11,8 @@
 //! else from the driver ([`Driver::phone_of`], [`Driver::lid_of`]).
 
 use crate::{
+    driver::{Driver, Event},
     jid::Jid,
-    session::driver::{Driver, Event},
 };
 
 /// `jid` as the phone-number JID when known, and its LID when known. `alt` is the other
@@ -192,7 +192,7 @@ pub async fn normalise(driver: &dyn Driver, event: Event) -> Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::driver::{
+    use crate::driver::{
         Action, Credentials, DriverError, Incoming, Kind, Outgoing, QrCode, Receipt, Sent,
     };
     use chrono::Utc;
@@ -357,7 +357,7 @@ mod tests {
         }
         let joined = Event::GroupParticipants {
             group: group.clone(),
-            change: crate::session::driver::GroupChange::Join,
+            change: crate::driver::GroupChange::Join,
             participants: vec![lid.clone(), Jid::user("6281111111111")],
             by: Some(lid),
             at: Utc::now(),

@@ -2,7 +2,7 @@
 //! from the client's claim), fetching from a URL through the SSRF guard, and the
 //! per-customer media files on the worker's disk (content-addressed, written atomically).
 
-use crate::{net, session::driver::Kind, store::SessionKey};
+use crate::{driver::Kind, net, store::SessionKey};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 

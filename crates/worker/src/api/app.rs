@@ -1,6 +1,6 @@
 //! Logging the WhatsApp session in and out, and its status (`/api/v1/app`).
 
-use super::{driver_error, fields::*, Caller};
+use super::{fields::*, Caller};
 use crate::session::instance::{Instance, Status};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -29,12 +29,7 @@ pub(crate) fn status_json(instance: &Instance, status: &Status) -> Value {
 }
 
 pub(super) async fn login_qr(caller: Caller) -> Result<Response> {
-    let qr = caller
-        .instance
-        .driver
-        .login_qr()
-        .await
-        .map_err(driver_error)?;
+    let qr = caller.instance.driver.login_qr().await?;
     caller.instance.flush().await;
     let status = caller.instance.status();
     Ok(ok(json!({
@@ -55,34 +50,19 @@ pub(super) struct PhoneQuery {
 
 pub(super) async fn login_code(caller: Caller, Query(q): Query<PhoneQuery>) -> Result<Response> {
     let phone = phone_field("phone", q.phone.as_deref())?;
-    let code = caller
-        .instance
-        .driver
-        .login_code(&phone)
-        .await
-        .map_err(driver_error)?;
+    let code = caller.instance.driver.login_code(&phone).await?;
     caller.instance.flush().await;
     Ok(ok(json!({ "pair_code": code, "phone_number": format!("+{phone}") })).into_response())
 }
 
 pub(super) async fn logout(caller: Caller) -> Result<Response> {
-    caller
-        .instance
-        .driver
-        .logout()
-        .await
-        .map_err(driver_error)?;
+    caller.instance.driver.logout().await?;
     caller.instance.flush().await;
     Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
 }
 
 pub(super) async fn reconnect(caller: Caller) -> Result<Response> {
-    caller
-        .instance
-        .driver
-        .reconnect()
-        .await
-        .map_err(driver_error)?;
+    caller.instance.driver.reconnect().await?;
     caller.instance.flush().await;
     Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
 }

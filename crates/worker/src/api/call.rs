@@ -1,7 +1,7 @@
 //! Calls (`/api/v1/call`).
 
-use super::{driver_error, fields::*, Caller};
-use crate::session::driver::Action;
+use super::{fields::*, Caller};
+use crate::driver::Action;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -33,8 +33,7 @@ pub(super) async fn reject_call(caller: Caller, Json(req): Json<RejectCall>) -> 
             caller: from,
             call_id: req.call_id.clone(),
         })
-        .await
-        .map_err(driver_error)?;
+        .await?;
     Ok(ok(json!({ "call_id": req.call_id, "rejected": true })).into_response())
 }
 

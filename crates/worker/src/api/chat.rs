@@ -1,9 +1,9 @@
 //! The session's chats and one chat's messages and settings (`/api/v1/chats`, `/api/v1/chat`).
 
 use super::send::DISAPPEARING;
-use super::{db_error, driver_error, fields::*, Caller};
+use super::{fields::*, Caller};
 use crate::{
-    session::driver::Action,
+    driver::Action,
     store::{self, ChatQuery, MessageQuery},
     WorkerState,
 };
@@ -47,9 +47,7 @@ pub(super) async fn list_chats(
         archived: q.archived,
         has_media: q.has_media,
     };
-    let (rows, total) = store::list_chats(worker.db(), caller.key, &query)
-        .await
-        .map_err(db_error)?;
+    let (rows, total) = store::list_chats(worker.db(), caller.key, &query).await?;
     Ok(listing(rows, total, limit, offset))
 }
 
@@ -98,9 +96,8 @@ pub(super) async fn chat_messages(
         },
         search: q.search.filter(|s| !s.is_empty()),
     };
-    let (rows, total) = store::list_messages(worker.db(), caller.key, &chat.to_string(), &query)
-        .await
-        .map_err(db_error)?;
+    let (rows, total) =
+        store::list_messages(worker.db(), caller.key, &chat.to_string(), &query).await?;
     Ok(listing(rows, total, limit, offset))
 }
 
@@ -141,8 +138,7 @@ pub(super) async fn change_chat(
         chat.kind(),
         &change,
     )
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(ok(row).into_response())
 }
 
@@ -202,8 +198,7 @@ pub(super) async fn disappearing_chat(
             chat,
             seconds: req.timer_seconds,
         })
-        .await
-        .map_err(driver_error)?;
+        .await?;
     change_chat(
         &worker,
         &caller,

@@ -1,12 +1,12 @@
 //! Groups: creating, members, settings, invite links (`/api/v1/group`). Sandbox sessions answer from
 //! the simulated network; live sessions through their driver.
 
-use super::{answers, driver_error, fields::*, media::media_error, sandbox::sandbox, Caller};
+use super::{answers, fields::*, media::media_error, sandbox::sandbox, Caller};
 use crate::{
     api::doc::{doc, Api},
+    driver::{DriverError, Event, GroupChange, Kind},
     groups::{self, Change, GroupError, GroupInfo, Settings},
     jid::Jid,
-    session::driver::{DriverError, Event, GroupChange, Kind},
     WorkerState,
 };
 use axum::{
@@ -217,6 +217,12 @@ pub(super) fn api() -> Api {
         )
 }
 
+impl From<GroupError> for Error {
+    fn from(e: GroupError) -> Error {
+        group_error(e)
+    }
+}
+
 pub(crate) fn group_error(e: GroupError) -> Error {
     match e {
         GroupError::NotFound => Error::not_found("group"),
@@ -245,13 +251,14 @@ pub(super) async fn notify(caller: &Caller, event: Event) {
 pub(super) fn me(caller: &Caller) -> Result<String> {
     let status = caller.instance.status();
     if status.session.state != "connected" {
-        return Err(driver_error(DriverError::NotConnected));
+        return Err(DriverError::NotConnected.into());
     }
     // Live sessions reach groups through their driver; other drivers have no groups.
     if caller.instance.driver.sandbox().is_none() && caller.instance.driver.live().is_none() {
-        return Err(driver_error(DriverError::Unavailable(
+        return Err(DriverError::Unavailable(
             "groups need the live WhatsApp driver, which is not available on this worker".into(),
-        )));
+        )
+        .into());
     }
     Ok(status.session.jid.unwrap_or_default())
 }
@@ -274,10 +281,9 @@ pub(super) fn live_settings(s: &Settings) -> Result<crate::drivers::live::groups
         .subject
         .as_deref()
         .map(groups::check_subject)
-        .transpose()
-        .map_err(group_error)?;
+        .transpose()?;
     if let Some(Some(t)) = &s.topic {
-        groups::check_topic(t).map_err(group_error)?;
+        groups::check_topic(t)?;
     }
     Ok(crate::drivers::live::groups::LiveSettings {
         subject,
@@ -335,9 +341,7 @@ pub(super) async fn create_group(
                 groups::MAX_PARTICIPANTS
             ))));
         }
-        live.create_group(&subject, &members)
-            .await
-            .map_err(driver_error)?
+        live.create_group(&subject, &members).await?
     } else {
         let (info, results) = groups::create(worker.db(), caller.key, &me, &req.title, &members)
             .await
@@ -392,7 +396,7 @@ pub(super) async fn group_details(
     group: &str,
 ) -> Result<GroupInfo> {
     if let Some(live) = caller.instance.driver.live() {
-        return live.group_info(group).await.map_err(driver_error);
+        return live.group_info(group).await.map_err(Error::from);
     }
     groups::info(worker.db(), caller.key, group)
         .await
@@ -482,15 +486,11 @@ pub(super) async fn participants(
                 "participants: name at least one participant".into(),
             )));
         }
-        let results = live
-            .change_participants(&group, change, &who)
-            .await
-            .map_err(driver_error)?;
+        let results = live.change_participants(&group, change, &who).await?;
         return Ok(ok(results).into_response());
     }
-    let results = groups::change_participants(worker.db(), caller.key, &me, &group, change, &who)
-        .await
-        .map_err(group_error)?;
+    let results =
+        groups::change_participants(worker.db(), caller.key, &me, &group, change, &who).await?;
     let changed: Vec<Jid> = results
         .iter()
         .filter(|r| r.status == "success")
@@ -575,15 +575,10 @@ pub(super) async fn participant_requests(
     let me = me(&caller)?;
     let group = q.jid()?;
     if let Some(live) = caller.instance.driver.live() {
-        let list = live
-            .participant_requests(&group)
-            .await
-            .map_err(driver_error)?;
+        let list = live.participant_requests(&group).await?;
         return Ok(ok(list).into_response());
     }
-    let list = groups::requests(worker.db(), caller.key, &me, &group)
-        .await
-        .map_err(group_error)?;
+    let list = groups::requests(worker.db(), caller.key, &me, &group).await?;
     Ok(ok(list).into_response())
 }
 
@@ -613,12 +608,10 @@ pub(super) async fn join_with_link(
     let me = me(&caller)?;
     let code = code_of(&req.link)?;
     if let Some(live) = caller.instance.driver.live() {
-        let jid = live.join_with_code(&code).await.map_err(driver_error)?;
+        let jid = live.join_with_code(&code).await?;
         return Ok(ok(json!({ "group_id": jid })).into_response());
     }
-    let jid = groups::join(worker.db(), caller.key, &me, &code)
-        .await
-        .map_err(group_error)?;
+    let jid = groups::join(worker.db(), caller.key, &me, &code).await?;
     if let Ok(info) = groups::info(worker.db(), caller.key, &jid).await {
         if let Ok(group) = Jid::parse_recipient(&jid) {
             notify(
@@ -653,16 +646,11 @@ pub(super) async fn info_from_link(
     me(&caller)?;
     let code = code_of(q.link.as_deref().unwrap_or(""))?;
     if let Some(live) = caller.instance.driver.live() {
-        let preview = live.group_preview(&code).await.map_err(driver_error)?;
+        let preview = live.group_preview(&code).await?;
         return Ok(ok(preview).into_response());
     }
-    if let Some(jid) = groups::find_by_code(worker.db(), caller.key, &code)
-        .await
-        .map_err(group_error)?
-    {
-        let info = groups::info(worker.db(), caller.key, &jid)
-            .await
-            .map_err(group_error)?;
+    if let Some(jid) = groups::find_by_code(worker.db(), caller.key, &code).await? {
+        let info = groups::info(worker.db(), caller.key, &jid).await?;
         return Ok(ok(json!({
             "group_id": info.group_id, "name": info.name, "topic": info.topic, "created_at": info.created_at,
             "is_announce": info.is_announce, "is_locked": info.is_locked, "is_ephemeral": info.is_ephemeral,
@@ -695,12 +683,10 @@ pub(super) async fn leave_group(
     let me = me(&caller)?;
     let group = group_jid(&req.group_id)?;
     if let Some(live) = caller.instance.driver.live() {
-        live.leave_group(&group).await.map_err(driver_error)?;
+        live.leave_group(&group).await?;
         return Ok(ok(json!({ "group_id": group, "left": true })).into_response());
     }
-    groups::leave(worker.db(), caller.key, &me, &group)
-        .await
-        .map_err(group_error)?;
+    groups::leave(worker.db(), caller.key, &me, &group).await?;
     if let (Ok(jid), Ok(me)) = (Jid::parse_recipient(&group), Jid::parse_recipient(&me)) {
         notify(
             &caller,
@@ -727,15 +713,10 @@ pub(super) async fn settings(
     let group = group_jid(group_id)?;
     if let Some(live) = caller.instance.driver.live() {
         let settings = live_settings(&s)?;
-        let info = live
-            .update_group(&group, &settings)
-            .await
-            .map_err(driver_error)?;
+        let info = live.update_group(&group, &settings).await?;
         return Ok(ok(info).into_response());
     }
-    let info = groups::update(worker.db(), caller.key, &me, &group, &s)
-        .await
-        .map_err(group_error)?;
+    let info = groups::update(worker.db(), caller.key, &me, &group, &s).await?;
     Ok(ok(info).into_response())
 }
 
@@ -909,10 +890,7 @@ pub(super) async fn group_photo(
     if let Some(live) = caller.instance.driver.live() {
         me(&caller)?;
         let group = group_jid(&group)?;
-        let info = live
-            .set_group_photo(&group, bytes)
-            .await
-            .map_err(driver_error)?;
+        let info = live.set_group_photo(&group, bytes).await?;
         return Ok(ok(info).into_response());
     }
     let sha = worker
@@ -940,10 +918,7 @@ pub(super) async fn group_invite_link(
     let me = me(&caller)?;
     let group = q.jid()?;
     if let Some(live) = caller.instance.driver.live() {
-        let link = live
-            .invite_link(&group, q.reset.unwrap_or(false))
-            .await
-            .map_err(driver_error)?;
+        let link = live.invite_link(&group, q.reset.unwrap_or(false)).await?;
         return Ok(ok(json!({ "group_id": group, "invite_link": link })).into_response());
     }
     let link = groups::invite_link(
@@ -953,8 +928,7 @@ pub(super) async fn group_invite_link(
         &group,
         q.reset.unwrap_or(false),
     )
-    .await
-    .map_err(group_error)?;
+    .await?;
     Ok(ok(json!({ "group_id": group, "invite_link": link })).into_response())
 }
 
@@ -979,8 +953,6 @@ pub(super) async fn sandbox_group_request(
     sandbox(&caller)?;
     let group = group_jid(&req.group_id)?;
     let from = Jid::user(&phone_field("from", Some(&req.from))?);
-    groups::request_to_join(worker.db(), caller.key, &group, &from)
-        .await
-        .map_err(group_error)?;
+    groups::request_to_join(worker.db(), caller.key, &group, &from).await?;
     Ok(created(json!({ "group_id": group, "requested_by": from.to_string() })).into_response())
 }

@@ -1,6 +1,6 @@
 //! The internal API management uses to place instances (`/internal/instances`); not documented.
 
-use super::{app::status_json, db_error, Management};
+use super::{app::status_json, Management};
 use crate::{session::instance::Instance, store::SessionKey, WorkerState};
 use axum::{
     extract::State,
@@ -76,12 +76,7 @@ pub(super) async fn remove_instance(
         .ok_or_else(|| Error::internal("instances not ready"))?;
     let mut removed = 0;
     for mode in modes(q.mode) {
-        removed += usize::from(
-            instances
-                .remove(SessionKey { customer, mode })
-                .await
-                .map_err(db_error)?,
-        );
+        removed += usize::from(instances.remove(SessionKey { customer, mode }).await?);
     }
     if q.purge {
         worker

@@ -1,9 +1,9 @@
 //! Sending media (multipart uploads or URLs) and downloading a message's media.
 
 use super::send::send;
-use super::{code, db_error, driver_error, fields::*, Caller};
+use super::{code, fields::*, Caller};
 use crate::{
-    session::driver::{Kind, Outgoing},
+    driver::{Kind, Outgoing},
     store::{self},
     WorkerState,
 };
@@ -304,20 +304,13 @@ pub(super) async fn media_file(
             media_unavailable()
         });
     }
-    let bytes = caller
-        .instance
-        .driver
-        .download(content)
-        .await
-        .map_err(driver_error)?;
+    let bytes = caller.instance.driver.download(content).await?;
     let sha = worker
         .media
         .put(caller.key, &bytes)
         .await
         .map_err(|e| Error::internal(e.to_string()))?;
-    store::set_media_sha256(worker.db(), caller.key, id, &sha)
-        .await
-        .map_err(db_error)?;
+    store::set_media_sha256(worker.db(), caller.key, id, &sha).await?;
     worker
         .media
         .path(caller.key, &sha)
@@ -357,8 +350,7 @@ pub(super) async fn download_message(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let (message, _) = store::message(worker.db(), caller.key, message_id(&id)?)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| Error::not_found("message"))?;
     let content = &message.content.0;
     let path = media_file(&worker, &caller, &message.id, content).await?;

@@ -1,11 +1,11 @@
 //! Operations on one message (`/api/v1/message`).
 
-use super::{db_error, driver_error, fields::*, Caller};
+use super::{fields::*, Caller};
 use super::{media::media_file, send::outgoing, send::send};
 use crate::{
+    driver::{Action, Kind},
     events::NewEvent,
     jid::Jid,
-    session::driver::{Action, Kind},
     store::{self},
     WorkerState,
 };
@@ -24,8 +24,7 @@ pub(super) async fn get_message(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let (message, history) = store::message(worker.db(), caller.key, &id)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| Error::not_found("message"))?;
     let mut value = serde_json::to_value(message).map_err(|e| Error::internal(e.to_string()))?;
     value["status_history"] =
@@ -46,8 +45,7 @@ pub(super) async fn message_in_chat(
 ) -> Result<(store::Message, Jid)> {
     let chat = recipient("phone", phone)?;
     let (message, _) = store::message(worker.db(), caller.key, message_id(id)?)
-        .await
-        .map_err(db_error)?
+        .await?
         .filter(|(m, _)| m.chat_jid == chat.to_string())
         .ok_or_else(|| Error::not_found("message"))?;
     Ok((message, chat))
@@ -59,8 +57,7 @@ pub(super) async fn message_now(
     id: &str,
 ) -> Result<Response> {
     let (message, history) = store::message(worker.db(), caller.key, id)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| Error::not_found("message"))?;
     let mut value = serde_json::to_value(message).map_err(|e| Error::internal(e.to_string()))?;
     value["status_history"] =
@@ -109,11 +106,8 @@ pub(super) async fn revoke_message(
             chat: chat.clone(),
             id: message.id.clone(),
         })
-        .await
-        .map_err(driver_error)?;
-    store::set_revoked(worker.db(), caller.key, &message.id)
-        .await
-        .map_err(db_error)?;
+        .await?;
+    store::set_revoked(worker.db(), caller.key, &message.id).await?;
     let me = own_jid(&caller);
     emit(
         &worker,
@@ -145,9 +139,7 @@ pub(super) async fn delete_message(
     Json(req): Json<InChat>,
 ) -> Result<Response> {
     let (message, chat) = message_in_chat(&worker, &caller, &id, &req.phone).await?;
-    store::delete_message(worker.db(), caller.key, &message.id)
-        .await
-        .map_err(db_error)?;
+    store::delete_message(worker.db(), caller.key, &message.id).await?;
     emit(
         &worker,
         &caller,
@@ -197,12 +189,9 @@ pub(super) async fn react_message(
             sender,
             emoji: emoji.clone(),
         })
-        .await
-        .map_err(driver_error)?;
+        .await?;
     let me = caller.instance.status().session.jid.unwrap_or_default();
-    store::set_reaction(worker.db(), caller.key, &message.id, &me, &emoji)
-        .await
-        .map_err(db_error)?;
+    store::set_reaction(worker.db(), caller.key, &message.id, &me, &emoji).await?;
     Ok(ok(json!({
         "message_id": sent.map(|s| s.id),
         "reacted_to": message.id,
@@ -254,11 +243,8 @@ pub(super) async fn edit_message(
             id: message.id.clone(),
             text: text.clone(),
         })
-        .await
-        .map_err(driver_error)?;
-    store::edit_message(worker.db(), caller.key, &message.id, &text)
-        .await
-        .map_err(db_error)?;
+        .await?;
+    store::edit_message(worker.db(), caller.key, &message.id, &text).await?;
     let me = own_jid(&caller);
     emit(
         &worker,
@@ -282,8 +268,7 @@ pub(super) async fn read_message(
         &message.chat_jid,
         message.timestamp,
     )
-    .await
-    .map_err(db_error)?;
+    .await?;
     if !ids.is_empty() {
         let sender = recipient("sender", &message.sender_jid)?;
         caller
@@ -294,8 +279,7 @@ pub(super) async fn read_message(
                 ids: ids.clone(),
                 sender,
             })
-            .await
-            .map_err(driver_error)?;
+            .await?;
     }
     Ok(ok(json!({ "message_id": message.id, "marked_read": ids })).into_response())
 }
@@ -308,9 +292,7 @@ pub(super) async fn star(
     starred: bool,
 ) -> Result<Response> {
     let (message, _) = message_in_chat(worker, caller, id, phone).await?;
-    store::set_starred(worker.db(), caller.key, &message.id, starred)
-        .await
-        .map_err(db_error)?;
+    store::set_starred(worker.db(), caller.key, &message.id, starred).await?;
     message_now(worker, caller, &message.id).await
 }
 
@@ -356,8 +338,7 @@ pub(super) async fn forward_message(
 ) -> Result<Response> {
     let to = recipient("phone", &req.phone)?;
     let (message, _) = store::message(worker.db(), caller.key, message_id(&id)?)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| Error::not_found("message"))?;
     if message.revoked_at.is_some() {
         return Err(Error::validation(

@@ -23,7 +23,7 @@ mod webhooks;
 pub use fields::MAX_TEXT_CHARS;
 
 use crate::{
-    session::driver::DriverError,
+    driver::DriverError,
     session::instance::Instance,
     store::{self, SessionKey},
     WorkerState,
@@ -52,7 +52,13 @@ pub mod code {
     pub const MEDIA_UNAVAILABLE: &str = "MEDIA_UNAVAILABLE";
 }
 
-pub(crate) fn driver_error(e: DriverError) -> Error {
+impl From<DriverError> for Error {
+    fn from(e: DriverError) -> Error {
+        driver_error(e)
+    }
+}
+
+fn driver_error(e: DriverError) -> Error {
     let (status, code) = match &e {
         DriverError::NotConnected => (StatusCode::CONFLICT, code::SESSION_NOT_CONNECTED),
         DriverError::NotLoggedIn => (StatusCode::CONFLICT, code::SESSION_NOT_LOGGED_IN),
@@ -66,10 +72,6 @@ pub(crate) fn driver_error(e: DriverError) -> Error {
         DriverError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, code::DRIVER_UNAVAILABLE),
     };
     Error::client(status, code, e.to_string())
-}
-
-pub(crate) fn db_error(e: sqlx::Error) -> Error {
-    Error::Database(e)
 }
 
 /// The verified service token of a request.

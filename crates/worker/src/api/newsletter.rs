@@ -1,11 +1,11 @@
 //! WhatsApp channels (newsletters) (`/api/v1/newsletter`).
 
-use super::{db_error, driver_error, sandbox::sandbox, Caller};
 use super::{fields::text_field, group::me, group::notify};
+use super::{sandbox::sandbox, Caller};
 use crate::{
     api::doc::{doc, Api},
+    driver::{Event, Kind},
     jid::Jid,
-    session::driver::{Event, Kind},
     store, WorkerState,
 };
 use axum::{
@@ -81,15 +81,11 @@ pub(super) async fn sandbox_newsletter(
                 return Err(Error::validation("name", "must be 1 to 100 characters"));
             }
             let jid = crate::drivers::sandbox::newsletter_jid();
-            store::follow_newsletter(worker.db(), caller.key, &jid.to_string(), &name)
-                .await
-                .map_err(db_error)?;
-            session
-                .from_network(Event::NewsletterJoined {
-                    newsletter: jid.clone(),
-                    name: Some(name.clone()),
-                })
-                .map_err(driver_error)?;
+            store::follow_newsletter(worker.db(), caller.key, &jid.to_string(), &name).await?;
+            session.from_network(Event::NewsletterJoined {
+                newsletter: jid.clone(),
+                name: Some(name.clone()),
+            })?;
             caller.instance.flush().await;
             Ok(created(json!({ "newsletter_id": jid.to_string(), "name": name })).into_response())
         }
@@ -97,7 +93,7 @@ pub(super) async fn sandbox_newsletter(
             let jid = newsletter_jid(&id)?;
             let text = text_field("message", &text)?;
             followed(&worker, &caller, &jid).await?;
-            let post = crate::session::driver::Incoming {
+            let post = crate::driver::Incoming {
                 id: crate::drivers::sandbox::phone_message_id(),
                 chat: jid.clone(),
                 sender: jid.clone(),
@@ -111,9 +107,7 @@ pub(super) async fn sandbox_newsletter(
                 reply_to: None,
                 timestamp: Utc::now(),
             };
-            session
-                .from_network(Event::Message(post.clone()))
-                .map_err(driver_error)?;
+            session.from_network(Event::Message(post.clone()))?;
             caller.instance.flush().await;
             Ok(created(json!({
                 "newsletter_id": jid.to_string(),
@@ -131,9 +125,7 @@ pub(super) async fn sandbox_newsletter(
 
 /// A newsletter the sandbox session follows, else 404.
 pub(super) async fn followed(worker: &WorkerState, caller: &Caller, jid: &Jid) -> Result<String> {
-    let list = store::newsletters(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?;
+    let list = store::newsletters(worker.db(), caller.key).await?;
     list.into_iter()
         .find(|n| n.jid == jid.to_string())
         .map(|n| n.name.unwrap_or_default())
@@ -184,15 +176,12 @@ pub(super) async fn newsletter_unfollow(
     me(&caller)?;
     let jid = newsletter_jid(&req.newsletter_id)?;
     if let Some(live) = caller.instance.driver.live() {
-        live.unfollow_newsletter(&jid).await.map_err(driver_error)?;
+        live.unfollow_newsletter(&jid).await?;
         return Ok(
             ok(json!({ "newsletter_id": jid.to_string(), "following": false })).into_response(),
         );
     }
-    if !store::unfollow_newsletter(worker.db(), caller.key, &jid.to_string())
-        .await
-        .map_err(db_error)?
-    {
+    if !store::unfollow_newsletter(worker.db(), caller.key, &jid.to_string()).await? {
         return Err(Error::not_found(
             "newsletter (this account does not follow it)",
         ));
@@ -236,10 +225,7 @@ pub(super) async fn newsletter_messages(
             ),
             None => None,
         };
-        let posts = live
-            .newsletter_messages(&jid, count, before)
-            .await
-            .map_err(driver_error)?;
+        let posts = live.newsletter_messages(&jid, count, before).await?;
         return Ok(ok(posts).into_response());
     }
     followed(&worker, &caller, &jid).await?;
@@ -252,9 +238,7 @@ pub(super) async fn newsletter_messages(
         from_me: None,
         search: None,
     };
-    let (rows, _) = store::list_messages(worker.db(), caller.key, &jid.to_string(), &query)
-        .await
-        .map_err(db_error)?;
+    let (rows, _) = store::list_messages(worker.db(), caller.key, &jid.to_string(), &query).await?;
     let posts: Vec<serde_json::Value> = rows
         .iter()
         .map(|m| {

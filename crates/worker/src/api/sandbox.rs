@@ -1,13 +1,10 @@
 //! The sandbox controls: the simulated network's side of a test session (`/api/v1/sandbox`).
 
-use super::{
-    app::status_json, db_error, driver_error, fields::*, group::group_error, media::media_error,
-    Caller,
-};
+use super::{app::status_json, fields::*, media::media_error, Caller};
 use super::{message::own_jid, message::EDIT_WINDOW_MINUTES, message::REVOKE_WINDOW_HOURS};
 use crate::{
+    driver::{Event, Kind, PresenceState, Receipt},
     jid::Jid,
-    session::driver::{Event, Kind, PresenceState, Receipt},
     store::{self},
     WorkerState,
 };
@@ -41,9 +38,7 @@ pub(super) async fn sandbox_scan(caller: Caller, body: axum::body::Bytes) -> Res
         Some(p) => Some(phone_field("phone", Some(p))?),
         None => None,
     };
-    sandbox(&caller)?
-        .scan(phone.as_deref())
-        .map_err(driver_error)?;
+    sandbox(&caller)?.scan(phone.as_deref())?;
     caller.instance.flush().await;
     Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
 }
@@ -191,16 +186,14 @@ pub(super) async fn sandbox_inbound(
             ));
         }
         let at = Utc::now();
-        session
-            .from_network(Event::Edited {
-                chat: contact.clone(),
-                sender: contact,
-                message_id: message.id.clone(),
-                from_me: false,
-                text: Some(text.clone()),
-                at,
-            })
-            .map_err(driver_error)?;
+        session.from_network(Event::Edited {
+            chat: contact.clone(),
+            sender: contact,
+            message_id: message.id.clone(),
+            from_me: false,
+            text: Some(text.clone()),
+            at,
+        })?;
         caller.instance.flush().await;
         return Ok(ok(json!({ "edited": message.id, "message": text })).into_response());
     }
@@ -212,15 +205,13 @@ pub(super) async fn sandbox_inbound(
                 "messages can be deleted for everyone up to 48 hours after sending",
             ));
         }
-        session
-            .from_network(Event::Revoked {
-                chat: contact.clone(),
-                sender: contact,
-                message_id: message.id.clone(),
-                from_me: false,
-                at: Utc::now(),
-            })
-            .map_err(driver_error)?;
+        session.from_network(Event::Revoked {
+            chat: contact.clone(),
+            sender: contact,
+            message_id: message.id.clone(),
+            from_me: false,
+            at: Utc::now(),
+        })?;
         caller.instance.flush().await;
         return Ok(ok(json!({ "revoked": message.id })).into_response());
     }
@@ -228,27 +219,23 @@ pub(super) async fn sandbox_inbound(
         let state = PresenceState::parse(&presence).ok_or_else(|| {
             Error::validation("presence", "must be composing, recording or paused")
         })?;
-        session
-            .from_network(Event::ChatPresence {
-                chat: contact.clone(),
-                sender: contact,
-                state,
-            })
-            .map_err(driver_error)?;
+        session.from_network(Event::ChatPresence {
+            chat: contact.clone(),
+            sender: contact,
+            state,
+        })?;
         caller.instance.flush().await;
         return Ok(ok(json!({ "presence": state.as_str() })).into_response());
     }
     if let Some(call) = req.call {
         let call_id = crate::drivers::sandbox::call_id();
-        session
-            .from_network(Event::CallOffer {
-                call_id: call_id.clone(),
-                from: contact,
-                video: call.video,
-                group: None,
-                at: Utc::now(),
-            })
-            .map_err(driver_error)?;
+        session.from_network(Event::CallOffer {
+            call_id: call_id.clone(),
+            from: contact,
+            video: call.video,
+            group: None,
+            at: Utc::now(),
+        })?;
         caller.instance.flush().await;
         return Ok(created(json!({ "call_id": call_id, "video": call.video })).into_response());
     }
@@ -261,17 +248,14 @@ pub(super) async fn sandbox_inbound(
             &group.title,
             std::slice::from_ref(&me),
         )
-        .await
-        .map_err(group_error)?;
+        .await?;
         let group = recipient("group", &info.group_id)?;
-        session
-            .from_network(Event::GroupJoined {
-                group,
-                subject: Some(info.name.clone()),
-                by: Some(contact),
-                at: Utc::now(),
-            })
-            .map_err(driver_error)?;
+        session.from_network(Event::GroupJoined {
+            group,
+            subject: Some(info.name.clone()),
+            by: Some(contact),
+            at: Utc::now(),
+        })?;
         caller.instance.flush().await;
         return Ok(
             created(json!({ "group_id": info.group_id, "name": info.name })).into_response(),
@@ -280,13 +264,10 @@ pub(super) async fn sandbox_inbound(
     if let Some(reaction) = req.reaction {
         let (message, _) =
             store::message(worker.db(), caller.key, message_id(&reaction.message_id)?)
-                .await
-                .map_err(db_error)?
+                .await?
                 .filter(|(m, _)| m.chat_jid == Jid::user(&from).to_string())
                 .ok_or_else(|| Error::not_found("message"))?;
-        session
-            .react(&from, &message.id, &reaction.emoji)
-            .map_err(driver_error)?;
+        session.react(&from, &message.id, &reaction.emoji)?;
         caller.instance.flush().await;
         return Ok(
             created(json!({ "reacted_to": message.id, "emoji": reaction.emoji })).into_response(),
@@ -335,16 +316,14 @@ pub(super) async fn sandbox_inbound(
             ))
         }
     };
-    let message = session
-        .inbound(
-            &from,
-            req.push_name,
-            kind,
-            body,
-            content,
-            req.reply_message_id,
-        )
-        .map_err(driver_error)?;
+    let message = session.inbound(
+        &from,
+        req.push_name,
+        kind,
+        body,
+        content,
+        req.reply_message_id,
+    )?;
     caller.instance.flush().await;
     // The chat it is filed under: the contact's number (the message came from its LID).
     Ok(created(json!({
@@ -364,8 +343,7 @@ pub(super) async fn contacts_message(
     id: &str,
 ) -> Result<store::Message> {
     let (message, _) = store::message(worker.db(), caller.key, message_id(id)?)
-        .await
-        .map_err(db_error)?
+        .await?
         .filter(|(m, _)| {
             m.chat_jid == contact.to_string() && m.sender_jid == contact.to_string() && !m.from_me
         })
@@ -406,16 +384,14 @@ pub(super) async fn sandbox_receipt(
     };
     let session = sandbox(&caller)?;
     let (message, _) = store::message(worker.db(), caller.key, &req.message_id)
-        .await
-        .map_err(db_error)?
+        .await?
         .filter(|(m, _)| m.from_me)
         .ok_or_else(|| Error::not_found("message"))?;
     let chat = recipient("chat_jid", &message.chat_jid)?;
     session.receipt(&message.id, chat, status);
     caller.instance.flush().await;
     let (message, history) = store::message(worker.db(), caller.key, &req.message_id)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| Error::not_found("message"))?;
     Ok(ok(json!({
         "message_id": message.id,
@@ -439,9 +415,7 @@ pub(super) async fn sandbox_disconnect(
     body: axum::body::Bytes,
 ) -> Result<Response> {
     let req: DisconnectRequest = optional_body(&body)?;
-    sandbox(&caller)?
-        .disconnect(req.logout)
-        .map_err(driver_error)?;
+    sandbox(&caller)?.disconnect(req.logout)?;
     caller.instance.flush().await;
     Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
 }

@@ -1,9 +1,9 @@
 //! Sending messages and presence (`/api/v1/send`).
 
-use super::{code, db_error, driver_error, fields::*, group::group_error, Caller};
+use super::{code, fields::*, Caller};
 use crate::{
+    driver::{Action, Kind, Outgoing},
     jid::Jid,
-    session::driver::{Action, Kind, Outgoing},
     store::{self, NewMessage},
     WorkerState,
 };
@@ -93,18 +93,13 @@ pub(crate) async fn send(
     if message.to.is_group() && caller.instance.driver.sandbox().is_some() {
         let me = caller.instance.status().session.jid.unwrap_or_default();
         crate::groups::check_can_send(worker.db(), caller.key, &message.to.to_string(), &me)
-            .await
-            .map_err(group_error)?;
+            .await?;
     }
     let instances = worker
         .instances()
         .ok_or_else(|| Error::internal("instances not ready"))?;
     // Every send checks the lease: a worker that lost the session must not send for it.
-    if !instances
-        .still_holds(&caller.instance)
-        .await
-        .map_err(db_error)?
-    {
+    if !instances.still_holds(&caller.instance).await? {
         return Err(Error::client(
             StatusCode::SERVICE_UNAVAILABLE,
             code::SESSION_MOVED,
@@ -118,8 +113,7 @@ pub(crate) async fn send(
     // A quote names a message of this chat: not another chat's, nor another customer's.
     if let Some(quoted) = &message.reply_to {
         let in_chat = store::message(worker.db(), caller.key, quoted)
-            .await
-            .map_err(db_error)?
+            .await?
             .is_some_and(|(m, _)| m.chat_jid == chat);
         if !in_chat {
             return Err(Error::validation(
@@ -133,7 +127,7 @@ pub(crate) async fn send(
         Ok(sent) => sent,
         Err(e) => {
             counters.failed.fetch_add(1, Ordering::Relaxed);
-            return Err(driver_error(e));
+            return Err(e.into());
         }
     };
     let own = caller.instance.status().session.jid.unwrap_or_default();
@@ -178,8 +172,7 @@ pub(crate) async fn send(
         },
         Some(&event),
     )
-    .await
-    .map_err(db_error)?;
+    .await?;
     instances.deliveries.notify_one();
     instances.stream.publish(event);
     counters.sent.fetch_add(1, Ordering::Relaxed);
@@ -488,8 +481,7 @@ pub(super) async fn send_presence(
         .instance
         .driver
         .act(&Action::Presence { available })
-        .await
-        .map_err(driver_error)?;
+        .await?;
     Ok(ok(json!({ "presence": req.kind })).into_response())
 }
 
@@ -521,8 +513,7 @@ pub(super) async fn send_chat_presence(
             chat: chat.clone(),
             composing,
         })
-        .await
-        .map_err(driver_error)?;
+        .await?;
     Ok(ok(json!({ "chat_jid": chat.to_string(), "action": req.action })).into_response())
 }
 

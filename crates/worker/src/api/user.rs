@@ -1,14 +1,12 @@
 //! The user's profile and contacts, lookups of other users (`/api/v1/user`) and passkey login.
 
-use super::{
-    answers, app::status_json, db_error, driver_error, fields::*, group::group_error, Caller,
-};
+use super::{answers, app::status_json, fields::*, Caller};
 use super::{group::me, group::photo_form, newsletter::sandbox_newsletter_json};
 use crate::{
     api::doc::{doc, Api},
+    driver::DriverError,
     groups::{self},
     jid::Jid,
-    session::driver::DriverError,
     store, WorkerState,
 };
 use axum::{
@@ -158,8 +156,7 @@ pub(super) async fn user_check(caller: Caller, Query(q): Query<PhoneQuery>) -> R
         .instance
         .driver
         .on_whatsapp(std::slice::from_ref(&phone))
-        .await
-        .map_err(driver_error)?;
+        .await?;
     Ok(ok(json!({ "phone_number": format!("+{phone}"), "is_on_whatsapp": found.first().copied().unwrap_or(false) })).into_response())
 }
 
@@ -169,12 +166,9 @@ pub(super) async fn registered_contact(caller: &Caller, phone: Option<&str>) -> 
         .instance
         .driver
         .on_whatsapp(std::slice::from_ref(&phone))
-        .await
-        .map_err(driver_error)?;
+        .await?;
     if !found.first().copied().unwrap_or(false) {
-        return Err(driver_error(DriverError::NotOnWhatsApp(format!(
-            "+{phone}"
-        ))));
+        return Err(DriverError::NotOnWhatsApp(format!("+{phone}")).into());
     }
     Ok(phone)
 }
@@ -183,7 +177,7 @@ pub(super) async fn user_info(caller: Caller, Query(q): Query<PhoneQuery>) -> Re
     me(&caller)?;
     let phone = registered_contact(&caller, q.phone.as_deref()).await?;
     if let Some(live) = caller.instance.driver.live() {
-        let info = live.user_info(&phone).await.map_err(driver_error)?;
+        let info = live.user_info(&phone).await?;
         return Ok(ok(info).into_response());
     }
     Ok(ok(json!({
@@ -204,15 +198,13 @@ pub(super) async fn user_avatar(
     me(&caller)?;
     let phone = registered_contact(&caller, q.phone.as_deref()).await?;
     if let Some(live) = caller.instance.driver.live() {
-        return match live.avatar(&phone).await.map_err(driver_error)? {
+        return match live.avatar(&phone).await? {
             Some(avatar) => Ok(ok(avatar).into_response()),
             None => Err(Error::not_found("profile photo")),
         };
     }
     let own = caller.instance.status().session.phone;
-    let row = store::session(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?;
+    let row = store::session(worker.db(), caller.key).await?;
     let avatar = row
         .and_then(|r| r.avatar_sha256)
         .filter(|_| own.as_deref() == Some(phone.as_str()));
@@ -232,7 +224,7 @@ pub(super) async fn set_avatar(
     me(&caller)?;
     let (_, bytes) = photo_form(form, "avatar").await?;
     if let Some(live) = caller.instance.driver.live() {
-        let id = live.set_avatar(bytes).await.map_err(driver_error)?;
+        let id = live.set_avatar(bytes).await?;
         return Ok(ok(json!({ "picture_id": id })).into_response());
     }
     let sha = worker
@@ -240,9 +232,7 @@ pub(super) async fn set_avatar(
         .put(caller.key, &bytes)
         .await
         .map_err(|e| Error::internal(e.to_string()))?;
-    store::set_avatar(worker.db(), caller.key, &sha)
-        .await
-        .map_err(db_error)?;
+    store::set_avatar(worker.db(), caller.key, &sha).await?;
     Ok(ok(json!({ "picture_id": &sha[..10] })).into_response())
 }
 
@@ -270,20 +260,16 @@ pub(super) async fn set_push_name(
         return Err(Error::validation("push_name", "must be 1 to 25 characters"));
     }
     if let Some(live) = caller.instance.driver.live() {
-        live.set_push_name(&name).await.map_err(driver_error)?;
+        live.set_push_name(&name).await?;
     }
-    caller
-        .instance
-        .set_push_name(worker.db(), &name)
-        .await
-        .map_err(db_error)?;
+    caller.instance.set_push_name(worker.db(), &name).await?;
     Ok(ok(status_json(&caller.instance, &caller.instance.status())).into_response())
 }
 
 pub(super) async fn my_privacy(caller: Caller) -> Result<Response> {
     me(&caller)?;
     if let Some(live) = caller.instance.driver.live() {
-        let privacy = live.privacy().await.map_err(driver_error)?;
+        let privacy = live.privacy().await?;
         return Ok(ok(privacy).into_response());
     }
     Ok(ok(json!({
@@ -299,12 +285,10 @@ pub(super) async fn my_groups(
 ) -> Result<Response> {
     me(&caller)?;
     if let Some(live) = caller.instance.driver.live() {
-        let list = live.my_groups().await.map_err(driver_error)?;
+        let list = live.my_groups().await?;
         return Ok(ok(list).into_response());
     }
-    let list = groups::mine(worker.db(), caller.key)
-        .await
-        .map_err(group_error)?;
+    let list = groups::mine(worker.db(), caller.key).await?;
     Ok(ok(list).into_response())
 }
 
@@ -314,12 +298,11 @@ pub(super) async fn my_newsletters(
 ) -> Result<Response> {
     me(&caller)?;
     if let Some(live) = caller.instance.driver.live() {
-        let list = live.newsletters().await.map_err(driver_error)?;
+        let list = live.newsletters().await?;
         return Ok(ok(list).into_response());
     }
     let list: Vec<serde_json::Value> = store::newsletters(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?
+        .await?
         .iter()
         .map(|n| sandbox_newsletter_json(&n.jid, n.name.as_deref()))
         .collect();
@@ -331,9 +314,7 @@ pub(super) async fn my_contacts(
     caller: Caller,
 ) -> Result<Response> {
     me(&caller)?;
-    let contacts = store::contacts(worker.db(), caller.key)
-        .await
-        .map_err(db_error)?;
+    let contacts = store::contacts(worker.db(), caller.key).await?;
     Ok(ok(contacts).into_response())
 }
 
@@ -344,7 +325,7 @@ pub(super) async fn business_profile(
     me(&caller)?;
     let phone = registered_contact(&caller, q.phone.as_deref()).await?;
     if let Some(live) = caller.instance.driver.live() {
-        if let Some(profile) = live.business_profile(&phone).await.map_err(driver_error)? {
+        if let Some(profile) = live.business_profile(&phone).await? {
             return Ok(ok(profile).into_response());
         }
     }
@@ -370,9 +351,9 @@ pub(super) async fn passkey_response(
     _caller: Caller,
     _body: axum::body::Bytes,
 ) -> Result<Response> {
-    Err(driver_error(DriverError::NoPendingLogin))
+    Err(DriverError::NoPendingLogin.into())
 }
 
 pub(super) async fn passkey_confirm(_caller: Caller) -> Result<Response> {
-    Err(driver_error(DriverError::NoPendingLogin))
+    Err(DriverError::NoPendingLogin.into())
 }

@@ -3,7 +3,6 @@
 
 use crate::{
     api::{
-        db_error,
         doc::{doc, Api},
         Caller,
     },
@@ -195,8 +194,7 @@ pub(super) async fn get_row(db: &Db, key: SessionKey, id: Uuid) -> Result<Webhoo
         .bind(key.customer)
         .bind(key.mode.as_str())
         .fetch_optional(pool)
-        .await)
-    .map_err(db_error)?
+        .await)?
     .ok_or_else(|| Error::not_found("webhook"))
 }
 
@@ -211,8 +209,7 @@ pub(super) async fn list_webhooks(
         .bind(caller.key.customer)
         .bind(caller.key.mode.as_str())
         .fetch_all(pool)
-        .await)
-    .map_err(db_error)?;
+        .await)?;
     let list: Vec<Webhook> = rows.into_iter().map(Webhook::from).collect();
     Ok(ok(list).into_response())
 }
@@ -230,15 +227,14 @@ pub(super) async fn create_webhook(
     let id = Uuid::now_v7();
     let secret = new_secret();
     let now = Utc::now();
-    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    let mut tx = worker.db().begin().await?;
     let count: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(
         "SELECT COUNT(*) FROM webhooks WHERE customer_id = $1 AND mode = $2"
     )
     .bind(key.customer)
     .bind(key.mode.as_str())
     .fetch_one(&mut *conn)
-    .await)
-    .map_err(db_error)?;
+    .await)?;
     if count >= MAX_ENDPOINTS {
         return Err(Error::conflict(
             wasp_http::error::code::CONFLICT,
@@ -264,9 +260,8 @@ pub(super) async fn create_webhook(
     .execute(&mut *conn)
     .await
     .map(|r| r.rows_affected())
-    })
-    .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    })?;
+    tx.commit().await?;
     let webhook = get_row(worker.db(), key, id).await?.into();
     Ok(created(CreatedWebhook { webhook, secret }).into_response())
 }
@@ -295,8 +290,9 @@ pub(super) async fn update_webhook(
     check_retries(req.max_retries, req.retry_backoff_ms)?;
     check_description(&req.description)?;
     get_row(worker.db(), caller.key, id).await?;
-    let mut tx = worker.db().begin().await.map_err(db_error)?;
-    on_tx!(&mut tx, |conn| sqlx::query(
+    let mut tx = worker.db().begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
         "UPDATE webhooks SET url = COALESCE($1, url), events = COALESCE($2, events), \
          description = COALESCE($3, description), is_active = COALESCE($4, is_active), \
          max_retries = COALESCE($5, max_retries), retry_backoff_ms = COALESCE($6, retry_backoff_ms), \
@@ -314,9 +310,9 @@ pub(super) async fn update_webhook(
     .bind(id)
     .execute(&mut *conn)
     .await
-    .map(|r| r.rows_affected()))
-    .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
     let row = get_row(worker.db(), caller.key, id).await?;
     Ok(ok(Webhook::from(row)).into_response())
 }
@@ -327,16 +323,15 @@ pub(super) async fn delete_webhook(
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
     get_row(worker.db(), caller.key, id).await?;
-    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    let mut tx = worker.db().begin().await?;
     on_tx!(&mut tx, |conn| sqlx::query(
         "DELETE FROM webhooks WHERE id = $1"
     )
     .bind(id)
     .execute(&mut *conn)
     .await
-    .map(|r| r.rows_affected()))
-    .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
     Ok(ok(Deleted { id, deleted: true }).into_response())
 }
 
@@ -348,8 +343,9 @@ pub(super) async fn rotate_secret(
     get_row(worker.db(), caller.key, id).await?;
     let secret = new_secret();
     let now = Utc::now();
-    let mut tx = worker.db().begin().await.map_err(db_error)?;
-    on_tx!(&mut tx, |conn| sqlx::query(
+    let mut tx = worker.db().begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
         "UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $1, secret = $2, \
          updated_at = $3 WHERE id = $4"
     )
@@ -359,9 +355,9 @@ pub(super) async fn rotate_secret(
     .bind(id)
     .execute(&mut *conn)
     .await
-    .map(|r| r.rows_affected()))
-    .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
     let webhook = get_row(worker.db(), caller.key, id).await?.into();
     Ok(ok(CreatedWebhook { webhook, secret }).into_response())
 }
@@ -378,9 +374,7 @@ pub(super) async fn test_webhook(
         json!({ "webhook_id": id, "message": "a test event from wasp" }),
     );
     let device = caller.instance.status().session.jid;
-    let event_id = events::emit_to(worker.db(), caller.key, device.as_deref(), &event, id)
-        .await
-        .map_err(db_error)?;
+    let event_id = events::emit_to(worker.db(), caller.key, device.as_deref(), &event, id).await?;
     if let Some(instances) = worker.instances() {
         instances.deliveries.notify_one();
     }
@@ -506,7 +500,8 @@ pub(super) async fn list_deliveries(
             ));
         }
     }
-    let rows: Vec<DeliveryRow> = on_pool!(worker.db(), |pool| sqlx::query_as(
+    let rows: Vec<DeliveryRow> = on_pool!(worker.db(), |pool| {
+        sqlx::query_as(
         "SELECT d.id, d.event_id, e.event_type, d.state, d.attempts, d.next_attempt_at, d.last_status_code, \
          d.last_error, d.created_at, d.delivered_at, e.payload FROM webhook_deliveries d JOIN wa_events e ON e.id = d.event_id \
          WHERE d.webhook_id = $1 AND ($2 IS NULL OR d.state = $2) \
@@ -517,8 +512,8 @@ pub(super) async fn list_deliveries(
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)
-    .await)
-    .map_err(db_error)?;
+    .await
+    })?;
     // Every attempt of the page's deliveries in one query: those of the deliveries made in
     // the page's time span (a delivery made meanwhile is simply not asked for).
     let span = rows.iter().map(|r| r.created_at).fold(
@@ -529,7 +524,8 @@ pub(super) async fn list_deliveries(
     );
     let attempts: Vec<AttemptRow> = match span {
         None => Vec::new(),
-        Some((from, to)) => on_pool!(worker.db(), |pool| sqlx::query_as(
+        Some((from, to)) => on_pool!(worker.db(), |pool| {
+            sqlx::query_as(
             "SELECT a.delivery_id, a.attempt, a.request_headers, a.status_code, a.error, a.latency_ms, a.response_body, \
              a.attempted_at FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
              WHERE d.webhook_id = $1 AND d.created_at >= $2 AND d.created_at <= $3 \
@@ -539,8 +535,8 @@ pub(super) async fn list_deliveries(
         .bind(from)
         .bind(to)
         .fetch_all(pool)
-        .await)
-        .map_err(db_error)?,
+        .await
+        })?,
     };
     let mut logs: HashMap<Uuid, Vec<Attempt>> = HashMap::new();
     for a in attempts {
@@ -584,9 +580,10 @@ pub(super) async fn replay(
 ) -> Result<Response> {
     get_row(worker.db(), caller.key, id).await?;
     let now = Utc::now();
-    let mut tx = worker.db().begin().await.map_err(db_error)?;
+    let mut tx = worker.db().begin().await?;
     let n = match (req.delivery_id, req.since) {
-        (Some(delivery), None) => on_tx!(&mut tx, |conn| sqlx::query(
+        (Some(delivery), None) => on_tx!(&mut tx, |conn| {
+            sqlx::query(
             "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1 \
              WHERE id = $2 AND webhook_id = $3 AND state <> 'pending'"
         )
@@ -595,8 +592,10 @@ pub(super) async fn replay(
         .bind(id)
         .execute(&mut *conn)
         .await
-        .map(|r| r.rows_affected())),
-        (None, Some(since)) => on_tx!(&mut tx, |conn| sqlx::query(
+        .map(|r| r.rows_affected())
+        }),
+        (None, Some(since)) => on_tx!(&mut tx, |conn| {
+            sqlx::query(
             "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1 \
              WHERE webhook_id = $2 AND state = 'failed' AND created_at >= $3"
         )
@@ -605,16 +604,16 @@ pub(super) async fn replay(
         .bind(since)
         .execute(&mut *conn)
         .await
-        .map(|r| r.rows_affected())),
+        .map(|r| r.rows_affected())
+        }),
         _ => {
             return Err(Error::validation(
                 "delivery_id",
                 "give either delivery_id or since",
             ))
         }
-    }
-    .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    }?;
+    tx.commit().await?;
     if n > 0 {
         if let Some(instances) = worker.instances() {
             instances.deliveries.notify_one();

@@ -1,11 +1,11 @@
 //! The WhatsApp drivers: live (`live/`, on whatsapp-rust) and sandbox (`sandbox.rs`, the
-//! simulated network). Each implements `session::driver::Driver`.
+//! simulated network). Each implements `driver::Driver`.
 
 pub mod live;
 pub mod sandbox;
 
 use crate::{
-    session::driver::{Driver, EventSink},
+    driver::{Driver, EventSink},
     store::SessionKey,
 };
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The sandbox: a simulated WhatsApp network inside the product (DESIGN.md "Two WhatsApp
+//! The sandbox: a simulated WhatsApp network inside the product (docs/ARCHITECTURE.md, "The two
 //! drivers"). Customers reach it with `ak_test_` keys the way Stripe users use test mode.
 //!
 //! It behaves as live WhatsApp does: QR codes rotate (60 s, then 20 s, six codes, then the
@@ -12,12 +12,12 @@
 //! delivered to it.
 
 use crate::{
-    jid::Jid,
-    session::driver::EventSink,
-    session::driver::{
+    driver::EventSink,
+    driver::{
         Action, Credentials, Driver, DriverError, Event, Incoming, Kind, Outgoing, QrCode, Receipt,
         Sent,
     },
+    jid::Jid,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use chrono::Utc;
@@ -523,9 +523,9 @@ fn seen_by_peer<'a>(action: &'a Action, me: &Jid) -> Option<(&'a Jid, Event)> {
                 chat: me.clone(),
                 sender: me.clone(),
                 state: if *composing {
-                    crate::session::driver::PresenceState::Composing
+                    crate::driver::PresenceState::Composing
                 } else {
-                    crate::session::driver::PresenceState::Paused
+                    crate::driver::PresenceState::Paused
                 },
             },
         ),

@@ -2,11 +2,9 @@
 //! driver's events in order — state changes persisted (fenced by the lease), messages,
 //! receipts and message changes stored, every event handed to webhooks and live streams.
 
-use super::{
-    driver::{Driver, Envelope, Event, EventSink, GroupChange, Incoming, State},
-    manager::Instances,
-};
+use super::manager::Instances;
 use crate::{
+    driver::{Driver, Envelope, Event, EventSink, GroupChange, Incoming, State},
     events::NewEvent,
     jid::Jid,
     store::{self, NewMessage, SessionKey, SessionState},

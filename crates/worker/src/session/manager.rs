@@ -2,11 +2,9 @@
 //! its own driver, event loop and state; created on demand, restored on start, closed
 //! cleanly on shutdown.
 
-use super::{
-    driver::{Credentials, EventSink, State},
-    instance::{event_loop, Instance, Status},
-};
+use super::instance::{event_loop, Instance, Status};
 use crate::{
+    driver::{Credentials, EventSink, State},
     drivers::Drivers,
     store::{self, SessionKey, SessionState},
 };

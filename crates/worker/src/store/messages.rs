@@ -2,7 +2,7 @@
 //! a message goes through (edit, revoke, reaction, star, read).
 
 use super::{chats::like_pattern, now, receipts::insert_receipt, SessionKey};
-use crate::session::driver::Kind;
+use crate::driver::Kind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::types::Json;

@@ -2,7 +2,7 @@
 //! they add up to (for a group, when every member reached it).
 
 use super::{now, SessionKey};
-use crate::session::driver::Receipt;
+use crate::driver::Receipt;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use wasp_db::{on_tx, Db};

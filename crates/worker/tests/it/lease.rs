@@ -7,11 +7,11 @@ use uuid::Uuid;
 use wasp_db::Db;
 use wasp_protocol::service_token::Mode;
 use wasp_worker::{
+    driver::State,
     drivers::{
         sandbox::{SandboxConfig, SandboxNetwork},
         Drivers, LiveDriver,
     },
-    session::driver::State,
     session::manager::Instances,
     store::{self, SessionKey},
     testkit,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use wasp_db::{on_tx, Db};
 use wasp_protocol::service_token::Mode;
 use wasp_worker::{
-    session::driver::{Kind, Receipt},
+    driver::{Kind, Receipt},
     store::{self, NewMessage, SessionKey},
     testkit,
 };

@@ -4,9 +4,9 @@
 
 use super::{mapping, session::LiveSession};
 use crate::{
+    driver::DriverError,
     groups::{Change, GroupInfo, Participant, ParticipantResult},
     jid::Jid,
-    session::driver::DriverError,
 };
 use serde_json::Value;
 use whatsapp_rust::{

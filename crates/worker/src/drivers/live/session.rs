@@ -9,10 +9,8 @@
 
 use super::{mapping, store::WaStore};
 use crate::{
-    session::driver::EventSink,
-    session::driver::{
-        Action, Credentials, Driver, DriverError, Event, Kind, Outgoing, QrCode, Sent,
-    },
+    driver::EventSink,
+    driver::{Action, Credentials, Driver, DriverError, Event, Kind, Outgoing, QrCode, Sent},
 };
 use std::{
     sync::{

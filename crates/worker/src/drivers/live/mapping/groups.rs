@@ -2,9 +2,9 @@
 
 use super::{from_wa, non_empty, now};
 use crate::{
+    driver::DriverError,
     groups::{Change, GroupInfo, Participant, ParticipantResult},
     jid::Jid,
-    session::driver::DriverError,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

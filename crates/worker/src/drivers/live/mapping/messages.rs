@@ -3,8 +3,8 @@
 //! functions, unit-tested without a network.
 
 use crate::{
+    driver::{Event, GroupChange, Incoming, Kind, Outgoing, PresenceState, Receipt},
     jid::Jid,
-    session::driver::{Event, GroupChange, Incoming, Kind, Outgoing, PresenceState, Receipt},
 };
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -570,7 +570,7 @@ pub fn media_ref(content: &Value) -> Option<MediaRef> {
     })
 }
 
-/// The time a send was accepted, for [`crate::session::driver::Sent`].
+/// The time a send was accepted, for [`crate::driver::Sent`].
 pub fn now() -> DateTime<Utc> {
     Utc::now()
 }

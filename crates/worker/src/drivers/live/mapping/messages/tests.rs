@@ -1,5 +1,5 @@
 use super::*;
-use crate::session::driver::Outgoing;
+use crate::driver::Outgoing;
 use whatsapp_rust::wacore::types::{events::Receipt as WaReceipt, message::MessageSource};
 
 fn jid(s: &str) -> WaJid {
