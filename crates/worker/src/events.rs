@@ -11,7 +11,7 @@
 use crate::{
     driver::{GroupChange, Incoming, PresenceState},
     jid::Jid,
-    store::SessionKey,
+    model::SessionKey,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};

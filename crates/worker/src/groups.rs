@@ -3,7 +3,6 @@
 //! simulated network's group state; for live sessions they are a cache of WhatsApp's.
 
 use crate::{
-    drivers::sandbox::SandboxNetwork,
     jid::{Jid, GROUP_SERVER},
     store::{now, SessionKey},
 };
@@ -369,7 +368,7 @@ pub async fn create(
     let mut results = Vec::with_capacity(members.len());
     for m in members {
         let id = m.to_string();
-        if !SandboxNetwork::is_registered(&m.user) {
+        if !crate::jid::on_sandbox_whatsapp(&m.user) {
             results.push(err_result(&id, "not on WhatsApp"));
         } else if id == me {
             results.push(err_result(&id, "you are already in the group"));
@@ -418,7 +417,7 @@ pub async fn change_participants(
         let existing = find(&id);
         let result = match change {
             Change::Add => {
-                if !SandboxNetwork::is_registered(&w.user) {
+                if !crate::jid::on_sandbox_whatsapp(&w.user) {
                     err_result(&id, "not on WhatsApp")
                 } else if existing.is_some_and(|p| p.status == "active") {
                     err_result(&id, "already a participant")
@@ -719,7 +718,7 @@ pub fn simulated_for_code(code: &str) -> (Jid, String, Vec<Jid>) {
     };
     let members = (1..=3)
         .map(|i| Jid::user(&format!("1555020{:04}", (n / 7 + i) % 10_000)))
-        .filter(|j| SandboxNetwork::is_registered(&j.user))
+        .filter(|j| crate::jid::on_sandbox_whatsapp(&j.user))
         .collect();
     (
         jid,

@@ -126,6 +126,13 @@ pub fn normalize_phone(input: &str) -> Result<String, JidError> {
     Ok(digits)
 }
 
+/// Whether a number has WhatsApp on the sandbox network: all do except those whose last
+/// four digits are `0000` (docs/SANDBOX.md). The simulated network and its groups both
+/// apply it.
+pub fn on_sandbox_whatsapp(phone: &str) -> bool {
+    !phone.ends_with("0000")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod jid;
 pub mod lids;
 pub mod media;
+pub mod model;
 pub mod net;
 pub mod registration;
 pub mod session;

@@ -12,22 +12,9 @@ pub use messages::*;
 pub use receipts::*;
 pub use sessions::*;
 
+pub use crate::model::SessionKey;
+
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
-use wasp_protocol::service_token::Mode;
-
-/// Which session: a customer's live or sandbox one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SessionKey {
-    pub customer: Uuid,
-    pub mode: Mode,
-}
-
-impl std::fmt::Display for SessionKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.customer, self.mode.as_str())
-    }
-}
 
 /// Millisecond precision everywhere, so SQLite's text timestamps sort like PostgreSQL's.
 pub fn now() -> DateTime<Utc> {
