@@ -897,7 +897,7 @@ pub(super) async fn group_photo(
         .media
         .put(caller.key, &bytes)
         .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+        .map_err(|e| Error::internal_source("storing media", e))?;
     settings(
         worker,
         caller,

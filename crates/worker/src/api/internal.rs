@@ -47,10 +47,7 @@ pub(super) async fn create_instance(
             customer: req.customer_id,
             mode,
         };
-        let instance = instances
-            .get_or_create(key)
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let instance = instances.get_or_create(key).await?;
         out.push(instance_json(&instance));
     }
     Ok(created(out).into_response())

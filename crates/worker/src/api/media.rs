@@ -34,7 +34,7 @@ pub(crate) fn media_error(e: crate::media::MediaError, field: &str) -> Error {
             code::MEDIA_FETCH_FAILED,
             e.to_string(),
         ),
-        M::Io(e) => Error::internal(e.to_string()),
+        M::Io(e) => Error::internal_source("media file", e),
     }
 }
 
@@ -208,7 +208,7 @@ pub(super) async fn send_media(
         .media
         .put(caller.key, &bytes)
         .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+        .map_err(|e| Error::internal_source("storing media", e))?;
     let mut content = json!({
         "mime_type": mime,
         "file_size": bytes.len(),
@@ -309,7 +309,7 @@ pub(super) async fn media_file(
         .media
         .put(caller.key, &bytes)
         .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+        .map_err(|e| Error::internal_source("storing media", e))?;
     store::set_media_sha256(worker.db(), caller.key, id, &sha).await?;
     worker
         .media

@@ -26,9 +26,10 @@ pub(super) async fn get_message(
     let (message, history) = store::message(worker.db(), caller.key, &id)
         .await?
         .ok_or_else(|| Error::not_found("message"))?;
-    let mut value = serde_json::to_value(message).map_err(|e| Error::internal(e.to_string()))?;
-    value["status_history"] =
-        serde_json::to_value(history).map_err(|e| Error::internal(e.to_string()))?;
+    let mut value = serde_json::to_value(message)
+        .map_err(|e| Error::internal_source("serialising a message", e))?;
+    value["status_history"] = serde_json::to_value(history)
+        .map_err(|e| Error::internal_source("serialising a message", e))?;
     Ok(ok(value).into_response())
 }
 
@@ -59,9 +60,10 @@ pub(super) async fn message_now(
     let (message, history) = store::message(worker.db(), caller.key, id)
         .await?
         .ok_or_else(|| Error::not_found("message"))?;
-    let mut value = serde_json::to_value(message).map_err(|e| Error::internal(e.to_string()))?;
-    value["status_history"] =
-        serde_json::to_value(history).map_err(|e| Error::internal(e.to_string()))?;
+    let mut value = serde_json::to_value(message)
+        .map_err(|e| Error::internal_source("serialising a message", e))?;
+    value["status_history"] = serde_json::to_value(history)
+        .map_err(|e| Error::internal_source("serialising a message", e))?;
     Ok(ok(value).into_response())
 }
 

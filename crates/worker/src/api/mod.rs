@@ -24,7 +24,7 @@ pub use fields::MAX_TEXT_CHARS;
 
 use crate::{
     driver::DriverError,
-    session::instance::Instance,
+    session::{instance::Instance, manager::InstanceError},
     store::{self, SessionKey},
     WorkerState,
 };
@@ -55,6 +55,14 @@ pub mod code {
 impl From<DriverError> for Error {
     fn from(e: DriverError) -> Error {
         driver_error(e)
+    }
+}
+
+impl From<InstanceError> for Error {
+    fn from(e: InstanceError) -> Error {
+        match e {
+            InstanceError::Database(e) => Error::Database(e),
+        }
     }
 }
 
@@ -121,10 +129,7 @@ impl FromRequestParts<WorkerState> for Caller {
         let instances = worker
             .instances()
             .ok_or_else(|| Error::internal("instances not ready"))?;
-        let instance = instances
-            .get_or_create(key)
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let instance = instances.get_or_create(key).await?;
         if instance.status().moved {
             return Err(Error::client(
                 StatusCode::SERVICE_UNAVAILABLE,

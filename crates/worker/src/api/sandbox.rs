@@ -296,7 +296,7 @@ pub(super) async fn sandbox_inbound(
                 .media
                 .put(caller.key, &bytes)
                 .await
-                .map_err(|e| Error::internal(e.to_string()))?;
+                .map_err(|e| Error::internal_source("storing media", e))?;
             let caption = match req.message.as_deref() {
                 Some(c) => Some(caption_field(c)?),
                 None => None,

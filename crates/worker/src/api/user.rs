@@ -231,7 +231,7 @@ pub(super) async fn set_avatar(
         .media
         .put(caller.key, &bytes)
         .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+        .map_err(|e| Error::internal_source("storing media", e))?;
     store::set_avatar(worker.db(), caller.key, &sha).await?;
     Ok(ok(json!({ "picture_id": &sha[..10] })).into_response())
 }
