@@ -817,7 +817,10 @@ pub async fn erase_customer(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReassignRequest {
-    /// The target server, or `auto` for the least-utilised healthy one.
+    /// The target server's id, or `auto` for the least-utilised healthy one.
+    #[schema(
+        pattern = "^[ \\t\\n\\r]*(auto|[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})[ \\t\\n\\r]*$"
+    )]
     pub server_id: String,
 }
 
@@ -832,7 +835,7 @@ pub async fn reassign_customer(
     Json(req): Json<ReassignRequest>,
 ) -> Result<AxumJson<Envelope<Customer>>> {
     admin.require(Role::Admin)?;
-    let target = match req.server_id.as_str() {
+    let target = match req.server_id.trim() {
         "auto" => Target::Auto,
         other => Target::Server(
             other

@@ -128,11 +128,30 @@ async fn a_server_with_customers_cannot_be_deleted_until_drained(app: TestApp) {
         .unwrap()
         .contains("1 customer"));
 
+    // Neither a server id nor "auto": refused naming the field, and nothing moved.
+    let refused = app
+        .post(
+            &format!("/api/admin/customers/{cid}/reassign"),
+            &token,
+            json!({ "server_id": "server-b" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.code(), "VALIDATION_ERROR");
+    assert_eq!(refused.body["error"]["field"], "server_id");
+    assert_eq!(
+        app.get(&format!("/api/admin/customers/{cid}"), &token)
+            .await
+            .data()["assigned_server_id"],
+        a.as_str()
+    );
+
+    // The id as the document's pattern allows it, surrounded by whitespace.
     let moved = app
         .post(
             &format!("/api/admin/customers/{cid}/reassign"),
             &token,
-            json!({ "server_id": b }),
+            json!({ "server_id": format!(" {b}\n") }),
         )
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);

@@ -4052,7 +4052,7 @@ export interface components {
         };
         /** @description `POST /api/admin/customers/{id}/reassign` body. */
         ReassignRequest: {
-            /** @description The target server, or `auto` for the least-utilised healthy one. */
+            /** @description The target server's id, or `auto` for the least-utilised healthy one. */
             server_id: string;
         };
         ReceiptApplied: {
