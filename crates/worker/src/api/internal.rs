@@ -1,4 +1,5 @@
-//! The internal API management uses to place instances (`/internal/instances`); not documented.
+//! The internal API management uses to place instances (`/internal/instances`); not
+//! documented. Its request types are the shared contract in `wasp_protocol::placement`.
 
 use super::{app::status_json, Management};
 use crate::{session::instance::Instance, store::SessionKey, WorkerState};
@@ -7,19 +8,13 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 use wasp_http::error::{created, ok, Error, Json, Path, Query, Result};
-use wasp_protocol::service_token::Mode;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CreateInstance {
-    customer_id: Uuid,
-    /// `live`, `test`, or both when absent.
-    mode: Option<Mode>,
-}
+use wasp_protocol::{
+    placement::{HoldInstances, ReleaseInstances},
+    service_token::Mode,
+};
 
 pub(super) fn modes(mode: Option<Mode>) -> Vec<Mode> {
     mode.map(|m| vec![m])
@@ -36,7 +31,7 @@ pub(super) fn instance_json(instance: &Instance) -> Value {
 pub(super) async fn create_instance(
     State(worker): State<WorkerState>,
     _: Management,
-    Json(req): Json<CreateInstance>,
+    Json(req): Json<HoldInstances>,
 ) -> Result<Response> {
     let instances = worker
         .instances()
@@ -53,20 +48,11 @@ pub(super) async fn create_instance(
     Ok(created(out).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ModeQuery {
-    mode: Option<Mode>,
-    /// Also delete the customer's media files (a GDPR erasure).
-    #[serde(default)]
-    purge: bool,
-}
-
 pub(super) async fn remove_instance(
     State(worker): State<WorkerState>,
     _: Management,
     Path(customer): Path<Uuid>,
-    Query(q): Query<ModeQuery>,
+    Query(q): Query<ReleaseInstances>,
 ) -> Result<Response> {
     let instances = worker
         .instances()
@@ -80,7 +66,7 @@ pub(super) async fn remove_instance(
             .media
             .purge(customer)
             .await
-            .map_err(|e| Error::internal(format!("media purge: {e}")))?;
+            .map_err(|e| Error::internal_source("media purge", e))?;
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     if removed == 0 {

@@ -5,8 +5,10 @@
 mod answers;
 mod app;
 mod call;
+mod caller;
 mod chat;
 pub mod doc;
+mod error;
 mod events;
 mod fields;
 mod group;
@@ -22,139 +24,17 @@ mod webhooks;
 
 pub use fields::MAX_TEXT_CHARS;
 
-use crate::{
-    driver::DriverError,
-    session::{instance::Instance, manager::InstanceError},
-    store::{self, SessionKey},
-    WorkerState,
-};
+pub use caller::{Caller, Management};
+pub use error::code;
+
+use crate::{store, WorkerState};
 use axum::{
-    extract::FromRequestParts,
-    http::{request::Parts, StatusCode},
     routing::{delete, post},
     Router,
 };
 use doc::{doc, Api};
-use std::sync::Arc;
-use wasp_http::error::{Error, Result};
-use wasp_protocol::service_token::Claims;
-
-/// Error codes of the messaging API.
-pub mod code {
-    pub const SESSION_NOT_CONNECTED: &str = "SESSION_NOT_CONNECTED";
-    pub const SESSION_NOT_LOGGED_IN: &str = "SESSION_NOT_LOGGED_IN";
-    pub const ALREADY_LOGGED_IN: &str = "ALREADY_LOGGED_IN";
-    pub const NOT_ON_WHATSAPP: &str = "NOT_ON_WHATSAPP";
-    pub const NO_PENDING_LOGIN: &str = "NO_PENDING_LOGIN";
-    pub const DRIVER_UNAVAILABLE: &str = "DRIVER_UNAVAILABLE";
-    pub const SESSION_MOVED: &str = "SESSION_MOVED";
-    pub const MEDIA_FETCH_FAILED: &str = "MEDIA_FETCH_FAILED";
-    pub const MEDIA_UNAVAILABLE: &str = "MEDIA_UNAVAILABLE";
-}
-
-impl From<DriverError> for Error {
-    fn from(e: DriverError) -> Error {
-        driver_error(e)
-    }
-}
-
-impl From<InstanceError> for Error {
-    fn from(e: InstanceError) -> Error {
-        match e {
-            InstanceError::Database(e) => Error::Database(e),
-        }
-    }
-}
-
-fn driver_error(e: DriverError) -> Error {
-    let (status, code) = match &e {
-        DriverError::NotConnected => (StatusCode::CONFLICT, code::SESSION_NOT_CONNECTED),
-        DriverError::NotLoggedIn => (StatusCode::CONFLICT, code::SESSION_NOT_LOGGED_IN),
-        DriverError::AlreadyLoggedIn => (StatusCode::CONFLICT, code::ALREADY_LOGGED_IN),
-        DriverError::NotOnWhatsApp(_) => (StatusCode::BAD_REQUEST, code::NOT_ON_WHATSAPP),
-        DriverError::NoPendingLogin => (StatusCode::CONFLICT, code::NO_PENDING_LOGIN),
-        DriverError::Invalid(_) => (
-            StatusCode::BAD_REQUEST,
-            wasp_http::error::code::VALIDATION_ERROR,
-        ),
-        DriverError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, code::DRIVER_UNAVAILABLE),
-    };
-    Error::client(status, code, e.to_string())
-}
-
-/// The verified service token of a request.
-fn claims(parts: &Parts, worker: &WorkerState) -> Result<Claims> {
-    let unauthorized = || {
-        Error::unauthorized(
-            wasp_http::error::code::UNAUTHORIZED,
-            "this worker answers only management (service token required)",
-        )
-    };
-    let token = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(unauthorized)?;
-    let verified = worker.verify_token(token.trim()).ok_or_else(|| {
-        Error::client(
-            StatusCode::SERVICE_UNAVAILABLE,
-            wasp_http::error::code::SERVICE_UNAVAILABLE,
-            "this worker is not registered with management yet",
-        )
-    })?;
-    verified.map_err(|e| {
-        tracing::warn!(reason = %e, "service token refused");
-        unauthorized()
-    })
-}
-
-/// A customer request: the session it is for, from the service token.
-pub struct Caller {
-    pub key: SessionKey,
-    pub instance: Arc<Instance>,
-}
-
-impl FromRequestParts<WorkerState> for Caller {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, worker: &WorkerState) -> Result<Self> {
-        let claims = claims(parts, worker)?;
-        let (Some(customer), Some(mode)) = (claims.cus, claims.mode) else {
-            return Err(Error::forbidden(
-                "this token does not name a customer session",
-            ));
-        };
-        let key = SessionKey { customer, mode };
-        let instances = worker
-            .instances()
-            .ok_or_else(|| Error::internal("instances not ready"))?;
-        let instance = instances.get_or_create(key).await?;
-        if instance.status().moved {
-            return Err(Error::client(
-                StatusCode::SERVICE_UNAVAILABLE,
-                code::SESSION_MOVED,
-                "this session moved to another server; retry",
-            ));
-        }
-        Ok(Caller { key, instance })
-    }
-}
-
-/// A call from management itself (no customer).
-pub struct Management;
-
-impl FromRequestParts<WorkerState> for Management {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, worker: &WorkerState) -> Result<Self> {
-        let claims = claims(parts, worker)?;
-        if claims.cus.is_some() {
-            return Err(Error::forbidden("customer tokens cannot manage instances"));
-        }
-        Ok(Management)
-    }
-}
+use error::errors;
+use wasp_protocol::placement::INSTANCES_PATH;
 
 /// The customer API's routes, and the internal API's (which the document leaves out).
 pub fn routes() -> Router<WorkerState> {
@@ -165,58 +45,6 @@ pub fn routes() -> Router<WorkerState> {
 /// [`routes`]. Management merges it into the document it serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().doc
-}
-
-/// Error codes by what an operation does, for the document.
-pub(crate) mod errors {
-    use super::code::*;
-    use wasp_http::error::code::{FORBIDDEN, NOT_FOUND, VALIDATION_ERROR};
-
-    /// Anything that goes through the session's WhatsApp connection.
-    pub const DRIVER: &[&str] = &[
-        SESSION_NOT_CONNECTED,
-        SESSION_NOT_LOGGED_IN,
-        DRIVER_UNAVAILABLE,
-    ];
-    /// Sending a message (to a group: only as a member allowed to send).
-    pub const SEND: &[&str] = &[
-        SESSION_NOT_CONNECTED,
-        SESSION_NOT_LOGGED_IN,
-        NOT_ON_WHATSAPP,
-        DRIVER_UNAVAILABLE,
-        FORBIDDEN,
-        NOT_FOUND,
-        VALIDATION_ERROR,
-    ];
-    /// Sending media given by URL.
-    pub const SEND_MEDIA: &[&str] = &[
-        SESSION_NOT_CONNECTED,
-        SESSION_NOT_LOGGED_IN,
-        NOT_ON_WHATSAPP,
-        DRIVER_UNAVAILABLE,
-        FORBIDDEN,
-        NOT_FOUND,
-        MEDIA_FETCH_FAILED,
-    ];
-    /// The sandbox controls (403 on a session that is not a sandbox one).
-    pub const SANDBOX: &[&str] = &[FORBIDDEN, VALIDATION_ERROR];
-    /// Group operations: a connected session, a group that exists, the right role.
-    pub const GROUP: &[&str] = &[
-        SESSION_NOT_CONNECTED,
-        DRIVER_UNAVAILABLE,
-        FORBIDDEN,
-        NOT_FOUND,
-        VALIDATION_ERROR,
-    ];
-    /// The user's own profile and lists: a connected session.
-    pub const CONNECTED: &[&str] = &[SESSION_NOT_CONNECTED, DRIVER_UNAVAILABLE];
-    /// Looking up someone else: a connected session, a number on WhatsApp.
-    pub const LOOKUP: &[&str] = &[
-        SESSION_NOT_CONNECTED,
-        DRIVER_UNAVAILABLE,
-        NOT_ON_WHATSAPP,
-        NOT_FOUND,
-    ];
 }
 
 const SANDBOX_ONLY: &str =
@@ -565,11 +393,11 @@ fn api() -> Api {
         .undocumented(
             Router::new()
                 .route(
-                    "/internal/instances",
+                    INSTANCES_PATH,
                     post(internal::create_instance).get(internal::list_instances),
                 )
                 .route(
-                    "/internal/instances/{customer_id}",
+                    &format!("{INSTANCES_PATH}/{{customer_id}}"),
                     delete(internal::remove_instance).get(internal::get_instance),
                 ),
         )
